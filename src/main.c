@@ -1,0 +1,212 @@
+/*
+ * main.c - the command line: tiaokuai COMMAND [options].
+ *
+ * Exit codes follow sysexits.h: 0 success, 64 usage, 65 bad data, 69 unavailable,
+ * 70 internal error, 74 I/O error, 78 configuration error.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sysexits.h>
+
+#include "api/app.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "http/server.h"
+#include "store/migrate.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static int exit_code_for(tk_status st)
+{
+    switch (st) {
+    case TK_OK: return 0;
+    case TK_EINVAL: return EX_USAGE;
+    case TK_EVALID:
+    case TK_ECONFLICT: return EX_DATAERR;
+    case TK_EUNAVAIL: return EX_UNAVAILABLE;
+    case TK_EIO: return EX_IOERR;
+    default: return EX_SOFTWARE;
+    }
+}
+
+static int fail(const tk_error *err)
+{
+    fprintf(stderr, "tiaokuai: %s\n", err->detail[0] ? err->detail : tk_status_name(err->status));
+    return exit_code_for(err->status);
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+/* Loads config for a command; returns -1 to continue, else an exit code. */
+static int load_config(tk_config *cfg, int argc, char **argv, unsigned mask, const char *usage,
+                       char ***rest, int *nrest)
+{
+    if (wants_help(argc, argv)) {
+        printf("%s\n选项：\n", usage);
+        tk_config_usage(stdout, mask);
+        return 0;
+    }
+    tk_config_defaults(cfg);
+    tk_error err;
+    if (tk_config_load(cfg, argc, argv, mask, rest, nrest, &err) != TK_OK) {
+        fprintf(stderr, "tiaokuai: %s\n", err.detail);
+        return EX_USAGE;
+    }
+    int level = tk_log_level_parse(cfg->log_level);
+    if (level < 0) {
+        fprintf(stderr, "tiaokuai: --log-level 需要 debug、info、warn 或 error\n");
+        return EX_USAGE;
+    }
+    tk_log_set_level((tk_log_level)level);
+    return -1;
+}
+
+static tk_status open_and_migrate(const tk_config *cfg, tk_db **db, int *applied, tk_error *err)
+{
+    tk_db_options opt = {.write_queue = cfg->write_queue, .write_batch = cfg->write_batch};
+    if (tk_db_open(cfg->db, &opt, db, err) != TK_OK)
+        return err->status;
+    if (tk_db_migrate(*db, applied, err) != TK_OK) {
+        tk_db_close(*db);
+        *db = NULL;
+        return err->status;
+    }
+    return TK_OK;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    tk_config cfg;
+    int rc = load_config(&cfg, argc, argv, TK_CMD_SERVE | TK_CMD_DB,
+                         "用法：tiaokuai serve [选项]\n启动 HTTP 服务：网页界面、/api/v1、/healthz、/metrics。",
+                         NULL, NULL);
+    if (rc >= 0)
+        return rc;
+    if (cfg.manual_clock[0]) {
+        int64_t start;
+        if (!tk_time_parse(cfg.manual_clock, &start)) {
+            fprintf(stderr, "tiaokuai: --manual-clock 需要 ISO 时间，例如 2026-02-13T16:00:00+08:00\n");
+            return EX_USAGE;
+        }
+        tk_clock_use_manual(start);
+    }
+    /* Block the stop signals before any thread starts, so only sigwait sees them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+
+    tk_error err;
+    tk_db *db = NULL;
+    if (open_and_migrate(&cfg, &db, NULL, &err) != TK_OK)
+        return fail(&err);
+    tk_app app = {.db = db, .cfg = &cfg, .started_ms = tk_now_ms()};
+    tk_server_options opt = {.cfg = &cfg,
+                             .routes = tk_api_routes,
+                             .nroutes = tk_api_routes_count,
+                             .app = &app,
+                             .db = db,
+                             .guard = tk_api_guard};
+    if (tk_server_start(&opt, &app.server, &err) != TK_OK) {
+        tk_db_close(db);
+        return fail(&err);
+    }
+    tk_info("listening", "port=%d db=%s version=%s", tk_server_port(app.server), tk_db_path(db),
+            TK_VERSION);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    tk_info("stopping", "signal=%d", sig);
+    tk_server_stop(app.server, (int)cfg.shutdown_grace * 1000);
+    tk_db_close(db);
+    tk_info("stopped", "%s", "");
+    return 0;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+    tk_config cfg;
+    int rc = load_config(&cfg, argc, argv, TK_CMD_DB,
+                         "用法：tiaokuai init [--db 路径]\n创建数据库，或把已有数据库升级到本程序的结构版本。",
+                         NULL, NULL);
+    if (rc >= 0)
+        return rc;
+    tk_error err;
+    tk_db *db = NULL;
+    int applied = 0;
+    if (open_and_migrate(&cfg, &db, &applied, &err) != TK_OK)
+        return fail(&err);
+    int version = 0;
+    tk_db_schema_version(db, &version, &err);
+    printf("数据库已就绪：%s（结构版本 %d，本次升级 %d 项）\n", tk_db_path(db), version, applied);
+    tk_db_close(db);
+    return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("tiaokuai %s\n", TK_VERSION);
+    return 0;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const command commands[] = {
+    {"serve", cmd_serve, "启动服务"},
+    {"init", cmd_init, "创建或升级数据库"},
+    {"version", cmd_version, "显示版本"},
+    {"help", cmd_help, "显示帮助"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static int cmd_help(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("tiaokuai %s — 条块：县乡一体、条抓块统的基层治理平台\n\n用法：tiaokuai 命令 [选项]\n\n命令：\n",
+           TK_VERSION);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        printf("  %-14s %s\n", commands[i].name, commands[i].summary);
+    printf("\n每个命令都可用 --help 查看选项，例如 tiaokuai serve --help\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return argc < 2 ? (cmd_help(0, NULL), EX_USAGE) : cmd_help(0, NULL);
+    if (strcmp(argv[1], "--version") == 0)
+        return cmd_version(0, NULL);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "tiaokuai: 没有命令 \"%s\"（用 tiaokuai help 查看命令）\n", argv[1]);
+    return EX_USAGE;
+}
