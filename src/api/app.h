@@ -32,5 +32,6 @@ bool tk_api_guard(tk_req *r);
 void api_healthz(tk_req *r);
 void api_metrics(tk_req *r);
 void api_probe_write(tk_req *r);
+void api_probe_read(tk_req *r);
 
 #endif

@@ -4,6 +4,7 @@
  *
  * It exists so benchmarks and crash tests can measure group commit and check
  * that every acknowledged write survives; it answers 404 unless --probe 1.
+ * GET /api/v1/_probe/writes/{key} reads one back.
  */
 #include <string.h>
 
@@ -64,4 +65,35 @@ void api_probe_write(tk_req *r)
     row->key = tk_arena_strdup(r->arena, key);
     row->created_at = tk_now_ms();
     tk_req_write(r, insert_probe, row, probe_written);
+}
+
+void api_probe_read(tk_req *r)
+{
+    if (!TK_APP(r)->cfg->probe) {
+        tk_reply_fail(r, TK_ENOTFOUND, "not_found", "没有这个地址：%s", r->path);
+        return;
+    }
+    tk_error err;
+    tk_conn *c = tk_db_reader(TK_APP(r)->db, &err);
+    tk_stmt *s = c ? tk_prepare(c, "SELECT id, created_at FROM probe_writes WHERE key = ?1", &err)
+                   : NULL;
+    if (!s) {
+        tk_reply_error(r, &err);
+        return;
+    }
+    const char *key = tk_req_param(r, "key");
+    tk_bind_text(s, 1, key);
+    int rc = tk_step(s, &err);
+    if (rc < 0) {
+        tk_reply_error(r, &err);
+        return;
+    }
+    if (rc == 0) {
+        tk_reply_fail(r, TK_ENOTFOUND, "not_found", "没有 key 为 %s 的写入", key);
+        return;
+    }
+    json_t *body = json_pack("{s:I, s:s, s:I}", "id", (json_int_t)tk_col_i64(s, 0), "key", key,
+                             "created_at", (json_int_t)tk_col_i64(s, 1));
+    tk_reset(s);
+    tk_reply_json(r, 200, body);
 }

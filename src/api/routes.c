@@ -9,6 +9,7 @@ const tk_route tk_api_routes[] = {
     {"GET", "/healthz", api_healthz, "health", TK_ROUTE_PUBLIC},
     {"GET", "/metrics", api_metrics, "metrics", TK_ROUTE_PUBLIC},
     {"POST", "/api/v1/_probe/writes", api_probe_write, "probe", TK_ROUTE_PUBLIC},
+    {"GET", "/api/v1/_probe/writes/{key}", api_probe_read, "probe", TK_ROUTE_PUBLIC},
     {"GET", "/{*path}", tk_static_handler, "static", TK_ROUTE_PUBLIC},
 };
 
