@@ -50,7 +50,8 @@ typedef struct chunk {
 } chunk;
 
 struct tk_arena {
-    chunk *head; /* current chunk; the first chunk is last in the list */
+    chunk *head;  /* current chunk; the list holds every chunk */
+    chunk *first; /* kept by reset; a big block may sit after it in the list */
     size_t chunk_size;
     size_t total;
 };
@@ -68,7 +69,7 @@ tk_arena *tk_arena_new(size_t chunk_size)
 {
     tk_arena *a = tk_xmalloc(sizeof *a);
     a->chunk_size = chunk_size ? chunk_size : 8192;
-    a->head = chunk_new(a->chunk_size);
+    a->head = a->first = chunk_new(a->chunk_size);
     a->total = 0;
     return a;
 }
@@ -86,14 +87,14 @@ void tk_arena_free(tk_arena *a)
 
 void tk_arena_reset(tk_arena *a)
 {
-    chunk *c = a->head;
-    while (c->next) {
-        chunk *next = c->next;
-        free(c);
-        c = next;
+    for (chunk *c = a->head, *next; c; c = next) {
+        next = c->next;
+        if (c != a->first)
+            free(c);
     }
-    c->used = 0;
-    a->head = c;
+    a->first->next = NULL;
+    a->first->used = 0;
+    a->head = a->first;
     a->total = 0;
 }
 

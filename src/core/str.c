@@ -256,7 +256,7 @@ char *tk_buf_take(tk_buf *b, size_t *len)
 {
     if (b->failed)
         return NULL;
-    if (!b->data && buf_reserve(b, 0) != TK_OK)
+    if (!b->data && tk_buf_append(b, "", 0) != TK_OK) /* an empty string, terminated */
         return NULL;
     char *p = b->data;
     if (len)

@@ -29,7 +29,8 @@ bool tk_slice_eq_slice(tk_slice a, tk_slice b);
 bool tk_slice_starts_with(tk_slice s, const char *prefix);
 tk_slice tk_slice_trim(tk_slice s); /* ASCII whitespace */
 /* Splits *rest at the first sep: *head gets what is before it, *rest what is after.
- * Returns false when *rest was empty (nothing cut). Without sep, head = all of rest. */
+ * Without sep, head = all of rest and rest becomes {NULL, 0}. Returns false only
+ * for {NULL, 0}, so "a/" yields "a" then "" and then stops. */
 bool tk_slice_cut(tk_slice *rest, char sep, tk_slice *head);
 /* Strict decimal integer: optional '-', digits only, no overflow. */
 bool tk_slice_to_i64(tk_slice s, int64_t *out);

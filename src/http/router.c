@@ -3,42 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-char *tk_url_decode(tk_arena *a, const char *s, size_t len)
-{
-    char *out = tk_arena_alloc(a, len + 1);
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != '%') {
-            out[n++] = s[i];
-            continue;
-        }
-        if (i + 2 >= len)
-            return NULL;
-        int hi = hexval(s[i + 1]);
-        int lo = hexval(s[i + 2]);
-        if (hi < 0 || lo < 0)
-            return NULL;
-        char c = (char)(hi * 16 + lo);
-        if (c == '\0')
-            return NULL;
-        out[n++] = c;
-        i += 2;
-    }
-    out[n] = '\0';
-    return out;
-}
-
 /* Matches one pattern against path; fills params on success. */
 static bool match_path(const char *pattern, const char *path, tk_req *r)
 {
@@ -64,11 +28,8 @@ static bool match_path(const char *pattern, const char *path, tk_req *r)
         if (pseg.len >= 2 && pseg.ptr[0] == '{') {
             if (seg.len == 0 || np >= TK_MAX_PARAMS)
                 return false;
-            char *value = tk_url_decode(r->arena, seg.ptr, seg.len);
-            if (!value)
-                return false;
             r->param_names[np] = tk_arena_strndup(r->arena, pseg.ptr + 1, pseg.len - 2);
-            r->param_values[np++] = value;
+            r->param_values[np++] = tk_arena_strndup(r->arena, seg.ptr, seg.len);
         } else if (!tk_slice_eq_slice(pseg, seg)) {
             return false;
         }
@@ -108,6 +69,8 @@ tk_match_result tk_router_match(const tk_router *rt, const char *method, const c
                              route->method);
             if (n > 0 && (size_t)n < allowed_size - used)
                 used += (size_t)n;
+            else
+                allowed[used] = '\0'; /* no room: keep the list whole */
         }
     }
     r->nparams = 0;

@@ -20,12 +20,9 @@ typedef struct {
 typedef enum { TK_MATCH_OK, TK_MATCH_NOT_FOUND, TK_MATCH_METHOD } tk_match_result;
 
 /* On TK_MATCH_OK, *index is the route's position and params are filled (values
- * allocated from r->arena, percent-decoded). On TK_MATCH_METHOD, allowed gets a
+ * allocated from r->arena, verbatim: libmicrohttpd has already decoded the path). On TK_MATCH_METHOD, allowed gets a
  * comma-separated list of methods ("GET, POST"). */
 tk_match_result tk_router_match(const tk_router *rt, const char *method, const char *path,
                                 tk_req *r, size_t *index, char *allowed, size_t allowed_size);
-
-/* Percent-decodes s into the arena; NULL if the encoding is bad or decodes to NUL. */
-char *tk_url_decode(tk_arena *a, const char *s, size_t len);
 
 #endif

@@ -331,8 +331,7 @@ static void on_headers(tk_req *r, const char *url, const char *method)
 {
     struct tk_req_internal *in = r->in;
     r->method = tk_arena_strdup(r->arena, method);
-    char *path = tk_url_decode(r->arena, url, strlen(url));
-    r->path = path ? path : "/";
+    r->path = tk_arena_strdup(r->arena, url); /* libmicrohttpd has decoded it */
     client_ip(r);
     in->has_body = request_has_body(in->conn);
     const char *cl =
@@ -341,10 +340,6 @@ static void on_headers(tk_req *r, const char *url, const char *method)
     if (cl && tk_parse_i64(cl, &announced) && announced > in->srv->cfg->max_body) {
         in->body_too_big = true;
         in->has_body = false; /* answer now; MHD closes the connection */
-    }
-    if (!path) {
-        tk_reply_fail(r, TK_EINVAL, "bad_path", "地址编码有误");
-        return;
     }
 }
 
@@ -473,7 +468,7 @@ tk_status tk_server_start(const tk_server_options *opt, tk_server **out, tk_erro
                      MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_THREAD_POOL_SIZE,
+        MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)worker_threads(opt->cfg), MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)opt->cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)opt->cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,

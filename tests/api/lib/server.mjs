@@ -17,9 +17,9 @@ export function tempDir(prefix = 'tk-') {
 }
 
 // Runs a tiaokuai command to completion: { code, stdout, stderr }.
-export function runCli(args, { env = {}, input } = {}) {
+export function runCli(args, { env = {}, input, timeout = 120000 } = {}) {
   return new Promise((resolve, reject) => {
-    const p = spawn(BIN, args, { env: { ...process.env, ...env } });
+    const p = spawn(BIN, args, { env: { ...process.env, ...env }, timeout, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
