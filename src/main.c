@@ -12,6 +12,7 @@
 #include <sysexits.h>
 
 #include "api/app.h"
+#include "cli/cli.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -126,7 +127,11 @@ static int cmd_serve(int argc, char **argv)
     tk_db *db = NULL;
     if (open_and_migrate(&cfg, &db, NULL, &err) != TK_OK)
         return fail(&err);
-    tk_app app = {.db = db, .cfg = &cfg, .started_ms = tk_now_ms()};
+    tk_app app;
+    if (tk_app_open(&app, db, &cfg, &err) != TK_OK) {
+        tk_db_close(db);
+        return fail(&err);
+    }
     tk_server_options opt = {.cfg = &cfg,
                              .routes = tk_api_routes,
                              .nroutes = tk_api_routes_count,
@@ -134,6 +139,7 @@ static int cmd_serve(int argc, char **argv)
                              .db = db,
                              .guard = tk_api_guard};
     if (tk_server_start(&opt, &app.server, &err) != TK_OK) {
+        tk_app_close(&app);
         tk_db_close(db);
         return fail(&err);
     }
@@ -144,6 +150,7 @@ static int cmd_serve(int argc, char **argv)
     tk_info("stopping", "signal=%d", sig);
     tk_server_stop(app.server, (int)cfg.shutdown_grace * 1000);
     tk_db_close(db);
+    tk_app_close(&app);
     tk_info("stopped", "%s", "");
     return 0;
 }
@@ -163,7 +170,15 @@ static int cmd_init(int argc, char **argv)
         return fail(&err);
     int version = 0;
     tk_db_schema_version(db, &version, &err);
+    if (tk_cli_ensure_root(db, &err) != TK_OK) {
+        tk_db_close(db);
+        return fail(&err);
+    }
     printf("数据库已就绪：%s（结构版本 %d，本次升级 %d 项）\n", tk_db_path(db), version, applied);
+    if (!tk_cli_has_admin(db))
+        printf("还没有管理员。创建第一个管理员：\n"
+               "  tiaokuai user add --db %s --role admin --unit 330800 --name 系统管理员 admin\n",
+               tk_db_path(db));
     tk_db_close(db);
     return 0;
 }
@@ -178,9 +193,28 @@ static int cmd_version(int argc, char **argv)
 
 static int cmd_help(int argc, char **argv);
 
+int tk_cli_open_db(int argc, char **argv, const char *usage, tk_config *cfg, tk_db **db,
+                   char ***rest, int *nrest)
+{
+    int rc = load_config(cfg, argc, argv, TK_CMD_DB, usage, rest, nrest);
+    if (rc >= 0)
+        return rc;
+    tk_error err;
+    if (open_and_migrate(cfg, db, NULL, &err) != TK_OK)
+        return fail(&err);
+    return -1;
+}
+
+int tk_cli_fail(const tk_error *err)
+{
+    return fail(err);
+}
+
 static const command commands[] = {
     {"serve", cmd_serve, "启动服务"},
     {"init", cmd_init, "创建或升级数据库"},
+    {"user", tk_cli_user, "管理用户：add、passwd、list、disable、enable"},
+    {"verify-audit", tk_cli_verify_audit, "校验审计链是否被篡改"},
     {"version", cmd_version, "显示版本"},
     {"help", cmd_help, "显示帮助"},
 };

@@ -9,6 +9,9 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/pool.h"
+#include "gov/sessions.h"
+#include "gov/throttle.h"
 #include "http/request.h"
 #include "http/server.h"
 #include "store/db.h"
@@ -18,7 +21,21 @@ typedef struct tk_app {
     const tk_config *cfg;
     tk_server *server; /* set once the server has started */
     int64_t started_ms;
+    tk_pool *hasher;   /* password hashing, off the HTTP threads */
+    tk_throttle *throttle;
+    tk_session_limits session_limits;
+    unsigned char csrf_key[32];
 } tk_app;
+
+#define TK_SESSION_COOKIE "tk_session"
+#define TK_CSRF_HEADER "X-CSRF-Token"
+
+/* Opens what the app needs beside the database (pool, throttle, keys, data files).
+ * The database must be migrated. */
+tk_status tk_app_open(tk_app *app, tk_db *db, const tk_config *cfg, tk_error *err);
+void tk_app_close(tk_app *app);
+/* The anti-CSRF token that goes with a session token (hex, 65 bytes). */
+void tk_app_csrf_token(const tk_app *app, const char *session_token, char out[65]);
 
 #define TK_APP(r) ((tk_app *)(r)->app)
 
@@ -29,6 +46,25 @@ extern const size_t tk_api_routes_count;
 bool tk_api_guard(tk_req *r);
 
 /* Handlers, by resource file. */
+void api_session_create(tk_req *r);
+void api_session_get(tk_req *r);
+void api_session_delete(tk_req *r);
+void api_sessions_list(tk_req *r);
+void api_sessions_revoke(tk_req *r);
+void api_password_change(tk_req *r);
+void api_users_list(tk_req *r);
+void api_users_get(tk_req *r);
+void api_users_create(tk_req *r);
+void api_users_update(tk_req *r);
+void api_users_disable(tk_req *r);
+void api_users_enable(tk_req *r);
+void api_users_reset_password(tk_req *r);
+void api_keys_list(tk_req *r);
+void api_keys_create(tk_req *r);
+void api_keys_revoke(tk_req *r);
+void api_audit_list(tk_req *r);
+void api_permissions(tk_req *r);
+void api_clock(tk_req *r);
 void api_healthz(tk_req *r);
 void api_metrics(tk_req *r);
 void api_probe_write(tk_req *r);

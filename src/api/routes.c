@@ -10,13 +10,32 @@ const tk_route tk_api_routes[] = {
     {"GET", "/metrics", api_metrics, "metrics", TK_ROUTE_PUBLIC},
     {"POST", "/api/v1/_probe/writes", api_probe_write, "probe", TK_ROUTE_PUBLIC},
     {"GET", "/api/v1/_probe/writes/{key}", api_probe_read, "probe", TK_ROUTE_PUBLIC},
+
+    {"POST", "/api/v1/session", api_session_create, "session.create", TK_ROUTE_PUBLIC},
+    {"GET", "/api/v1/session", api_session_get, "session.read", 0},
+    {"DELETE", "/api/v1/session", api_session_delete, "session.manage", 0},
+    {"PUT", "/api/v1/session/password", api_password_change, "password.change", 0},
+    {"GET", "/api/v1/sessions", api_sessions_list, "session.manage", 0},
+    {"DELETE", "/api/v1/sessions/{id}", api_sessions_revoke, "session.manage", 0},
+    {"GET", "/api/v1/permissions", api_permissions, "permission.read", 0},
+
+    {"GET", "/api/v1/users", api_users_list, "user.read", 0},
+    {"POST", "/api/v1/users", api_users_create, "user.write", 0},
+    {"GET", "/api/v1/users/{id}", api_users_get, "user.read", 0},
+    {"PATCH", "/api/v1/users/{id}", api_users_update, "user.write", 0},
+    {"POST", "/api/v1/users/{id}/disable", api_users_disable, "user.write", 0},
+    {"POST", "/api/v1/users/{id}/enable", api_users_enable, "user.write", 0},
+    {"POST", "/api/v1/users/{id}/password-reset", api_users_reset_password, "user.write", 0},
+    {"GET", "/api/v1/api-keys", api_keys_list, "apikey.manage", 0},
+    {"POST", "/api/v1/api-keys", api_keys_create, "apikey.manage", 0},
+    {"DELETE", "/api/v1/api-keys/{id}", api_keys_revoke, "apikey.manage", 0},
+    {"GET", "/api/v1/audit", api_audit_list, "audit.read", 0},
+
+    {"GET", "/api/v1/_clock", api_clock, "clock", TK_ROUTE_PUBLIC},
+    {"POST", "/api/v1/_clock", api_clock, "clock", TK_ROUTE_PUBLIC},
+
     {"GET", "/{*path}", tk_static_handler, "static", TK_ROUTE_PUBLIC},
 };
 
 const size_t tk_api_routes_count = sizeof tk_api_routes / sizeof tk_api_routes[0];
 
-bool tk_api_guard(tk_req *r)
-{
-    (void)r;
-    return true;
-}

@@ -39,6 +39,11 @@ static const opt_def options[] = {
     INT_OPT(write_batch, 1, 100000, TK_CMD_SERVE | TK_CMD_DB, "每批提交的最大写入数"),
     INT_OPT(shutdown_grace, 0, 3600, TK_CMD_SERVE, "停止时等待请求完成的秒数"),
     INT_OPT(probe, 0, 1, TK_CMD_SERVE, "1 = 开启写入探针（用于压测和测试）"),
+    INT_OPT(session_idle, 1, 1440, TK_CMD_SERVE, "会话空闲超时（分钟）"),
+    INT_OPT(session_max, 1, 168, TK_CMD_SERVE, "会话最长有效期（小时）"),
+    INT_OPT(hash_threads, 1, 64, TK_CMD_SERVE | TK_CMD_DB, "密码哈希线程数"),
+    INT_OPT(behind_tls, 0, 1, TK_CMD_SERVE, "1 = 前面有 TLS 代理，Cookie 加 Secure"),
+    STR_OPT(data, TK_CMD_SERVE | TK_CMD_DB, "参考数据目录"),
     STR_OPT(manual_clock, TK_CMD_SERVE, "以此 ISO 时间启动手动时钟（仅用于测试）"),
     STR_OPT(log_level, TK_CMD_SERVE | TK_CMD_DB, "日志级别：debug、info、warn、error"),
 };
@@ -61,6 +66,10 @@ void tk_config_defaults(tk_config *cfg)
     cfg->write_queue = 100000;
     cfg->write_batch = 1024;
     cfg->shutdown_grace = 10;
+    cfg->session_idle = 30;
+    cfg->session_max = 12;
+    cfg->hash_threads = 2;
+    snprintf(cfg->data, sizeof cfg->data, "data");
 }
 
 /* "max-body" and "max_body" both name max_body. */

@@ -39,6 +39,11 @@ typedef struct {
     int64_t write_batch;        /* jobs per group commit at most */
     int64_t shutdown_grace;     /* seconds to finish in-flight requests */
     int64_t probe;              /* 1: serve POST /api/v1/_probe/writes (benchmarks, tests) */
+    int64_t session_idle;       /* minutes without use before a session ends */
+    int64_t session_max;        /* hours after login before a session ends */
+    int64_t hash_threads;       /* password-hashing threads */
+    int64_t behind_tls;         /* 1: cookies get Secure (a TLS proxy is in front) */
+    char data[512];             /* folder of reference data (data/) */
 } tk_config;
 
 void tk_config_defaults(tk_config *cfg);

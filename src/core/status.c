@@ -23,6 +23,7 @@ tk_status tk_vfail(tk_error *err, tk_status st, const char *code, const char *fm
     if (!err)
         return st;
     err->status = st;
+    err->field[0] = '\0';
     snprintf(err->code, sizeof err->code, "%s", code ? code : "");
     int n = vsnprintf(err->detail, sizeof err->detail, fmt ? fmt : "", ap);
     if (n >= (int)sizeof err->detail)
@@ -39,6 +40,17 @@ tk_status tk_fail(tk_error *err, tk_status st, const char *code, const char *fmt
     return st;
 }
 
+tk_status tk_fail_field(tk_error *err, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tk_vfail(err, TK_EVALID, "invalid_field", fmt, ap);
+    va_end(ap);
+    if (err)
+        snprintf(err->field, sizeof err->field, "%s", field);
+    return TK_EVALID;
+}
+
 void tk_error_clear(tk_error *err)
 {
     if (!err)
@@ -46,6 +58,7 @@ void tk_error_clear(tk_error *err)
     err->status = TK_OK;
     err->code[0] = '\0';
     err->detail[0] = '\0';
+    err->field[0] = '\0';
 }
 
 const char *tk_status_name(tk_status st)

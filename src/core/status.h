@@ -31,12 +31,16 @@ typedef struct {
     tk_status status;
     char code[48];    /* stable machine code */
     char detail[400]; /* zh-CN, for people */
+    char field[48];   /* the input field at fault, when there is one */
 } tk_error;
 
 /* Fills err (if not NULL) and returns st, so callers can `return tk_fail(...)`. */
 tk_status tk_fail(tk_error *err, tk_status st, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 tk_status tk_vfail(tk_error *err, tk_status st, const char *code, const char *fmt, va_list ap);
+/* tk_fail for one input field: code "invalid_field", status TK_EVALID. */
+tk_status tk_fail_field(tk_error *err, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Clears err to TK_OK with empty code and detail. */
 void tk_error_clear(tk_error *err);

@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 #include <stdatomic.h>
 
+#include "core/pool.h"
 #include "http/server.h"
 #include "http/static.h"
 
@@ -38,13 +39,15 @@ struct tk_req_internal {
     json_t *json;
     bool json_parsed;
     tk_error json_err;
-    /* tk_req_write */
+    /* tk_req_write / tk_req_offload: work done elsewhere, then `then` here */
     tk_write_job job;
+    tk_pool_job pool_job;
     tk_write_fn run;
+    tk_status (*offload)(void *arg, tk_error *err);
     void *run_arg;
     tk_then_fn then;
-    tk_status write_status;
-    tk_error write_err;
+    tk_status work_status;
+    tk_error work_err;
 };
 
 struct shutdown_hook {

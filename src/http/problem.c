@@ -52,6 +52,8 @@ json_t *tk_problem_body(const tk_error *err, const char *instance, json_t *extra
     json_object_set_new(body, "code", json_string(code));
     if (instance)
         json_object_set_new(body, "instance", json_string(instance));
+    if (err->field[0])
+        json_object_set_new(body, "field", json_string(err->field));
     if (extra) {
         json_object_update(body, extra);
         json_decref(extra);

@@ -92,6 +92,12 @@ void tk_req_add_header(tk_req *r, const char *name, const char *value);
  * request (allocate it from r->arena). */
 void tk_req_write(tk_req *r, tk_write_fn run, void *arg, tk_then_fn then);
 
+/* Suspends the request while fn(arg, err) runs on a worker pool (CPU-heavy work
+ * such as password hashing), then calls then(r, arg, status, err). */
+struct tk_pool;
+void tk_req_offload(tk_req *r, struct tk_pool *pool, tk_status (*fn)(void *arg, tk_error *err),
+                    void *arg, tk_then_fn then);
+
 /* Long-lived responses (SSE): the handler gives a reader callback that MHD calls
  * for more bytes; see stream.h. */
 struct MHD_Response;

@@ -224,40 +224,63 @@ void tk_req_resume(tk_req *r)
     MHD_resume_connection(r->in->conn);
 }
 
+/* Work finished elsewhere (writer or pool thread): record the outcome and let
+ * MHD call on_request again. The request is suspended, so nothing else touches it. */
+static void finish_work(tk_req *r, tk_status st, const tk_error *err)
+{
+    r->in->work_status = st;
+    if (err)
+        r->in->work_err = *err;
+    r->in->phase = PHASE_RESUMED;
+    MHD_resume_connection(r->in->conn);
+}
+
 static tk_status write_run(tk_conn *c, void *arg, tk_error *err)
 {
     tk_req *r = arg;
     return r->in->run(c, r->in->run_arg, err);
 }
 
-/* On the writer thread. The request is suspended, so nothing else touches it. */
-static void write_done(void *arg, tk_status st, const tk_error *err)
+static void work_done(void *arg, tk_status st, const tk_error *err)
 {
-    tk_req *r = arg;
-    r->in->write_status = st;
-    if (err)
-        r->in->write_err = *err;
-    r->in->phase = PHASE_RESUMED;
-    MHD_resume_connection(r->in->conn);
+    finish_work(arg, st, err);
+}
+
+static void begin_work(tk_req *r, void *arg, tk_then_fn then)
+{
+    r->in->run_arg = arg;
+    r->in->then = then;
+    /* Suspend first: the work may finish before the submit call returns. */
+    tk_req_suspend(r);
 }
 
 void tk_req_write(tk_req *r, tk_write_fn run, void *arg, tk_then_fn then)
 {
     struct tk_req_internal *in = r->in;
     in->run = run;
-    in->run_arg = arg;
-    in->then = then;
-    in->job = (tk_write_job){.run = write_run, .done = write_done, .arg = r};
-    tk_db *db = in->srv->db;
-    /* Suspend first: the writer may finish before tk_db_submit returns. */
-    tk_req_suspend(r);
+    in->job = (tk_write_job){.run = write_run, .done = work_done, .arg = r};
+    begin_work(r, arg, then);
     tk_error err;
-    if (tk_db_submit(db, &in->job, &err) != TK_OK) {
-        in->write_status = err.status;
-        in->write_err = err;
-        in->phase = PHASE_RESUMED;
-        MHD_resume_connection(in->conn);
-    }
+    if (tk_db_submit(in->srv->db, &in->job, &err) != TK_OK)
+        finish_work(r, err.status, &err);
+}
+
+static tk_status offload_run(void *arg, tk_error *err)
+{
+    tk_req *r = arg;
+    return r->in->offload(r->in->run_arg, err);
+}
+
+void tk_req_offload(tk_req *r, tk_pool *pool, tk_status (*fn)(void *arg, tk_error *err),
+                    void *arg, tk_then_fn then)
+{
+    struct tk_req_internal *in = r->in;
+    in->offload = fn;
+    in->pool_job = (tk_pool_job){.run = offload_run, .done = work_done, .arg = r};
+    begin_work(r, arg, then);
+    tk_error err;
+    if (tk_pool_submit(pool, &in->pool_job, &err) != TK_OK)
+        finish_work(r, err.status, &err);
 }
 
 static enum MHD_Result queue_reply(tk_req *r)
@@ -298,7 +321,7 @@ static void dispatch(tk_req *r)
     in->route_index = idx;
     r->route = &srv->router.routes[idx];
     if (srv->guard && !srv->guard(r))
-        return;
+        return; /* the guard replied, or suspended to finish its work */
     r->route->handler(r);
 }
 
@@ -375,10 +398,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         in->suspended = false;
         in->phase = PHASE_WAITING;
         if (in->then)
-            in->then(r, in->run_arg, in->write_status,
-                     in->write_status == TK_OK ? NULL : &in->write_err);
-        else if (in->write_status != TK_OK)
-            tk_reply_error(r, &in->write_err);
+            in->then(r, in->run_arg, in->work_status,
+                     in->work_status == TK_OK ? NULL : &in->work_err);
+        else if (in->work_status != TK_OK)
+            tk_reply_error(r, &in->work_err);
         if (!tk_req_replied(r) && !in->suspended)
             tk_reply_empty(r, 204);
         return queue_reply(r);

@@ -1,0 +1,69 @@
+/*
+ * app.c - the application context: what handlers share beside the database.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "core/clock.h"
+#include "core/str.h"
+#include "gov/password.h"
+#include "gov/settings.h"
+
+typedef struct {
+    char value[65];
+} secret_arg;
+
+static tk_status ensure_secret(tk_conn *c, void *arg, tk_error *err)
+{
+    secret_arg *s = arg;
+    if (tk_setting_put_new(c, "csrf_key", s->value, err) != TK_OK)
+        return err->status;
+    return tk_setting_get(c, "csrf_key", s->value, sizeof s->value, err);
+}
+
+tk_status tk_app_open(tk_app *app, tk_db *db, const tk_config *cfg, tk_error *err)
+{
+    memset(app, 0, sizeof *app);
+    app->db = db;
+    app->cfg = cfg;
+    app->started_ms = tk_now_ms();
+    app->session_limits.idle_ms = cfg->session_idle * 60 * 1000;
+    app->session_limits.max_ms = cfg->session_max * 3600 * 1000;
+    char path[600];
+    snprintf(path, sizeof path, "%s/common-passwords.txt", cfg->data);
+    if (tk_password_load_common(path, err) != TK_OK)
+        return err->status;
+    unsigned char key[32];
+    secret_arg s;
+    randombytes_buf(key, sizeof key);
+    tk_hex(key, sizeof key, s.value);
+    if (tk_db_write(db, ensure_secret, &s, err) != TK_OK)
+        return err->status;
+    for (int i = 0; i < 32; i++) {
+        unsigned int byte;
+        if (sscanf(s.value + 2 * i, "%2x", &byte) != 1)
+            return tk_fail(err, TK_EIO, "bad_secret", "数据库中的 csrf_key 已损坏");
+        app->csrf_key[i] = (unsigned char)byte;
+    }
+    app->hasher = tk_pool_new((int)cfg->hash_threads, 64);
+    app->throttle = tk_throttle_new();
+    return TK_OK;
+}
+
+void tk_app_close(tk_app *app)
+{
+    tk_pool_free(app->hasher);
+    tk_throttle_free(app->throttle);
+    tk_password_unload_common();
+    sodium_memzero(app->csrf_key, sizeof app->csrf_key);
+}
+
+void tk_app_csrf_token(const tk_app *app, const char *session_token, char out[65])
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256(mac, (const unsigned char *)session_token, strlen(session_token),
+                           app->csrf_key);
+    tk_hex(mac, sizeof mac, out);
+}

@@ -1,0 +1,27 @@
+/*
+ * cli.h - command-line subcommands beyond serve/init (administration that works
+ * on the database file directly, for the first admin and for recovery).
+ */
+#ifndef TK_CLI_H
+#define TK_CLI_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "store/db.h"
+
+/* From main.c: loads config for a database command and opens/migrates the db.
+ * Returns -1 to continue, else an exit code. */
+int tk_cli_open_db(int argc, char **argv, const char *usage, tk_config *cfg, tk_db **db,
+                   char ***rest, int *nrest);
+int tk_cli_fail(const tk_error *err);
+
+int tk_cli_user(int argc, char **argv);
+int tk_cli_verify_audit(int argc, char **argv);
+
+/* The city unit (衢州市 330800) as the root of the tree, if the tree is empty. */
+tk_status tk_cli_ensure_root(tk_db *db, tk_error *err);
+bool tk_cli_has_admin(tk_db *db);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * throttle.h - back-off for failed logins, per key ("user:zhangsan", "ip:1.2.3.4").
+ *
+ * A key may fail `free` times; each failure after that blocks the key for
+ * 30 s x 2^(excess-1), at most 15 minutes. A key whose last failure is older than
+ * an hour starts afresh. State is in memory: a restart forgives, the audit log
+ * does not forget.
+ */
+#ifndef TK_THROTTLE_H
+#define TK_THROTTLE_H
+
+#include <stdint.h>
+
+typedef struct tk_throttle tk_throttle;
+
+tk_throttle *tk_throttle_new(void);
+void tk_throttle_free(tk_throttle *t);
+/* 0 when the key may try now, else milliseconds to wait. */
+int64_t tk_throttle_wait(tk_throttle *t, const char *key, int64_t now);
+void tk_throttle_fail(tk_throttle *t, const char *key, int free_failures, int64_t now);
+void tk_throttle_forget(tk_throttle *t, const char *key);
+
+#endif
