@@ -213,6 +213,7 @@ int tk_cli_fail(const tk_error *err)
 static const command commands[] = {
     {"serve", cmd_serve, "启动服务"},
     {"init", cmd_init, "创建或升级数据库"},
+    {"demo", tk_cli_demo, "在空数据库中生成衢州演示数据"},
     {"user", tk_cli_user, "管理用户：add、passwd、list、disable、enable"},
     {"verify-audit", tk_cli_verify_audit, "校验审计链是否被篡改"},
     {"version", cmd_version, "显示版本"},

@@ -3,11 +3,16 @@
  */
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/app.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/str.h"
+#include "geo/geom.h"
+#include "geo/locate.h"
+#include "gov/territory.h"
 #include "gov/password.h"
 #include "gov/settings.h"
 
@@ -49,11 +54,65 @@ tk_status tk_app_open(tk_app *app, tk_db *db, const tk_config *cfg, tk_error *er
     }
     app->hasher = tk_pool_new((int)cfg->hash_threads, 64);
     app->throttle = tk_throttle_new();
+    app->grids = tk_locator_holder_new(NULL);
+    return tk_app_reload_grids(app, err);
+}
+
+typedef struct {
+    tk_locator_item *items;
+    size_t n, cap;
+    size_t bad;
+} shapes;
+
+static void collect_shape(void *ctx, int64_t id, const char *geojson)
+{
+    shapes *sh = ctx;
+    tk_geom *g = NULL;
+    tk_error err;
+    if (tk_geom_from_geojson(geojson, strlen(geojson), &g, &err) != TK_OK) {
+        sh->bad++;
+        return;
+    }
+    if (sh->n == sh->cap) {
+        sh->cap = sh->cap ? sh->cap * 2 : 1024;
+        sh->items = tk_xrealloc(sh->items, sh->cap * sizeof *sh->items);
+    }
+    sh->items[sh->n++] = (tk_locator_item){.id = id, .geom = g};
+}
+
+tk_status tk_app_reload_grids(tk_app *app, tk_error *err)
+{
+    tk_conn *c = tk_db_reader(app->db, err);
+    if (!c)
+        return err->status;
+    shapes sh = {0};
+    tk_status st = tk_grid_shapes(c, collect_shape, &sh, err);
+    tk_locator *loc = NULL;
+    if (st == TK_OK)
+        st = tk_locator_build(sh.items, sh.n, &loc, err);
+    for (size_t i = 0; i < sh.n; i++)
+        tk_geom_free((tk_geom *)sh.items[i].geom);
+    free(sh.items);
+    if (st != TK_OK)
+        return st;
+    if (sh.bad)
+        tk_warn("grids skipped", "count=%zu reason=\"unreadable geometry\"", sh.bad);
+    tk_locator_holder_swap(app->grids, loc);
+    tk_info("grid locator ready", "grids=%zu", sh.n);
     return TK_OK;
+}
+
+int64_t tk_app_locate(tk_app *app, double lng, double lat)
+{
+    tk_locator *loc = tk_locator_holder_acquire(app->grids);
+    int64_t id = loc ? tk_locator_locate(loc, lng, lat) : -1;
+    tk_locator_unref(loc);
+    return id;
 }
 
 void tk_app_close(tk_app *app)
 {
+    tk_locator_holder_free(app->grids);
     tk_pool_free(app->hasher);
     tk_throttle_free(app->throttle);
     tk_password_unload_common();

@@ -25,6 +25,7 @@ typedef struct tk_app {
     tk_throttle *throttle;
     tk_session_limits session_limits;
     unsigned char csrf_key[32];
+    struct tk_locator_holder *grids; /* point -> grid, swapped when grids change */
 } tk_app;
 
 #define TK_SESSION_COOKIE "tk_session"
@@ -34,6 +35,11 @@ typedef struct tk_app {
  * The database must be migrated. */
 tk_status tk_app_open(tk_app *app, tk_db *db, const tk_config *cfg, tk_error *err);
 void tk_app_close(tk_app *app);
+/* Point -> grid unit id, or -1 outside every grid. */
+int64_t tk_app_locate(tk_app *app, double lng, double lat);
+/* Rebuilds the grid locator from the database and swaps it in. */
+tk_status tk_app_reload_grids(tk_app *app, tk_error *err);
+
 /* The anti-CSRF token that goes with a session token (hex, 65 bytes). */
 void tk_app_csrf_token(const tk_app *app, const char *session_token, char out[65]);
 
@@ -65,6 +71,29 @@ void api_keys_revoke(tk_req *r);
 void api_audit_list(tk_req *r);
 void api_permissions(tk_req *r);
 void api_clock(tk_req *r);
+void api_units_list(tk_req *r);
+void api_units_get(tk_req *r);
+void api_units_children(tk_req *r);
+void api_units_ancestors(tk_req *r);
+void api_units_create(tk_req *r);
+void api_units_update(tk_req *r);
+void api_units_disable(tk_req *r);
+void api_units_enable(tk_req *r);
+void api_territory_summary(tk_req *r);
+void api_locate(tk_req *r);
+void api_posts_list(tk_req *r);
+void api_posts_create(tk_req *r);
+void api_people_list(tk_req *r);
+void api_people_get(tk_req *r);
+void api_people_create(tk_req *r);
+void api_people_update(tk_req *r);
+void api_people_disable(tk_req *r);
+void api_staffing_summary(tk_req *r);
+void api_quotas_set(tk_req *r);
+void api_transfers_list(tk_req *r);
+void api_transfers_create(tk_req *r);
+void api_teams_list(tk_req *r);
+void api_teams_set_coverage(tk_req *r);
 void api_healthz(tk_req *r);
 void api_metrics(tk_req *r);
 void api_probe_write(tk_req *r);

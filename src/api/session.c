@@ -138,6 +138,7 @@ static void identity_from_user(tk_identity *who, const tk_user *u, const char *i
     who->unit_name = u->unit.name;
     who->unit_kind = u->unit.kind;
     who->unit_path = u->unit.path;
+    who->scope_path = u->unit.scope_path;
     who->must_change_password = u->must_change_password;
     who->ip = ip;
 }

@@ -46,7 +46,7 @@ static bool load_user(tk_req *r, int64_t id, tk_user *u)
 {
     tk_error err;
     tk_conn *c = tk_db_reader(TK_APP(r)->db, &err);
-    if (!c || tk_user_get(c, r->arena, id, api_who(r)->unit_path, u, &err) != TK_OK) {
+    if (!c || tk_user_get(c, r->arena, id, api_who(r)->scope_path, u, &err) != TK_OK) {
         tk_reply_error(r, &err);
         return false;
     }
@@ -69,7 +69,7 @@ static void add_user(void *ctx, const tk_user *u)
 void api_users_list(tk_req *r)
 {
     tk_error err;
-    tk_user_filter f = {.scope_path = api_who(r)->unit_path};
+    tk_user_filter f = {.scope_path = api_who(r)->scope_path};
     int64_t cursor, unit_id;
     if (api_failed(r, q_limit(r, &f.limit, &err), &err) ||
         api_failed(r, q_int(r, "cursor", 0, 0, INT64_MAX, &cursor, &err), &err) ||
@@ -175,7 +175,7 @@ static tk_status resolve_unit(tk_req *r, json_t *in, tk_role role, int64_t *unit
     tk_unit u;
     tk_status st = code ? tk_unit_by_code(c, r->arena, code, &u, err)
                         : tk_unit_get(c, r->arena, id, &u, err);
-    if (st == TK_ENOTFOUND || (st == TK_OK && !tk_path_within(u.path, api_who(r)->unit_path)))
+    if (st == TK_ENOTFOUND || (st == TK_OK && !tk_path_within(u.path, api_who(r)->scope_path)))
         return tk_fail_field(err, code ? "unit_code" : "unit_id", "单位不存在或不在您的管辖范围内");
     if (st != TK_OK)
         return st;

@@ -19,6 +19,7 @@ int tk_cli_fail(const tk_error *err);
 
 int tk_cli_user(int argc, char **argv);
 int tk_cli_verify_audit(int argc, char **argv);
+int tk_cli_demo(int argc, char **argv);
 
 /* The city unit (衢州市 330800) as the root of the tree, if the tree is empty. */
 tk_status tk_cli_ensure_root(tk_db *db, tk_error *err);

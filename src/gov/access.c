@@ -55,6 +55,16 @@ const tk_permission tk_permissions[] = {
     {"user.write", R(ADMIN), "管理用户"},
     {"apikey.manage", R(ADMIN), "管理接口密钥"},
     {"audit.read", R(ADMIN), "查看审计日志"},
+    /* territory and organisation */
+    {"territory.read", READERS, "查看区划与网格"},
+    {"territory.write", R(ADMIN), "维护区划与网格"},
+    {"territory.import", R(ADMIN), "导入区划与网格"},
+    {"territory.export", R(ADMIN) | R(COUNTY_CENTER), "导出区划与网格"},
+    {"locate", TK_ROLES_ALL, "坐标定位到网格"},
+    {"org.read", READERS, "查看岗位与人员"},
+    {"org.write", R(ADMIN), "维护岗位与人员"},
+    {"staffing.read", R(ADMIN) | R(COUNTY_CENTER) | R(LEADER) | R(OBSERVER), "查看编制与下沉"},
+    {"staffing.write", R(ADMIN), "维护编制与下沉"},
 };
 #undef R
 

@@ -59,6 +59,7 @@ typedef struct {
     const char *unit_name;
     const char *unit_kind;
     const char *unit_path; /* "/1/7/" */
+    const char *scope_path; /* the subtree the caller may see (territorial anchor) */
     int64_t session_id;    /* 0 when authenticated by API key */
     int64_t api_key_id;    /* 0 for sessions */
     const char *scopes;    /* API key scopes, space separated; NULL = the role's */

@@ -60,7 +60,7 @@ tk_status tk_session_create(tk_conn *c, int64_t user_id, const unsigned char has
 
 #define IDENTITY_COLUMNS                                                                           \
     "us.id, us.username, us.display_name, us.role, us.disabled, us.must_change_password, "        \
-    "u.id, u.code, u.name, u.kind, u.path"
+    "u.id, u.code, u.name, u.kind, u.path, u.scope_path"
 
 static void identity_from_row(tk_stmt *s, tk_arena *a, tk_identity *who)
 {
@@ -75,6 +75,7 @@ static void identity_from_row(tk_stmt *s, tk_arena *a, tk_identity *who)
     who->unit_name = tk_arena_strdup(a, tk_col_text(s, 8));
     who->unit_kind = tk_arena_strdup(a, tk_col_text(s, 9));
     who->unit_path = tk_arena_strdup(a, tk_col_text(s, 10));
+    who->scope_path = tk_arena_strdup(a, tk_col_text(s, 11));
 }
 
 static tk_status refuse(tk_error *err, const char *code, const char *msg)
@@ -102,9 +103,9 @@ static tk_status resolve_session(tk_conn *c, tk_arena *a, const unsigned char *h
     }
     identity_from_row(s, a, who);
     bool disabled = tk_col_i64(s, 4) != 0;
-    who->session_id = tk_col_i64(s, 11);
-    int64_t created = tk_col_i64(s, 12), last = tk_col_i64(s, 13), expires = tk_col_i64(s, 14);
-    bool revoked = !tk_col_null(s, 15);
+    who->session_id = tk_col_i64(s, 12);
+    int64_t created = tk_col_i64(s, 13), last = tk_col_i64(s, 14), expires = tk_col_i64(s, 15);
+    bool revoked = !tk_col_null(s, 16);
     tk_reset(s);
     if (revoked)
         return refuse(err, "session_revoked", "该登录已被注销，请重新登录");
@@ -135,10 +136,10 @@ static tk_status resolve_api_key(tk_conn *c, tk_arena *a, const unsigned char *h
     }
     identity_from_row(s, a, who);
     bool disabled = tk_col_i64(s, 4) != 0;
-    who->api_key_id = tk_col_i64(s, 11);
-    who->scopes = tk_arena_strdup(a, tk_col_text(s, 12));
-    bool revoked = !tk_col_null(s, 13);
-    int64_t last = tk_col_i64(s, 14);
+    who->api_key_id = tk_col_i64(s, 12);
+    who->scopes = tk_arena_strdup(a, tk_col_text(s, 13));
+    bool revoked = !tk_col_null(s, 14);
+    int64_t last = tk_col_i64(s, 15);
     tk_reset(s);
     who->must_change_password = false; /* keys do not log in with passwords */
     if (revoked)

@@ -109,7 +109,8 @@ void tk_throttle_fail(tk_throttle *t, const char *key, int free_failures, int64_
         e->failures = 0;
     e->failures++;
     e->last_failure = now;
-    int excess = e->failures - free_failures;
+    /* The failure that uses up the free ones already blocks the next attempt. */
+    int excess = e->failures - free_failures + 1;
     if (excess > 0) {
         int64_t delay = BASE_DELAY_MS;
         for (int i = 1; i < excess && delay < MAX_DELAY_MS; i++)

@@ -1,10 +1,11 @@
 /*
  * throttle.h - back-off for failed logins, per key ("user:zhangsan", "ip:1.2.3.4").
  *
- * A key may fail `free` times; each failure after that blocks the key for
- * 30 s x 2^(excess-1), at most 15 minutes. A key whose last failure is older than
- * an hour starts afresh. State is in memory: a restart forgives, the audit log
- * does not forget.
+ * A key may fail `free` times; the failure that reaches `free` blocks the key for
+ * 30 s, and each further failure doubles that (30 s x 2^(failures-free)), at most
+ * 15 minutes. So with free = 5, the 6th attempt waits 30 s even with the right
+ * password. A key whose last failure is older than an hour starts afresh. State
+ * is in memory: a restart forgives, the audit log does not forget.
  */
 #ifndef TK_THROTTLE_H
 #define TK_THROTTLE_H

@@ -38,6 +38,16 @@ void tk_unit_from_row(tk_stmt *s, int i, tk_arena *a, tk_unit *u)
     u->depth = (int)tk_col_i64(s, i + 6);
     u->county_code = tk_arena_strdup(a, tk_col_text(s, i + 7));
     u->active = tk_col_i64(s, i + 8) != 0;
+    u->scope_path = tk_arena_strdup(a, tk_col_text(s, i + 9));
+}
+
+bool tk_unit_kind_territorial(const char *kind)
+{
+    static const char *const t[] = {"city", "county", "township", "village", "grid", "microgrid"};
+    for (size_t i = 0; kind && i < sizeof t / sizeof t[0]; i++)
+        if (strcmp(kind, t[i]) == 0)
+            return true;
+    return false;
 }
 
 static tk_status get_one(tk_stmt *s, tk_arena *a, tk_unit *out, const char *what, tk_error *err)
@@ -80,6 +90,7 @@ tk_status tk_unit_insert(tk_conn *c, const char *code, const char *name, const c
     if (!tk_unit_kind_valid(kind))
         return tk_fail_field(err, "kind", "单位类型 %s 无效", kind);
     const char *parent_path = "/";
+    const char *parent_scope = NULL;
     int depth = 0;
     const char *county = "";
     tk_arena *a = tk_arena_new(1024);
@@ -90,6 +101,7 @@ tk_status tk_unit_insert(tk_conn *c, const char *code, const char *name, const c
             return err->status;
         }
         parent_path = parent.path;
+        parent_scope = parent.scope_path;
         depth = parent.depth + 1;
         county = parent.county_code;
     }
@@ -121,12 +133,14 @@ tk_status tk_unit_insert(tk_conn *c, const char *code, const char *name, const c
         *id = tk_last_insert_id(c);
         char path[512];
         snprintf(path, sizeof path, "%s%lld/", parent_path, (long long)*id);
-        s = tk_prepare(c, "UPDATE units SET path = ?1 WHERE id = ?2", err);
+        bool own_scope = tk_unit_kind_territorial(kind) || !parent_scope;
+        s = tk_prepare(c, "UPDATE units SET path = ?1, scope_path = ?3 WHERE id = ?2", err);
         if (!s)
             st = TK_EIO;
         else {
             tk_bind_text(s, 1, path);
             tk_bind_i64(s, 2, *id);
+            tk_bind_text(s, 3, own_scope ? path : parent_scope);
             st = tk_step(s, err) < 0 ? err->status : TK_OK;
         }
     }

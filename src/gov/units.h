@@ -25,13 +25,14 @@ typedef struct {
     int depth;
     const char *county_code;
     bool active;
+    const char *scope_path; /* the territorial anchor's path (see 0003_territory.sql) */
 } tk_unit;
 
 /* The columns tk_unit_from_row reads, for SELECT lists: prefix them with an alias. */
 #define TK_UNIT_COLUMNS(a)                                                                         \
     a ".id, " a ".code, " a ".name, " a ".kind, " a ".parent_id, " a ".path, " a ".depth, " a      \
-      ".county_code, " a ".active"
-#define TK_UNIT_NCOLUMNS 9
+      ".county_code, " a ".active, " a ".scope_path"
+#define TK_UNIT_NCOLUMNS 10
 void tk_unit_from_row(tk_stmt *s, int first_col, tk_arena *a, tk_unit *out);
 
 tk_status tk_unit_get(tk_conn *c, tk_arena *a, int64_t id, tk_unit *out, tk_error *err);
@@ -42,6 +43,8 @@ tk_status tk_unit_insert(tk_conn *c, const char *code, const char *name, const c
 /* True when unit_path lies inside scope_path's subtree. */
 bool tk_path_within(const char *unit_path, const char *scope_path);
 bool tk_unit_kind_valid(const char *kind);
+/* city, county, township, village, grid, micro-grid */
+bool tk_unit_kind_territorial(const char *kind);
 const char *tk_unit_kind_label(const char *kind);
 
 #endif

@@ -53,7 +53,7 @@ json_t *tk_json_parse(const char *data, size_t len, int max_depth, tk_error *err
 
 char *tk_json_dump(const json_t *v, size_t *len)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
     if (s && len)
         *len = strlen(s);
     return s;
