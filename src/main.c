@@ -170,7 +170,7 @@ static int cmd_init(int argc, char **argv)
         return fail(&err);
     int version = 0;
     tk_db_schema_version(db, &version, &err);
-    if (tk_cli_ensure_root(db, &err) != TK_OK) {
+    if (tk_cli_ensure_root(db, &err) != TK_OK || tk_cli_seed_calendar(db, cfg.data, &err) != TK_OK) {
         tk_db_close(db);
         return fail(&err);
     }
@@ -214,6 +214,8 @@ static const command commands[] = {
     {"serve", cmd_serve, "启动服务"},
     {"init", cmd_init, "创建或升级数据库"},
     {"demo", tk_cli_demo, "在空数据库中生成衢州演示数据"},
+    {"import", tk_cli_import, "从 CSV 或 GeoJSON 导入区划与网格"},
+    {"export", tk_cli_export, "把区划与网格导出为 CSV 或 GeoJSON"},
     {"user", tk_cli_user, "管理用户：add、passwd、list、disable、enable"},
     {"verify-audit", tk_cli_verify_audit, "校验审计链是否被篡改"},
     {"version", cmd_version, "显示版本"},

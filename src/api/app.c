@@ -13,6 +13,7 @@
 #include "geo/geom.h"
 #include "geo/locate.h"
 #include "gov/territory.h"
+#include "gov/workcal.h"
 #include "gov/password.h"
 #include "gov/settings.h"
 
@@ -55,7 +56,35 @@ tk_status tk_app_open(tk_app *app, tk_db *db, const tk_config *cfg, tk_error *er
     app->hasher = tk_pool_new((int)cfg->hash_threads, 64);
     app->throttle = tk_throttle_new();
     app->grids = tk_locator_holder_new(NULL);
+    pthread_rwlock_init(&app->calendar_lock, NULL);
+    if (tk_app_reload_calendar(app, err) != TK_OK)
+        return err->status;
     return tk_app_reload_grids(app, err);
+}
+
+const struct tk_calendar *tk_app_calendar_acquire(tk_app *app)
+{
+    pthread_rwlock_rdlock(&app->calendar_lock);
+    return app->calendar;
+}
+
+void tk_app_calendar_release(tk_app *app)
+{
+    pthread_rwlock_unlock(&app->calendar_lock);
+}
+
+tk_status tk_app_reload_calendar(tk_app *app, tk_error *err)
+{
+    tk_conn *c = tk_db_reader(app->db, err);
+    tk_calendar *cal = NULL;
+    if (!c || tk_workcal_load(c, &cal, err) != TK_OK)
+        return err->status;
+    pthread_rwlock_wrlock(&app->calendar_lock);
+    tk_calendar *old = app->calendar;
+    app->calendar = cal;
+    pthread_rwlock_unlock(&app->calendar_lock);
+    tk_calendar_free(old);
+    return TK_OK;
 }
 
 typedef struct {
@@ -113,6 +142,8 @@ int64_t tk_app_locate(tk_app *app, double lng, double lat)
 void tk_app_close(tk_app *app)
 {
     tk_locator_holder_free(app->grids);
+    tk_calendar_free(app->calendar);
+    pthread_rwlock_destroy(&app->calendar_lock);
     tk_pool_free(app->hasher);
     tk_throttle_free(app->throttle);
     tk_password_unload_common();

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include <pthread.h>
+
 #include "core/pool.h"
 #include "gov/sessions.h"
 #include "gov/throttle.h"
@@ -26,6 +28,8 @@ typedef struct tk_app {
     tk_session_limits session_limits;
     unsigned char csrf_key[32];
     struct tk_locator_holder *grids; /* point -> grid, swapped when grids change */
+    pthread_rwlock_t calendar_lock;  /* guards the pointer; the calendar itself is read-only */
+    struct tk_calendar *calendar;
 } tk_app;
 
 #define TK_SESSION_COOKIE "tk_session"
@@ -39,6 +43,12 @@ void tk_app_close(tk_app *app);
 int64_t tk_app_locate(tk_app *app, double lng, double lat);
 /* Rebuilds the grid locator from the database and swaps it in. */
 tk_status tk_app_reload_grids(tk_app *app, tk_error *err);
+
+/* The work calendar, read-locked until released (readers never wait on each other). */
+const struct tk_calendar *tk_app_calendar_acquire(tk_app *app);
+void tk_app_calendar_release(tk_app *app);
+/* Reloads the calendar from the database after a change. */
+tk_status tk_app_reload_calendar(tk_app *app, tk_error *err);
 
 /* The anti-CSRF token that goes with a session token (hex, 65 bytes). */
 void tk_app_csrf_token(const tk_app *app, const char *session_token, char out[65]);
@@ -80,6 +90,8 @@ void api_units_update(tk_req *r);
 void api_units_disable(tk_req *r);
 void api_units_enable(tk_req *r);
 void api_territory_summary(tk_req *r);
+void api_territory_import(tk_req *r);
+void api_territory_export(tk_req *r);
 void api_locate(tk_req *r);
 void api_posts_list(tk_req *r);
 void api_posts_create(tk_req *r);
@@ -94,6 +106,28 @@ void api_transfers_list(tk_req *r);
 void api_transfers_create(tk_req *r);
 void api_teams_list(tk_req *r);
 void api_teams_set_coverage(tk_req *r);
+void api_subject_types(tk_req *r);
+void api_list_items(tk_req *r);
+void api_list_item_get(tk_req *r);
+void api_list_item_history(tk_req *r);
+void api_list_item_create(tk_req *r);
+void api_list_item_change(tk_req *r);
+void api_list_item_retire(tk_req *r);
+void api_list_import(tk_req *r);
+void api_list_export(tk_req *r);
+void api_lists_summary(tk_req *r);
+void api_categories(tk_req *r);
+void api_category_get(tk_req *r);
+void api_category_put(tk_req *r);
+void api_category_limits(tk_req *r);
+void api_route(tk_req *r);
+void api_calendar_days(tk_req *r);
+void api_calendar_day_put(tk_req *r);
+void api_calendar_day_delete(tk_req *r);
+void api_calendar_import(tk_req *r);
+void api_calendar_schedules(tk_req *r);
+void api_calendar_schedules_put(tk_req *r);
+void api_calendar_deadline(tk_req *r);
 void api_healthz(tk_req *r);
 void api_metrics(tk_req *r);
 void api_probe_write(tk_req *r);

@@ -11,6 +11,8 @@ static void op_free_detail(api_op *op)
 {
     json_decref(op->detail);
     op->detail = NULL;
+    json_decref(op->problem);
+    op->problem = NULL;
 }
 
 api_op *api_op_new(tk_req *r, const char *target_type, api_op_fn run, api_op_reply reply,
@@ -73,6 +75,7 @@ typedef struct {
     const char *target_type, *target_id;
     tk_error failure;
     json_t *detail;
+    json_t *problem; /* extra members of the reply */
 } refusal;
 
 static const char *outcome_of(tk_status st)
@@ -111,7 +114,7 @@ static void refusal_then(tk_req *r, void *arg, tk_status st, const tk_error *err
     (void)st;
     (void)err; /* the refusal stands even if its record could not be written */
     json_decref(f->detail);
-    tk_reply_error(r, &f->failure);
+    tk_reply_error_with(r, &f->failure, f->problem); /* takes problem */
 }
 
 static void refuse(api_op *op, const char *action, const char *actor, const tk_error *failure)
@@ -126,6 +129,8 @@ static void refuse(api_op *op, const char *action, const char *actor, const tk_e
     f->failure = *failure;
     f->detail = op->detail;
     op->detail = NULL;
+    f->problem = op->problem;
+    op->problem = NULL;
     tk_req_write(r, refusal_run, f, refusal_then);
 }
 

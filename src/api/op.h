@@ -26,6 +26,8 @@ struct api_op {
     const char *target_type; /* "user", "event" ... */
     char target_id[64];      /* set by run when the target is created there */
     json_t *detail;          /* audit detail (owned; may be NULL) */
+    json_t *problem;         /* extra members of the problem answered if run fails (owned;
+                                may be NULL): run sets it, e.g. the lines of a rejected file */
     api_op_fn run;
     api_op_reply reply;
     void *data; /* the handler's own state (arena memory) */

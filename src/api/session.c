@@ -42,6 +42,15 @@ typedef struct {
     char user_key[96], ip_key[80];
 } login;
 
+/* Usernames compare without case, so their throttle keys do too. */
+static void throttle_user_key(const char *username, char *out, size_t size)
+{
+    snprintf(out, size, "user:%s", username);
+    for (char *p = out; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+}
+
 static void wipe(char *s)
 {
     if (s)
@@ -205,12 +214,7 @@ void api_session_create(tk_req *r)
         api_failed(r, in_bool(in, "bearer", false, &l->bearer, &err), &err))
         return;
     l->password = tk_arena_strdup(r->arena, password);
-    char lower[65];
-    snprintf(lower, sizeof lower, "%s", l->username);
-    for (char *p = lower; *p; p++)
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
-    snprintf(l->user_key, sizeof l->user_key, "user:%s", lower);
+    throttle_user_key(l->username, l->user_key, sizeof l->user_key);
     snprintf(l->ip_key, sizeof l->ip_key, "ip:%s", r->client_ip);
     int64_t now = tk_now_ms();
     int64_t wait = tk_throttle_wait(app->throttle, l->user_key, now);
@@ -402,11 +406,12 @@ void api_password_change(tk_req *r)
         return;
     }
     if (strcmp(current, next) == 0) {
-        tk_reply_fail(r, TK_EVALID, "invalid_field", "新密码不能与当前密码相同");
+        tk_fail_field(&err, "new_password", "新密码不能与当前密码相同");
+        tk_reply_error(r, &err);
         return;
     }
     password_change *p = tk_arena_zalloc(r->arena, sizeof *p);
-    snprintf(p->user_key, sizeof p->user_key, "user:%s", who->username);
+    throttle_user_key(who->username, p->user_key, sizeof p->user_key);
     if (tk_throttle_wait(app->throttle, p->user_key, tk_now_ms())) {
         tk_reply_fail(r, TK_ELIMIT, "too_many_attempts", "失败次数过多，请稍后再试");
         return;

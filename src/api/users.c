@@ -155,7 +155,9 @@ static void create_hashed(tk_req *r, void *arg, tk_status st, const tk_error *er
         tk_reply_error(r, err);
         return;
     }
-    api_op_submit(api_op_new(r, "user", create_run, created_reply, arg));
+    api_op *op = api_op_new(r, "user", create_run, created_reply, arg);
+    op->action = "user.create";
+    api_op_submit(op);
 }
 
 /* Resolves unit_code or unit_id inside the caller's scope, checking the role fits. */
@@ -313,7 +315,14 @@ void api_users_update(tk_req *r)
     u->ch.phone = arena_copy(r, u->ch.phone);
     u->ch.id_number = arena_copy(r, u->ch.id_number);
     api_op *op = api_op_new(r, "user", update_run, user_reply, u);
+    op->action = "user.update";
     api_op_target(op, u->id);
+    const char *key;
+    json_t *value;
+    json_t *changed = json_array();
+    json_object_foreach(in, key, value)
+        json_array_append_new(changed, json_string(key));
+    api_op_detail(op, "changed", changed);
     api_op_submit(op);
 }
 
@@ -340,6 +349,7 @@ static void set_disabled(tk_req *r, bool disabled)
     }
     d->disabled = disabled;
     api_op *op = api_op_new(r, "user", disable_run, user_reply, d);
+    op->action = disabled ? "user.disable" : "user.enable";
     api_op_target(op, d->id);
     api_op_submit(op);
 }
@@ -389,6 +399,7 @@ static void reset_hashed(tk_req *r, void *arg, tk_status st, const tk_error *err
         return;
     }
     api_op *op = api_op_new(r, "user", reset_run, reset_reply, rc);
+    op->action = "user.password_reset";
     api_op_target(op, rc->id);
     api_op_submit(op);
 }

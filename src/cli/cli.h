@@ -20,9 +20,15 @@ int tk_cli_fail(const tk_error *err);
 int tk_cli_user(int argc, char **argv);
 int tk_cli_verify_audit(int argc, char **argv);
 int tk_cli_demo(int argc, char **argv);
+int tk_cli_import(int argc, char **argv);
+int tk_cli_export(int argc, char **argv);
 
 /* The city unit (衢州市 330800) as the root of the tree, if the tree is empty. */
 tk_status tk_cli_ensure_root(tk_db *db, tk_error *err);
 bool tk_cli_has_admin(tk_db *db);
+/* Loads data/cn-work-calendar-*.csv into an empty calendar. */
+tk_status tk_cli_seed_calendar(tk_db *db, const char *data_dir, tk_error *err);
+/* Loads data/list-items.csv, categories.csv and category-limits.csv. */
+tk_status tk_cli_seed_lists(tk_db *db, const char *data_dir, tk_error *err);
 
 #endif

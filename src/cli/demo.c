@@ -52,7 +52,11 @@ static const char *const departments[] = {
 #define NDEPTS (int)(sizeof departments / sizeof departments[0])
 /* The module a department's dispatched cadres join (index into modules[]). */
 static const int dept_module[NDEPTS] = {1, 1, 1, 3, 1, 1, 2, 2, 2, 3, 1, 2};
+static const char *const dept_keys[NDEPTS] = {"ziran",   "nongye", "zhujian", "renshe",
+                                              "shichang", "shengtai", "zhifa", "gongan",
+                                              "yingji",   "weijian", "jiaotong", "xinfang"};
 static const char *const modules[] = {"党建统领", "经济生态", "平安法治", "公共服务"};
+static const char *const module_keys[] = {"dangjian", "jingji", "pingan", "gonggong"};
 
 static const char *const surnames[] = {
     "徐", "毛", "郑", "王", "祝", "叶", "周", "吴", "姜", "汪", "余", "占", "刘", "陈", "杨", "黄",
@@ -119,7 +123,7 @@ typedef struct {
 
 static void progress(int step, const char *what)
 {
-    fprintf(stderr, "[%d/7] %s\n", step, what);
+    fprintf(stderr, "[%d/8] %s\n", step, what);
 }
 
 static char *read_file(const char *path, size_t *len, tk_error *err)
@@ -524,9 +528,10 @@ static tk_status township_outlines(tk_conn *c, void *arg, tk_error *err)
 }
 
 static tk_status add_unit(tk_conn *c, const char *code, const char *name, const char *kind,
-                          int64_t parent, int64_t *id, tk_error *err)
+                          const char *function, int64_t parent, int64_t *id, tk_error *err)
 {
     tk_place_input in = plain(code, name, kind, parent);
+    in.function = function;
     return tk_place_create(c, &in, id, err);
 }
 
@@ -547,14 +552,14 @@ static tk_status write_organisation(tk_conn *c, void *arg, tk_error *err)
         for (int j = 0; st == TK_OK && j < NDEPTS; j++) {
             snprintf(code, sizeof code, "%sD%02d", ct->d->code, j + 1);
             snprintf(name, sizeof name, "%s%s", ct->d->name, departments[j]);
-            st = add_unit(c, code, name, "department", ct->id, &ct->dept_ids[j], err);
+            st = add_unit(c, code, name, "department", dept_keys[j], ct->id, &ct->dept_ids[j], err);
         }
     }
     for (int i = 0; st == TK_OK && i < d->ntownships; i++) {
         place *t = &d->townships[i];
         snprintf(code, sizeof code, "%sC", t->d->code);
         snprintf(name, sizeof name, "%s综合信息指挥室", t->d->name);
-        st = add_unit(c, code, name, "command", t->id, &t->command_id, err);
+        st = add_unit(c, code, name, "command", "command", t->id, &t->command_id, err);
         int watch = t->central ? 4 + (int)tk_rand_below(&d->rng, 3) : 3 + (int)tk_rand_below(&d->rng, 2);
         if (st == TK_OK)
             st = add_post(c, t->command_id, "指挥长", "统筹指挥、研判交办、督办考核", 1, err);
@@ -563,7 +568,7 @@ static tk_status write_organisation(tk_conn *c, void *arg, tk_error *err)
         for (int m = 0; st == TK_OK && m < 4; m++) {
             snprintf(code, sizeof code, "%sM%d", t->d->code, m + 1);
             snprintf(name, sizeof name, "%s%s模块", t->d->name, modules[m]);
-            st = add_unit(c, code, name, "module", t->id, &t->module_ids[m], err);
+            st = add_unit(c, code, name, "module", module_keys[m], t->id, &t->module_ids[m], err);
             if (st == TK_OK)
                 st = add_post(c, t->module_ids[m], "模块长", "模块统筹、干部考评", 1, err);
             if (st == TK_OK)
@@ -572,7 +577,7 @@ static tk_status write_organisation(tk_conn *c, void *arg, tk_error *err)
         if (st == TK_OK && t->central) {
             snprintf(code, sizeof code, "%sT", t->d->code);
             snprintf(name, sizeof name, "%s综合行政执法队", t->d->name);
-            st = add_unit(c, code, name, "team", t->id, &t->team_id, err);
+            st = add_unit(c, code, name, "team", "team", t->id, &t->team_id, err);
         }
     }
     /* 1+X: each central township's team also covers its nearest non-central
@@ -882,7 +887,7 @@ static int run(demo *d, tk_error *err)
     if (place_points(d, err) != TK_OK || make_grids(d, err) != TK_OK)
         return tk_cli_fail(err);
     progress(3, "写入区划与网格");
-    if (tk_cli_ensure_root(d->db, err) != TK_OK ||
+    if (tk_cli_ensure_root(d->db, err) != TK_OK || tk_cli_seed_calendar(d->db, d->cfg->data, err) != TK_OK ||
         tk_db_write(d->db, write_territory, d, err) != TK_OK ||
         tk_db_write(d->db, township_outlines, d, err) != TK_OK)
         return tk_cli_fail(err);
@@ -895,7 +900,10 @@ static int run(demo *d, tk_error *err)
     progress(6, "编制与编制下沉");
     if (tk_db_write(d->db, write_staffing, d, err) != TK_OK)
         return tk_cli_fail(err);
-    progress(7, "演示账号");
+    progress(7, "三张清单与事件类别");
+    if (tk_cli_seed_lists(d->db, d->cfg->data, err) != TK_OK)
+        return tk_cli_fail(err);
+    progress(8, "演示账号");
     static demo_users du;
     memset(&du, 0, sizeof du);
     if (load_users(d->cfg->data, &du, err) != TK_OK)

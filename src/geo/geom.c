@@ -553,7 +553,60 @@ tk_status tk_geom_check_inside(const tk_geom *child, const tk_geom *parent, doub
     return TK_OK;
 }
 
+bool tk_geom_equals_exact(const tk_geom *a, const tk_geom *b, double tolerance_deg)
+{
+    return GEOSEqualsExact_r(tk_geos(), a->g, b->g, tolerance_deg) == 1;
+}
+
+struct tk_geom_prepared {
+    GEOSGeometry *g; /* owned: the prepared geometry points into it */
+    const GEOSPreparedGeometry *p;
+};
+
+tk_geom_prepared *tk_geom_prepare(const tk_geom *g)
+{
+    GEOSContextHandle_t h = tk_geos();
+    GEOSGeometry *copy = GEOSGeom_clone_r(h, g->g);
+    if (!copy)
+        return NULL;
+    const GEOSPreparedGeometry *p = GEOSPrepare_r(h, copy);
+    if (!p) {
+        GEOSGeom_destroy_r(h, copy);
+        return NULL;
+    }
+    tk_geom_prepared *out = tk_xmalloc(sizeof *out);
+    out->g = copy;
+    out->p = p;
+    return out;
+}
+
+void tk_geom_prepared_free(tk_geom_prepared *p)
+{
+    if (!p)
+        return;
+    GEOSContextHandle_t h = tk_geos();
+    GEOSPreparedGeom_destroy_r(h, p->p);
+    GEOSGeom_destroy_r(h, p->g);
+    free(p);
+}
+
+bool tk_geom_prepared_covers(const tk_geom_prepared *p, const tk_geom *g)
+{
+    return GEOSPreparedCovers_r(tk_geos(), p->p, g->g) == 1;
+}
+
 /* ---- deriving ---- */
+
+tk_status tk_geom_difference(const tk_geom *a, const tk_geom *b, tk_geom **out, tk_error *err)
+{
+    *out = NULL;
+    tk_geos_clear_error();
+    GEOSGeometry *d = GEOSDifference_r(tk_geos(), a->g, b->g);
+    if (!d)
+        return tk_geos_fail(err, "求差");
+    *out = tk_geom_adopt(d);
+    return TK_OK;
+}
 
 tk_status tk_geom_union(const tk_geom *const *parts, size_t n, tk_geom **out, tk_error *err)
 {

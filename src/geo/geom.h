@@ -100,7 +100,23 @@ tk_status tk_geom_outside_m2(const tk_geom *child, const tk_geom *parent, double
 tk_status tk_geom_check_inside(const tk_geom *child, const tk_geom *parent, double tolerance_m2,
                                double *measured_m2, tk_error *err);
 
+/* Same type and structure with every coordinate within tolerance_deg of the other's
+ * (vertex order matters): "the same polygon", for telling an unchanged upload. */
+bool tk_geom_equals_exact(const tk_geom *a, const tk_geom *b, double tolerance_deg);
+
+/* A prepared copy of one shape that many others are tested against (a county outline
+ * against its grids): an index over its edges makes each covers test cheap. Owned by
+ * the caller (tk_geom_prepared_free); use it on one thread at a time. */
+typedef struct tk_geom_prepared tk_geom_prepared;
+tk_geom_prepared *tk_geom_prepare(const tk_geom *g); /* NULL on a GEOS error */
+void tk_geom_prepared_free(tk_geom_prepared *p);      /* NULL is fine */
+/* Whether g lies wholly inside or on the boundary of the prepared shape. */
+bool tk_geom_prepared_covers(const tk_geom_prepared *p, const tk_geom *g);
+
 /* ---- deriving geometries ---- */
+
+/* a − b (the part of a outside b). */
+tk_status tk_geom_difference(const tk_geom *a, const tk_geom *b, tk_geom **out, tk_error *err);
 
 /* Union of n geometries (GEOS unary union), e.g. a township outline from its grids. */
 tk_status tk_geom_union(const tk_geom *const *parts, size_t n, tk_geom **out, tk_error *err);

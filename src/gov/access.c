@@ -65,6 +65,15 @@ const tk_permission tk_permissions[] = {
     {"org.write", R(ADMIN), "维护岗位与人员"},
     {"staffing.read", R(ADMIN) | R(COUNTY_CENTER) | R(LEADER) | R(OBSERVER), "查看编制与下沉"},
     {"staffing.write", R(ADMIN), "维护编制与下沉"},
+    /* lists, categories, routing, calendar */
+    {"list.read", READERS | R(INTEGRATION), "查看三张清单"},
+    {"list.write", R(ADMIN), "维护三张清单"},
+    {"list.export", R(ADMIN) | R(COUNTY_CENTER) | R(LEADER) | R(OBSERVER), "导出三张清单"},
+    {"category.read", TK_ROLES_ALL, "查看事件类别"},
+    {"category.write", R(ADMIN), "维护事件类别与时限"},
+    {"route.read", STAFF | R(ADMIN) | R(INTEGRATION), "查询事项分派建议"},
+    {"calendar.read", TK_ROLES_ALL, "查看工作日历"},
+    {"calendar.write", R(ADMIN), "维护工作日历"},
 };
 #undef R
 

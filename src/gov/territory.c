@@ -237,6 +237,15 @@ tk_status tk_place_create(tk_conn *c, const tk_place_input *in, int64_t *id, tk_
     }
     if (tk_unit_insert(c, in->code, in->name, in->kind, in->parent_id, id, err) != TK_OK)
         return err->status;
+    if (in->function) {
+        tk_stmt *s = tk_prepare(c, "UPDATE units SET function = ?2 WHERE id = ?1", err);
+        if (!s)
+            return TK_EIO;
+        tk_bind_i64(s, 1, *id);
+        tk_bind_text(s, 2, in->function);
+        if (tk_step(s, err) < 0)
+            return err->status;
+    }
     return has_attributes(in) ? upsert_attributes(c, *id, in, err) : TK_OK;
 }
 

@@ -56,6 +56,7 @@ tk_status tk_place_ancestors(tk_conn *c, tk_arena *a, const tk_unit *u, tk_place
 /* What a create or update sets. For updates, NULL / negative means unchanged. */
 typedef struct {
     const char *code, *name, *kind;
+    const char *function; /* routing role (subject type key, "command", "team"); NULL = none */
     int64_t parent_id;
     const char *township_class;
     int is_central; /* -1 unchanged */

@@ -101,7 +101,11 @@ tk_status tk_user_create(tk_conn *c, const tk_user_new *u, int64_t *id, tk_error
     tk_bind_i64(s, 9, now);
     if (tk_step(s, err) < 0) {
         if (err->status == TK_ECONFLICT)
-            return tk_fail(err, TK_ECONFLICT, "username_taken", "用户名 %s 已被使用", u->username);
+        {
+            tk_fail(err, TK_ECONFLICT, "username_taken", "用户名 %s 已被使用", u->username);
+            snprintf(err->field, sizeof err->field, "username");
+            return TK_ECONFLICT;
+        }
         return err->status;
     }
     *id = tk_last_insert_id(c);

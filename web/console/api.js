@@ -1,0 +1,146 @@
+// api.js - the one way the console talks to /api/v1.
+//
+// Browser sessions ride on the HttpOnly session cookie set by POST /api/v1/session.
+// Every non-GET request must carry the anti-CSRF token as X-CSRF-Token; the token
+// comes from the login response or from GET /api/v1/session and is kept here.
+// Errors are RFC 7807 problem+json; they are thrown as ApiError.
+
+const BASE = '/api/v1';
+const SAFE = new Set(['GET', 'HEAD']);
+
+let csrfToken = null;
+
+export function setCsrfToken(token) {
+  csrfToken = token || null;
+}
+
+export function hasCsrfToken() {
+  return !!csrfToken;
+}
+
+// A failed request. title/detail are zh-CN texts from the server; code is stable.
+export class ApiError extends Error {
+  constructor({ status = 0, title = '请求失败', detail = '', code = 'error', field = null, retryAfter = null, body = null } = {}) {
+    super(detail || title);
+    this.name = 'ApiError';
+    this.status = status;
+    this.title = title;
+    this.detail = detail || title;
+    this.code = code;
+    this.field = field;
+    this.retryAfter = retryAfter;
+    this.body = body;
+  }
+}
+
+// Events the shell listens to. 'tk:unauthorized' also sends the browser to #/login.
+function emit(name, detail) {
+  window.dispatchEvent(new CustomEvent(name, { detail }));
+}
+
+function buildUrl(path, query) {
+  let url = path.startsWith('/api/') || path === '/healthz' ? path : BASE + path;
+  if (query) {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) {
+      if (v === undefined || v === null || v === '') continue;
+      qs.set(k, String(v));
+    }
+    const s = qs.toString();
+    if (s) url += (url.includes('?') ? '&' : '?') + s;
+  }
+  return url;
+}
+
+async function parseBody(res) {
+  if (res.status === 204) return null;
+  const text = await res.text();
+  if (!text) return null;
+  const type = res.headers.get('content-type') || '';
+  if (type.includes('json')) {
+    try { return JSON.parse(text); } catch { return text; }
+  }
+  return text;
+}
+
+function toError(res, body) {
+  const retry = res.headers.get('Retry-After');
+  if (body && typeof body === 'object' && (body.title || body.detail || body.code)) {
+    return new ApiError({
+      status: res.status,
+      title: body.title || `请求失败（HTTP ${res.status}）`,
+      detail: body.detail || body.title || '',
+      code: body.code || 'error',
+      field: body.field || null,
+      retryAfter: retry ? Number(retry) : null,
+      body,
+    });
+  }
+  const title = res.status >= 500 ? '服务器暂时无法处理请求' : `请求失败（HTTP ${res.status}）`;
+  return new ApiError({ status: res.status, title, detail: title + '，请稍后重试', code: 'http_' + res.status, body });
+}
+
+// Fetches a fresh anti-CSRF token (after a token mismatch, e.g. a login in another tab).
+async function refreshCsrf() {
+  try {
+    const res = await fetch(BASE + '/session', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (!res.ok) return false;
+    const body = await res.json();
+    setCsrfToken(body.csrf_token);
+    return !!body.csrf_token;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * request(method, path, {body, query, noAuthRedirect})
+ * path is relative to /api/v1 ("/users") or absolute ("/api/v1/users").
+ * Resolves with the parsed JSON body (null for 204); rejects with ApiError.
+ */
+export async function request(method, path, opts = {}) {
+  const { body, query, noAuthRedirect = false, retried = false } = opts;
+  method = method.toUpperCase();
+  const headers = { Accept: 'application/json, application/problem+json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (!SAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+
+  let res;
+  try {
+    res = await fetch(buildUrl(path, query), {
+      method,
+      headers,
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError({ status: 0, title: '网络错误', detail: '无法连接服务器，请检查网络后重试', code: 'network_error' });
+  }
+
+  const parsed = await parseBody(res);
+  if (res.ok) {
+    // The session endpoints hand out the anti-CSRF token: keep it.
+    if (parsed && typeof parsed === 'object' && typeof parsed.csrf_token === 'string') setCsrfToken(parsed.csrf_token);
+    return parsed;
+  }
+
+  const err = toError(res, parsed);
+  if (res.status === 401 && !noAuthRedirect) {
+    setCsrfToken(null);
+    emit('tk:unauthorized', err);
+  } else if (res.status === 403 && err.code === 'csrf_failed' && !retried && (await refreshCsrf())) {
+    return request(method, path, { ...opts, retried: true });
+  } else if (res.status === 403 && err.code === 'password_change_required') {
+    emit('tk:password-required', err);
+  }
+  throw err;
+}
+
+export const api = {
+  get: (path, query, opts = {}) => request('GET', path, { ...opts, query }),
+  post: (path, body, opts = {}) => request('POST', path, { ...opts, body }),
+  put: (path, body, opts = {}) => request('PUT', path, { ...opts, body }),
+  patch: (path, body, opts = {}) => request('PATCH', path, { ...opts, body }),
+  del: (path, opts = {}) => request('DELETE', path, opts),
+};

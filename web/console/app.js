@@ -1,0 +1,282 @@
+// app.js - the console shell: session state, hash router, top bar and sidebar.
+//
+// Routes: #/login #/home #/users #/audit #/sessions #/password #/permissions.
+// A page module exports render(root, ctx) and may return a cleanup function.
+// The sidebar lists only the pages the user's permissions allow; a user who
+// must change the password sees nothing but the password form until they do.
+
+import { api, ApiError, setCsrfToken } from './api.js';
+import { h, icon, toast, spinnerBlock, emptyState } from './ui.js';
+import * as loginPage from './login.js';
+import * as homePage from './home.js';
+import * as usersPage from './users.js';
+import * as auditPage from './audit.js';
+import * as sessionsPage from './sessions.js';
+import * as passwordPage from './password.js';
+import * as permissionsPage from './permissions.js';
+
+const APP_NAME = '条块工作台';
+
+const ROUTES = [
+  { path: '/home', title: '首页', group: '工作台', icon: 'home', perm: null, page: homePage },
+  { path: '/users', title: '用户管理', group: '系统管理', icon: 'users', perm: 'user.read', page: usersPage },
+  { path: '/audit', title: '审计日志', group: '系统管理', icon: 'audit', perm: 'audit.read', page: auditPage },
+  { path: '/permissions', title: '权限表', group: '系统管理', icon: 'permissions', perm: 'permission.read', page: permissionsPage },
+  { path: '/sessions', title: '我的会话', group: '个人中心', icon: 'sessions', perm: 'session.manage', page: sessionsPage },
+  { path: '/password', title: '修改密码', group: '个人中心', icon: 'password', perm: 'password.change', page: passwordPage },
+];
+const LOGIN = { path: '/login', title: '登录', page: loginPage };
+const NEXT_KEY = 'tk.console.next';
+
+const root = document.getElementById('app');
+let session = null; // {user, permissions, must_change_password}
+let metaCache = null;
+let shell = null; // {el, nav, main, userBox}
+let cleanup = null;
+let renderSeq = 0;
+
+// ---------------------------------------------------------------- context for pages
+
+const ctx = {
+  get session() { return session; },
+  get user() { return session && session.user; },
+  can(perm) { return !perm || !!(session && session.permissions.includes(perm)); },
+  navigate(hash) {
+    if (location.hash === hash) route();
+    else location.hash = hash;
+  },
+  // The permission table (roles with labels, actions with labels); cached.
+  meta() {
+    if (!metaCache) metaCache = api.get('/permissions').catch((e) => { metaCache = null; throw e; });
+    return metaCache;
+  },
+  async refreshSession() {
+    const body = await api.get('/session');
+    setSession(body);
+    return session;
+  },
+  onLogin(body) {
+    setSession(body);
+    const next = sessionStorage.getItem(NEXT_KEY);
+    sessionStorage.removeItem(NEXT_KEY);
+    ctx.navigate(session.must_change_password ? '#/password' : (next && next !== '#/login' ? next : '#/home'));
+  },
+  async logout() {
+    try {
+      await api.del('/session', { noAuthRedirect: true });
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 401) console.warn('logout failed', e);
+    }
+    endSession();
+    toast('已安全退出');
+    ctx.navigate('#/login');
+  },
+  // The pages this user may open, in menu order.
+  routes() {
+    return ROUTES.filter((r) => ctx.can(r.perm)).map(({ path, title, group, icon: i }) => ({ path, title, group, icon: i }));
+  },
+};
+
+function setSession(body) {
+  session = {
+    user: body.user,
+    permissions: body.permissions || [],
+    must_change_password: !!body.must_change_password,
+    expires_at: body.expires_at || (session && session.expires_at) || null,
+  };
+  if (body.csrf_token) setCsrfToken(body.csrf_token);
+  if (shell) renderUserBox();
+}
+
+function endSession() {
+  session = null;
+  metaCache = null;
+  setCsrfToken(null);
+  destroyShell();
+}
+
+// ---------------------------------------------------------------- events from api.js
+
+window.addEventListener('tk:unauthorized', () => {
+  const had = !!session;
+  const here = location.hash;
+  endSession();
+  if (had) toast('登录已失效，请重新登录', 'warning');
+  if (here && here !== '#/login') sessionStorage.setItem(NEXT_KEY, here);
+  ctx.navigate('#/login');
+});
+
+window.addEventListener('tk:password-required', () => {
+  if (session) {
+    session.must_change_password = true;
+    ctx.navigate('#/password');
+  }
+});
+
+// ---------------------------------------------------------------- shell
+
+function destroyShell() {
+  if (shell) shell.el.remove();
+  shell = null;
+}
+
+function buildShell() {
+  const nav = h('nav', { class: 'nav', 'aria-label': '主导航' });
+  const userBox = h('div', { class: 'topbar-user' });
+  const main = h('main', { class: 'main', id: 'main' });
+  const el = h('div', { class: 'layout' },
+    h('header', { class: 'topbar' },
+      h('a', { class: 'brand', href: '#/home' },
+        h('img', { class: 'brand-logo', src: '/assets/logo.svg', alt: '' }),
+        h('span', { class: 'brand-name' }, '条块'),
+        h('span', { class: 'brand-sep' }),
+        h('span', { class: 'brand-sub' }, '衢州市基层治理综合信息平台 · 工作台')),
+      userBox),
+    h('aside', { class: 'sidebar' }, nav,
+      h('div', { class: 'sidebar-foot' }, h('a', { href: '/', class: 'muted' }, '返回平台门户'))),
+    main);
+  root.replaceChildren(el);
+  shell = { el, nav, main, userBox };
+  renderUserBox();
+  renderNav();
+}
+
+function renderUserBox() {
+  if (!shell || !session) return;
+  const u = session.user;
+  const first = (u.display_name || u.username || '?').trim().charAt(0);
+  shell.userBox.replaceChildren(
+    h('div', { class: 'avatar', 'aria-hidden': 'true' }, first),
+    h('div', { class: 'who' },
+      h('div', { class: 'who-line' }, h('span', { class: 'who-name', 'data-testid': 'user-name' }, u.display_name || u.username),
+        h('span', { class: 'role-chip', 'data-testid': 'role-label' }, u.role_label)),
+      h('div', { class: 'who-unit', title: `单位编码 ${u.unit.code}` }, icon('unit', 'icon icon-xs'), u.unit.name)),
+    h('button', { type: 'button', class: 'topbar-btn', 'data-action': 'logout', onclick: () => ctx.logout() }, icon('logout'), '退出登录'));
+}
+
+function renderNav() {
+  if (!shell || !session) return;
+  const groups = new Map();
+  for (const r of ROUTES) {
+    if (!ctx.can(r.perm)) continue;
+    if (!groups.has(r.group)) groups.set(r.group, []);
+    groups.get(r.group).push(r);
+  }
+  shell.nav.replaceChildren(...Array.from(groups, ([group, routes]) =>
+    h('div', { class: 'nav-group' },
+      h('div', { class: 'nav-group-title' }, group),
+      routes.map((r) => h('a', { class: 'nav-item', href: '#' + r.path, 'data-path': r.path }, icon(r.icon), h('span', null, r.title))))));
+  markNav();
+}
+
+function markNav() {
+  if (!shell) return;
+  const path = currentPath();
+  for (const a of shell.nav.querySelectorAll('.nav-item')) {
+    const on = a.dataset.path === path;
+    a.classList.toggle('active', on);
+    if (on) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+// ---------------------------------------------------------------- router
+
+function currentPath() {
+  const raw = location.hash.replace(/^#/, '') || '';
+  return raw.split('?')[0] || '';
+}
+
+async function runCleanup() {
+  if (typeof cleanup === 'function') {
+    try { cleanup(); } catch (e) { console.warn(e); }
+  }
+  cleanup = null;
+}
+
+async function mount(container, route) {
+  const seq = ++renderSeq;
+  await runCleanup();
+  document.title = `${route.title} · ${APP_NAME}`;
+  container.replaceChildren();
+  try {
+    const c = await route.page.render(container, ctx);
+    if (seq === renderSeq) cleanup = c || null;
+    else if (typeof c === 'function') c();
+  } catch (e) {
+    console.error(e);
+    if (seq === renderSeq && !(e instanceof ApiError && e.status === 401)) {
+      container.replaceChildren(h('div', { class: 'card' }, emptyState('页面加载失败', e.detail || e.message)));
+    }
+  }
+}
+
+function route() {
+  const path = currentPath();
+  if (!session) {
+    if (path !== '/login') {
+      if (location.hash && path) sessionStorage.setItem(NEXT_KEY, location.hash);
+      location.replace('#/login');
+      return;
+    }
+    destroyShell();
+    const bare = h('div', { class: 'bare' });
+    root.replaceChildren(bare);
+    mount(bare, LOGIN);
+    return;
+  }
+  if (path === '/login' || path === '') {
+    location.replace(session.must_change_password ? '#/password' : '#/home');
+    return;
+  }
+  if (session.must_change_password) {
+    if (path !== '/password') {
+      location.replace('#/password');
+      return;
+    }
+    // The forced change is a gate of its own, outside the shell.
+    destroyShell();
+    const bare = h('div', { class: 'bare' });
+    root.replaceChildren(bare);
+    mount(bare, { title: '修改初始密码', page: { render: (el, c) => passwordPage.render(el, c, { forced: true }) } });
+    return;
+  }
+  if (!shell) buildShell();
+  else renderNav();
+  markNav();
+  const r = ROUTES.find((x) => x.path === path);
+  shell.main.scrollTop = 0;
+  if (!r) {
+    mount(shell.main, { title: '页面不存在', page: { render: (el) => el.append(h('div', { class: 'card' }, emptyState('页面不存在', '请从左侧菜单选择功能'))) } });
+    return;
+  }
+  if (!ctx.can(r.perm)) {
+    mount(shell.main, { title: '无权访问', page: { render: (el) => el.append(h('div', { class: 'card' }, emptyState('您没有访问该页面的权限', `「${session.user.role_label}」无权使用「${r.title}」，如有需要请联系系统管理员`))) } });
+    return;
+  }
+  mount(shell.main, r);
+}
+
+// ---------------------------------------------------------------- boot
+
+async function boot() {
+  root.replaceChildren(h('div', { class: 'boot' }, spinnerBlock('正在加载工作台…')));
+  try {
+    const body = await api.get('/session', undefined, { noAuthRedirect: true });
+    setSession(body);
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 401) {
+      root.replaceChildren(h('div', { class: 'boot' }, h('div', { class: 'boot-error' },
+        icon('error', 'icon icon-lg'), h('p', null, e.detail || '无法连接服务器'),
+        h('button', { type: 'button', class: 'btn btn-primary', onclick: boot }, '重试'))));
+      return;
+    }
+    session = null;
+  }
+  route();
+}
+
+window.addEventListener('hashchange', route);
+boot();
+
+export { ctx };
