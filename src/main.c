@@ -149,8 +149,8 @@ static int cmd_serve(int argc, char **argv)
     sigwait(&stop, &sig);
     tk_info("stopping", "signal=%d", sig);
     tk_server_stop(app.server, (int)cfg.shutdown_grace * 1000);
+    tk_app_close(&app); /* stops the timer before the database closes */
     tk_db_close(db);
-    tk_app_close(&app);
     tk_info("stopped", "%s", "");
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/timer.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -57,9 +58,10 @@ tk_status tk_app_open(tk_app *app, tk_db *db, const tk_config *cfg, tk_error *er
     app->throttle = tk_throttle_new();
     app->grids = tk_locator_holder_new(NULL);
     pthread_rwlock_init(&app->calendar_lock, NULL);
-    if (tk_app_reload_calendar(app, err) != TK_OK)
+    if (tk_app_reload_calendar(app, err) != TK_OK || tk_app_reload_grids(app, err) != TK_OK)
         return err->status;
-    return tk_app_reload_grids(app, err);
+    app->timer = tk_timer_start(app);
+    return TK_OK;
 }
 
 const struct tk_calendar *tk_app_calendar_acquire(tk_app *app)
@@ -141,6 +143,7 @@ int64_t tk_app_locate(tk_app *app, double lng, double lat)
 
 void tk_app_close(tk_app *app)
 {
+    tk_timer_stop(app->timer);
     tk_locator_holder_free(app->grids);
     tk_calendar_free(app->calendar);
     pthread_rwlock_destroy(&app->calendar_lock);

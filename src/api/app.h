@@ -30,6 +30,7 @@ typedef struct tk_app {
     struct tk_locator_holder *grids; /* point -> grid, swapped when grids change */
     pthread_rwlock_t calendar_lock;  /* guards the pointer; the calendar itself is read-only */
     struct tk_calendar *calendar;
+    struct tk_timer *timer; /* time limits: yellow, red, 督办 */
 } tk_app;
 
 #define TK_SESSION_COOKIE "tk_session"
@@ -128,6 +129,16 @@ void api_calendar_import(tk_req *r);
 void api_calendar_schedules(tk_req *r);
 void api_calendar_schedules_put(tk_req *r);
 void api_calendar_deadline(tk_req *r);
+void api_events_create(tk_req *r);
+void api_events_list(tk_req *r);
+void api_events_get(tk_req *r);
+void api_events_act(tk_req *r);
+void api_notifications_list(tk_req *r);
+void api_notifications_read(tk_req *r);
+void api_stats_summary(tk_req *r);
+void api_stats_daily(tk_req *r);
+void api_stats_children(tk_req *r);
+void api_stats_departments(tk_req *r);
 void api_healthz(tk_req *r);
 void api_metrics(tk_req *r);
 void api_probe_write(tk_req *r);

@@ -80,6 +80,18 @@ const tk_route tk_api_routes[] = {
     {"PUT", "/api/v1/calendar/days/{date}", api_calendar_day_put, "calendar.write", 0},
     {"DELETE", "/api/v1/calendar/days/{date}", api_calendar_day_delete, "calendar.write", 0},
 
+    {"POST", "/api/v1/events", api_events_create, "event.create", 0},
+    {"GET", "/api/v1/events", api_events_list, "event.read", 0},
+    {"GET", "/api/v1/events/{id}", api_events_get, "event.read", 0},
+    {"POST", "/api/v1/events/{id}/{action}", api_events_act, "event.act", 0},
+    {"GET", "/api/v1/notifications", api_notifications_list, "notification.read", 0},
+    {"POST", "/api/v1/notifications/read-all", api_notifications_read, "notification.read", 0},
+    {"POST", "/api/v1/notifications/{id}/read", api_notifications_read, "notification.read", 0},
+    {"GET", "/api/v1/stats/summary", api_stats_summary, "stats.read", 0},
+    {"GET", "/api/v1/stats/daily", api_stats_daily, "stats.read", 0},
+    {"GET", "/api/v1/stats/children", api_stats_children, "stats.read", 0},
+    {"GET", "/api/v1/stats/departments", api_stats_departments, "stats.read", 0},
+
     {"GET", "/api/v1/_clock", api_clock, "clock", TK_ROUTE_PUBLIC},
     {"POST", "/api/v1/_clock", api_clock, "clock", TK_ROUTE_PUBLIC},
 

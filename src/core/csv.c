@@ -27,9 +27,11 @@ static void skip_line(tk_csv *r)
     }
 }
 
-static int malformed(tk_csv *r, tk_error *err, const char *why)
+/* Names the record's first line, the number the caller reports it under (an
+ * unclosed quote would otherwise be blamed on a line past the end of the file). */
+static int malformed(tk_csv *r, int first_line, tk_error *err, const char *why)
 {
-    tk_fail(err, TK_EVALID, "malformed_csv", "第 %d 行：%s", r->line, why);
+    tk_fail(err, TK_EVALID, "malformed_csv", "第 %d 行：%s", first_line, why);
     skip_line(r);
     return -1;
 }
@@ -56,7 +58,7 @@ int tk_csv_next(tk_csv *r, tk_arena *a, const char **fields, int max, int *nfiel
             for (;;) {
                 if (r->p >= r->end) {
                     tk_buf_free(&field);
-                    return malformed(r, err, "引号没有闭合");
+                    return malformed(r, *line, err, "引号没有闭合");
                 }
                 char c = *r->p++;
                 if (c == '"') {
@@ -73,24 +75,24 @@ int tk_csv_next(tk_csv *r, tk_arena *a, const char **fields, int max, int *nfiel
             }
             if (r->p < r->end && *r->p != ',' && *r->p != '\n' && *r->p != '\r') {
                 tk_buf_free(&field);
-                return malformed(r, err, "引号后面只能是逗号或换行");
+                return malformed(r, *line, err, "引号后面只能是逗号或换行");
             }
         } else {
             while (r->p < r->end && *r->p != ',' && *r->p != '\n' && *r->p != '\r') {
                 if (*r->p == '"') {
                     tk_buf_free(&field);
-                    return malformed(r, err, "未加引号的字段中出现了引号");
+                    return malformed(r, *line, err, "未加引号的字段中出现了引号");
                 }
                 tk_buf_putc(&field, *r->p++);
             }
         }
         if (*nfields >= max) {
             tk_buf_free(&field);
-            return malformed(r, err, "字段过多");
+            return malformed(r, *line, err, "字段过多");
         }
         if (field.failed) {
             tk_buf_free(&field);
-            return malformed(r, err, "字段过长");
+            return malformed(r, *line, err, "字段过长");
         }
         fields[(*nfields)++] = tk_arena_strndup(a, field.data ? field.data : "", field.len);
         if (r->p < r->end && *r->p == ',') {

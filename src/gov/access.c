@@ -74,6 +74,12 @@ const tk_permission tk_permissions[] = {
     {"route.read", STAFF | R(ADMIN) | R(INTEGRATION), "查询事项分派建议"},
     {"calendar.read", TK_ROLES_ALL, "查看工作日历"},
     {"calendar.write", R(ADMIN), "维护工作日历"},
+    /* the event loop */
+    {"event.create", STAFF | R(RESIDENT) | R(INTEGRATION), "上报事件"},
+    {"event.read", TK_ROLES_ALL, "查看事件"},
+    {"event.act", STAFF | R(RESIDENT), "办理事件"},
+    {"notification.read", PEOPLE, "查看通知"},
+    {"stats.read", READERS, "查看统计指标"},
 };
 #undef R
 

@@ -709,7 +709,7 @@ static tk_status check_overlaps(import_ctx *ctx, tk_error *err)
         if (sh->b.min_lng < -1e8 && db_geom(ctx, sh, err))
             tk_geom_bbox(sh->geom, &sh->b);
     }
-    if (st == TK_OK)
+    if (st == TK_OK && l.n > 1)
         qsort(l.v, l.n, sizeof *l.v, by_west_edge);
     for (size_t i = 0; st == TK_OK && i < l.n; i++) {
         shape *x = &l.v[i];
@@ -1015,7 +1015,10 @@ static bool csv_header(import_ctx *ctx, tk_slice line, int *col, size_t *ncols)
         int k = 0;
         while (k < NCOLS && strcasecmp(names[i], column_names[k]) != 0)
             k++;
-        if (k == NCOLS) {
+        if (!names[i][0]) {
+            file_problem(ctx, 1, "表头第 %zu 列没有列名（多余的逗号？）", i + 1);
+            ok = false;
+        } else if (k == NCOLS) {
             file_problem(ctx, 1, "表头有未知的列「%s」（可用的列：code、name、level、parent_code、"
                                  "township_class、lng、lat、households、population）",
                          names[i]);

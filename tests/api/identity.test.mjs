@@ -53,6 +53,12 @@ const EXPECTED_PERMISSIONS = {
   'route.read': [...STAFF, 'admin', 'integration'],
   'calendar.read': ALL_ROLES,
   'calendar.write': ['admin'],
+  // the event loop
+  'event.create': [...STAFF, 'resident', 'integration'],
+  'event.read': ALL_ROLES,
+  'event.act': [...STAFF, 'resident'],
+  'notification.read': PEOPLE,
+  'stats.read': READERS,
 };
 // Every route that needs a login: method, path, action.
 const PROTECTED_ROUTES = [
@@ -122,6 +128,18 @@ const PROTECTED_ROUTES = [
   ['POST', '/api/v1/calendar/import', 'calendar.write'],
   ['PUT', '/api/v1/calendar/days/{date}', 'calendar.write'],
   ['DELETE', '/api/v1/calendar/days/{date}', 'calendar.write'],
+  // the event loop
+  ['POST', '/api/v1/events', 'event.create'],
+  ['GET', '/api/v1/events', 'event.read'],
+  ['GET', '/api/v1/events/{id}', 'event.read'],
+  ['POST', '/api/v1/events/{id}/{action}', 'event.act'],
+  ['GET', '/api/v1/notifications', 'notification.read'],
+  ['POST', '/api/v1/notifications/read-all', 'notification.read'],
+  ['POST', '/api/v1/notifications/{id}/read', 'notification.read'],
+  ['GET', '/api/v1/stats/summary', 'stats.read'],
+  ['GET', '/api/v1/stats/daily', 'stats.read'],
+  ['GET', '/api/v1/stats/children', 'stats.read'],
+  ['GET', '/api/v1/stats/departments', 'stats.read'],
 ];
 
 // The routes table as written in routes.c: [method, path, action, public].

@@ -680,6 +680,31 @@ describe('territory on the 衢州 demo', () => {
       expectProblem(await get('admin', `/api/v1/locate?lng=${rim[0]}&lat=${rim[1]}`), 404, 'outside_territory');
     });
 
+    test('all 4,589 grids moved 1 m east together: checked against each other in seconds', async () => {
+      // Every polygon is new, so every one is checked for overlaps (against the others,
+      // since the file replaces them all) and against its county; a sweep over boxes
+      // keeps that to real neighbours. Moving all together overlaps nothing.
+      const fc = JSON.parse((await get('admin', '/api/v1/territory/export?format=geojson')).text);
+      const move = (r) => r.map(([x, y]) => [x + 0.00001, y]);
+      for (const f of fc.features) {
+        const g = f.geometry;
+        g.coordinates = g.type === 'Polygon' ? g.coordinates.map(move) : g.coordinates.map((p) => p.map(move));
+      }
+      const t0 = Date.now();
+      const res = await importFile('admin', 'geojson', JSON.stringify(fc), { dryRun: true, query: '&outside_tolerance=1e9' });
+      const ms = Date.now() - t0;
+      expectStatus(res, 200);
+      assert.deepEqual([res.body.changed, res.body.rejected], [4589, 0]);
+      assert.ok(ms < 15000, `${ms} ms`);
+      // Moving one grid alone onto its neighbours is caught.
+      const one = fc.features.find((f) => f.properties.code === interiorGrid.code);
+      const alone = { type: 'FeatureCollection', features: [{ ...one, geometry: {
+        type: 'Polygon', coordinates: one.geometry.coordinates.map((r) => r.map(([x, y]) => [x + 0.001, y])) } }] };
+      const moved = await importFile('admin', 'geojson', JSON.stringify(alone), { dryRun: true });
+      expectProblem(moved, 422, 'import_rejected');
+      assert.match(moved.body.errors[0].reason, /与网格 \d+ 重叠约 \d+ 平方米/);
+    });
+
     test('bad requests: content type, format, empty body, not a FeatureCollection', async () => {
       expectProblem(await call('admin', 'POST', '/api/v1/territory/import?format=csv', { body: 'x', type: 'application/json' }), 415, 'unsupported_media_type');
       expectProblem(await call('admin', 'POST', '/api/v1/territory/import?format=shp', { body: 'x', type: 'text/csv' }), 422, 'invalid_field', 'format');

@@ -54,6 +54,7 @@ CREATE TABLE events (
     reworks INTEGER NOT NULL DEFAULT 0,
     extensions INTEGER NOT NULL DEFAULT 0,
     satisfaction INTEGER CHECK (satisfaction BETWEEN 1 AND 5),
+    handle_minutes INTEGER,     -- working minutes from acceptance to closure
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     accepted_at INTEGER,

@@ -1,0 +1,550 @@
+/*
+ * events.c - intake, reading and lists of events, and their timeline.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/str.h"
+#include "gov/event_internal.h"
+#include "gov/routing.h"
+#include "gov/units.h"
+
+const char *tk_event_state_label(const char *s)
+{
+    static const struct {
+        const char *state, *label;
+    } labels[] = {
+        {"reported", "已上报"},   {"verifying", "核实中"}, {"accepted", "已立案"},
+        {"dispatched", "已交办"}, {"county_called", "乡呼县应"}, {"handling", "处置中"},
+        {"suspended", "已挂账"},  {"feedback", "已反馈"},  {"closed", "已结案"},
+        {"archived", "已归档"},   {"rejected", "不予立案"}, {"void", "已作废"},
+    };
+    for (size_t i = 0; s && i < sizeof labels / sizeof labels[0]; i++)
+        if (!strcmp(labels[i].state, s))
+            return labels[i].label;
+    return s;
+}
+
+const char *tk_event_source_label(const char *s)
+{
+    static const struct {
+        const char *source, *label;
+    } labels[] = {
+        {"grid_patrol", "网格巡查"}, {"resident", "群众上报"},   {"hotline", "12345 热线"},
+        {"department", "部门移交"},  {"higher_level", "上级交办"}, {"sensor", "物联感知"},
+    };
+    for (size_t i = 0; s && i < sizeof labels / sizeof labels[0]; i++)
+        if (!strcmp(labels[i].source, s))
+            return labels[i].label;
+    return NULL;
+}
+
+static tk_event_observer observer;
+static void *observer_ctx;
+
+void tk_events_set_observer(tk_event_observer fn, void *ctx)
+{
+    observer = fn;
+    observer_ctx = ctx;
+}
+
+typedef struct {
+    int64_t id, assignee_unit_id, called_unit_id;
+    char scope_path[256], action[32], state[24], number[48];
+} published;
+
+static void publish_now(void *arg)
+{
+    published *p = arg;
+    if (observer)
+        observer(observer_ctx, p->id, p->scope_path, p->assignee_unit_id, p->called_unit_id,
+                 p->action, p->state, p->number);
+    free(p);
+}
+
+void ev_publish(tk_conn *c, const tk_event *ev, const char *action, const char *state)
+{
+    if (!observer)
+        return;
+    published *p = tk_xcalloc(1, sizeof *p);
+    p->id = ev->id;
+    p->assignee_unit_id = ev->assignee_unit_id;
+    p->called_unit_id = ev->called_unit_id;
+    snprintf(p->scope_path, sizeof p->scope_path, "%s", ev->scope_path);
+    snprintf(p->action, sizeof p->action, "%s", action);
+    snprintf(p->state, sizeof p->state, "%s", state);
+    snprintf(p->number, sizeof p->number, "%s", ev->number ? ev->number : "");
+    tk_conn_after_commit(c, publish_now, p);
+}
+
+#define EVENT_COLUMNS                                                                              \
+    "e.id, e.number, e.state, e.source, e.category_code, cat.name, e.urgency, e.title, "           \
+    "e.description, e.address, e.lng, e.lat, e.grid_id, e.village_id, e.township_id, e.county_id, " \
+    "g.name, v.name, t.name, k.name, e.scope_path, coalesce(e.reporter_user_id, 0), "              \
+    "e.reporter_name, e.reporter_phone, e.out_of_list, e.routing_note, e.list_item_code, "         \
+    "coalesce(e.suggested_unit_id, 0), coalesce(e.assignee_unit_id, 0), "                          \
+    "coalesce(e.assignee_user_id, 0), coalesce(e.called_unit_id, 0), coalesce(e.duplicate_of, 0), " \
+    "su.name, au.name, aus.display_name, cu.name, e.verified, e.pending, e.pending_detail, "        \
+    "e.stage, coalesce(e.stage_started_at, 0), coalesce(e.stage_deadline, 0), "                    \
+    "coalesce(e.next_alert_at, 0), coalesce(e.due_at, 0), e.alert, e.overdue, e.due_counted, "     \
+    "coalesce(e.escalated_at, 0), e.returns, e.reworks, e.extensions, coalesce(e.satisfaction, 0), " \
+    "coalesce(e.handle_minutes, 0), e.created_at, e.updated_at, coalesce(e.accepted_at, 0), "      \
+    "coalesce(e.dispatched_at, 0), coalesce(e.signed_at, 0), coalesce(e.feedback_at, 0), "         \
+    "coalesce(e.closed_at, 0), coalesce(e.archived_at, 0)"
+
+#define EVENT_FROM                                                                                 \
+    " FROM events e LEFT JOIN categories cat ON cat.code = e.category_code "                       \
+    "JOIN units g ON g.id = e.grid_id JOIN units v ON v.id = e.village_id "                        \
+    "JOIN units t ON t.id = e.township_id JOIN units k ON k.id = e.county_id "                     \
+    "LEFT JOIN units su ON su.id = e.suggested_unit_id LEFT JOIN units au ON "                     \
+    "au.id = e.assignee_unit_id LEFT JOIN users aus ON aus.id = e.assignee_user_id "               \
+    "LEFT JOIN units cu ON cu.id = e.called_unit_id "
+
+static const char *dup(tk_arena *a, const char *s)
+{
+    return s ? tk_arena_strdup(a, s) : NULL;
+}
+
+static void event_from_row(tk_stmt *s, tk_arena *a, tk_event *e)
+{
+    int i = 0;
+    memset(e, 0, sizeof *e);
+    e->id = tk_col_i64(s, i++);
+    const char **texts1[] = {&e->number, &e->state, &e->source, &e->category_code,
+                             &e->category_name, &e->urgency, &e->title, &e->description,
+                             &e->address};
+    for (size_t k = 0; k < sizeof texts1 / sizeof texts1[0]; k++)
+        *texts1[k] = dup(a, tk_col_text(s, i++));
+    e->has_point = !tk_col_null(s, i) && !tk_col_null(s, i + 1);
+    e->lng = tk_col_double(s, i++);
+    e->lat = tk_col_double(s, i++);
+    e->grid_id = tk_col_i64(s, i++);
+    e->village_id = tk_col_i64(s, i++);
+    e->township_id = tk_col_i64(s, i++);
+    e->county_id = tk_col_i64(s, i++);
+    const char **texts2[] = {&e->grid_name, &e->village_name, &e->township_name, &e->county_name,
+                             &e->scope_path};
+    for (size_t k = 0; k < sizeof texts2 / sizeof texts2[0]; k++)
+        *texts2[k] = dup(a, tk_col_text(s, i++));
+    e->reporter_user_id = tk_col_i64(s, i++);
+    e->reporter_name = dup(a, tk_col_text(s, i++));
+    e->reporter_phone = dup(a, tk_col_text(s, i++));
+    e->out_of_list = tk_col_i64(s, i++) != 0;
+    e->routing_note = dup(a, tk_col_text(s, i++));
+    e->list_item_code = dup(a, tk_col_text(s, i++));
+    int64_t *ids[] = {&e->suggested_unit_id, &e->assignee_unit_id, &e->assignee_user_id,
+                      &e->called_unit_id, &e->duplicate_of};
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++)
+        *ids[k] = tk_col_i64(s, i++);
+    const char **names[] = {&e->suggested_unit_name, &e->assignee_unit_name,
+                            &e->assignee_user_name, &e->called_unit_name};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        *names[k] = dup(a, tk_col_text(s, i++));
+    e->verified = tk_col_i64(s, i++) != 0;
+    e->pending = dup(a, tk_col_text(s, i++));
+    e->pending_detail = dup(a, tk_col_text(s, i++));
+    e->stage = dup(a, tk_col_text(s, i++));
+    e->stage_started_at = tk_col_i64(s, i++);
+    e->stage_deadline = tk_col_i64(s, i++);
+    e->next_alert_at = tk_col_i64(s, i++);
+    e->due_at = tk_col_i64(s, i++);
+    e->alert = dup(a, tk_col_text(s, i++));
+    e->overdue = tk_col_i64(s, i++) != 0;
+    e->due_counted = tk_col_i64(s, i++) != 0;
+    e->escalated_at = tk_col_i64(s, i++);
+    int64_t *nums[] = {&e->returns,    &e->reworks,       &e->extensions,  &e->satisfaction,
+                       &e->handle_minutes, &e->created_at, &e->updated_at, &e->accepted_at,
+                       &e->dispatched_at,  &e->signed_at,  &e->feedback_at, &e->closed_at,
+                       &e->archived_at};
+    for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++)
+        *nums[k] = tk_col_i64(s, i++);
+}
+
+tk_status ev_load(tk_conn *c, tk_arena *a, int64_t id, tk_event *out, tk_error *err)
+{
+    tk_stmt *s = tk_prepare(c, "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE e.id = ?1", err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_i64(s, 1, id);
+    int rc = tk_step(s, err);
+    if (rc == 1)
+        event_from_row(s, a, out);
+    tk_reset(s);
+    if (rc < 0)
+        return err->status;
+    return rc ? TK_OK : tk_fail(err, TK_ENOTFOUND, "event_not_found", "没有找到该事件，或不在您的管辖范围内");
+}
+
+/* Who may see an event: residents their own reports; everyone else their scope,
+ * plus what is assigned or called to their unit. Mirrors the SQL of VISIBLE. */
+static bool visible(const tk_event *e, const tk_identity *who)
+{
+    if (who->role == TK_ROLE_RESIDENT)
+        return e->reporter_user_id == who->user_id;
+    return tk_path_within(e->scope_path, who->scope_path) || e->assignee_unit_id == who->unit_id ||
+           e->called_unit_id == who->unit_id || e->reporter_user_id == who->user_id;
+}
+
+tk_status tk_event_get(tk_conn *c, tk_arena *a, const tk_identity *who, int64_t id, tk_event *out,
+                       tk_error *err)
+{
+    if (ev_load(c, a, id, out, err) != TK_OK)
+        return err->status;
+    if (!visible(out, who))
+        return tk_fail(err, TK_ENOTFOUND, "event_not_found", "没有找到该事件，或不在您的管辖范围内");
+    return TK_OK;
+}
+
+tk_status ev_timeline(tk_conn *c, int64_t event_id, int64_t at, const tk_identity *who,
+                      const char *action, const char *from, const char *to, const char *note,
+                      const char *detail, int64_t *id, tk_error *err)
+{
+    tk_stmt *s = tk_prepare(c,
+                            "INSERT INTO event_timeline(event_id, at, actor_id, actor, role, "
+                            "action, from_state, to_state, note, detail) VALUES (?1, ?2, ?3, ?4, "
+                            "?5, ?6, ?7, ?8, ?9, ?10)",
+                            err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_i64(s, 1, event_id);
+    tk_bind_i64(s, 2, at);
+    if (who && who->user_id)
+        tk_bind_i64(s, 3, who->user_id);
+    else
+        tk_bind_null(s, 3);
+    tk_bind_text(s, 4, who ? who->display_name : "系统");
+    tk_bind_text(s, 5, who ? tk_role_code(who->role) : "system");
+    tk_bind_text(s, 6, action);
+    tk_bind_text(s, 7, from);
+    tk_bind_text(s, 8, to);
+    tk_bind_text(s, 9, note ? note : "");
+    tk_bind_text(s, 10, detail ? detail : "{}");
+    if (tk_step(s, err) < 0)
+        return err->status;
+    if (id)
+        *id = tk_last_insert_id(c);
+    return TK_OK;
+}
+
+/* The grid's village, township and county, and its path. */
+static tk_status place_of_grid(tk_conn *c, tk_arena *a, int64_t grid, int64_t ids[3],
+                               const char **path, const char **county_code, const char **grid_name,
+                               tk_error *err)
+{
+    tk_unit g;
+    if (tk_unit_get(c, a, grid, &g, err) != TK_OK)
+        return err->status;
+    if (strcmp(g.kind, "grid") != 0)
+        return tk_fail_field(err, "grid_id", "位置需要落在网格上");
+    *path = g.path;
+    *county_code = g.county_code;
+    *grid_name = g.name;
+    tk_stmt *s = tk_prepare(c,
+                            "WITH RECURSIVE up(id, parent_id, kind) AS (SELECT id, parent_id, kind "
+                            "FROM units WHERE id = ?1 UNION ALL SELECT u.id, u.parent_id, u.kind "
+                            "FROM units u JOIN up ON u.id = up.parent_id) SELECT "
+                            "coalesce(max(CASE WHEN kind = 'village' THEN id END), 0), "
+                            "coalesce(max(CASE WHEN kind = 'township' THEN id END), 0), "
+                            "coalesce(max(CASE WHEN kind = 'county' THEN id END), 0) FROM up",
+                            err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_i64(s, 1, grid);
+    int rc = tk_step(s, err);
+    for (int i = 0; i < 3; i++)
+        ids[i] = rc == 1 ? tk_col_i64(s, i) : 0;
+    tk_reset(s);
+    if (rc < 0)
+        return err->status;
+    if (!ids[0] || !ids[1] || !ids[2])
+        return tk_fail_field(err, "grid_id", "该网格不在任何村、乡镇和县之下");
+    return TK_OK;
+}
+
+static tk_status next_number(tk_conn *c, int64_t township, const char *township_code, int64_t now,
+                             char *out, size_t size, tk_error *err)
+{
+    char day[16], compact[16];
+    tk_date_format(now, day, sizeof day);
+    snprintf(compact, sizeof compact, "%.4s%.2s%.2s", day, day + 5, day + 8);
+    tk_stmt *s = tk_prepare(c,
+                            "INSERT INTO event_counters(township_id, day, n) VALUES (?1, ?2, 1) "
+                            "ON CONFLICT(township_id, day) DO UPDATE SET n = n + 1 RETURNING n",
+                            err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_i64(s, 1, township);
+    tk_bind_text(s, 2, day);
+    int rc = tk_step(s, err);
+    int64_t n = rc == 1 ? tk_col_i64(s, 0) : 0;
+    tk_reset(s);
+    if (rc < 0)
+        return err->status;
+    snprintf(out, size, "%s-%s-%04lld", township_code, compact, (long long)n);
+    return TK_OK;
+}
+
+/* Possible duplicates: same category within r metres and w hours, not closed. */
+static tk_status find_duplicates(tk_conn *c, const tk_event_new *in, int64_t now,
+                                 tk_event_created *out, tk_error *err)
+{
+    if (!in->has_point)
+        return TK_OK;
+    double r = (double)(in->duplicate_radius_m > 0 ? in->duplicate_radius_m : 100);
+    int64_t window = (in->duplicate_window_h > 0 ? in->duplicate_window_h : 24) * 3600000;
+    double dlat = r / 111195.0, dlng = dlat / cos(in->lat * M_PI / 180);
+    tk_stmt *s = tk_prepare(c,
+                            "SELECT id, lng, lat FROM events WHERE category_code = ?1 AND "
+                            "created_at >= ?2 AND lng BETWEEN ?3 AND ?4 AND lat BETWEEN ?5 AND ?6 "
+                            "AND state NOT IN ('rejected', 'void') ORDER BY id LIMIT 8",
+                            err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_text(s, 1, in->category_code);
+    tk_bind_i64(s, 2, now - window);
+    tk_bind_double(s, 3, in->lng - dlng);
+    tk_bind_double(s, 4, in->lng + dlng);
+    tk_bind_double(s, 5, in->lat - dlat);
+    tk_bind_double(s, 6, in->lat + dlat);
+    int rc;
+    while ((rc = tk_step(s, err)) == 1) {
+        double dx = (tk_col_double(s, 1) - in->lng) * 111195.0 * cos(in->lat * M_PI / 180);
+        double dy = (tk_col_double(s, 2) - in->lat) * 111195.0;
+        if (dx * dx + dy * dy <= r * r && out->ncandidates < 8)
+            out->candidates[out->ncandidates++] = tk_col_i64(s, 0);
+    }
+    tk_reset(s);
+    if (rc < 0)
+        return err->status;
+    out->duplicate_of = out->ncandidates ? out->candidates[0] : 0;
+    return TK_OK;
+}
+
+tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const tk_identity *who,
+                          const tk_event_new *in, tk_event_created *out, tk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int64_t now = tk_now_ms();
+    tk_category cat;
+    if (tk_category_get(c, a, in->category_code, &cat, err) != TK_OK)
+        return err->status == TK_ENOTFOUND
+                   ? tk_fail_field(err, "category", "事件类别 %s 不存在", in->category_code)
+                   : err->status;
+    if (!cat.leaf || !cat.active)
+        return tk_fail_field(err, "category", "请选择具体的小类（%s「%s」不能直接上报）", cat.code,
+                             cat.name);
+    int64_t ids[3];
+    const char *path = NULL, *county_code = NULL, *grid_name = NULL;
+    if (place_of_grid(c, a, in->grid_id, ids, &path, &county_code, &grid_name, err) != TK_OK)
+        return err->status;
+    if (who->role != TK_ROLE_RESIDENT && who->role != TK_ROLE_INTEGRATION &&
+        who->role != TK_ROLE_ADMIN && !tk_path_within(path, who->scope_path))
+        return tk_fail(err, TK_EFORBIDDEN, "outside_scope", "该位置不在您的管辖范围内");
+    tk_unit township;
+    if (tk_unit_get(c, a, ids[1], &township, err) != TK_OK)
+        return err->status;
+    char day[16];
+    tk_date_format(now, day, sizeof day);
+    tk_routing rt;
+    if (tk_routing_suggest(c, a, in->category_code, in->grid_id, day, &rt, err) != TK_OK)
+        return err->status;
+    if (find_duplicates(c, in, now, out, err) != TK_OK)
+        return err->status;
+    char number[64];
+    if (next_number(c, ids[1], township.code, now, number, sizeof number, err) != TK_OK)
+        return err->status;
+    const char *urgency = in->urgency ? in->urgency : cat.default_urgency;
+    const char *title = in->title ? in->title
+                                  : tk_arena_printf(a, "%s（%s）", cat.name, grid_name);
+    tk_stmt *s = tk_prepare(
+        c,
+        "INSERT INTO events(number, state, source, category_code, urgency, title, description, "
+        "address, lng, lat, grid_id, village_id, township_id, county_id, scope_path, county_code, "
+        "reporter_user_id, reporter_name, reporter_phone, out_of_list, routing_note, "
+        "list_item_code, suggested_unit_id, duplicate_of, created_at, updated_at) "
+        "VALUES (?1, 'reported', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+        "?16, ?17, ?18, ?19, ?20, ?21, nullif(?22, 0), nullif(?23, 0), ?24, ?24)",
+        err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_text(s, 1, number);
+    tk_bind_text(s, 2, in->source);
+    tk_bind_text(s, 3, in->category_code);
+    tk_bind_text(s, 4, urgency);
+    tk_bind_text(s, 5, title);
+    tk_bind_text(s, 6, in->description);
+    tk_bind_text(s, 7, in->address ? in->address : "");
+    if (in->has_point) {
+        tk_bind_double(s, 8, in->lng);
+        tk_bind_double(s, 9, in->lat);
+    } else {
+        tk_bind_null(s, 8);
+        tk_bind_null(s, 9);
+    }
+    tk_bind_i64(s, 10, in->grid_id);
+    tk_bind_i64(s, 11, ids[0]);
+    tk_bind_i64(s, 12, ids[1]);
+    tk_bind_i64(s, 13, ids[2]);
+    tk_bind_text(s, 14, path);
+    tk_bind_text(s, 15, county_code);
+    if (who->role == TK_ROLE_RESIDENT || who->role == TK_ROLE_GRID_WORKER)
+        tk_bind_i64(s, 16, who->user_id);
+    else
+        tk_bind_null(s, 16);
+    tk_bind_text(s, 17, in->reporter_name ? in->reporter_name
+                        : (who->role == TK_ROLE_RESIDENT || who->role == TK_ROLE_GRID_WORKER)
+                            ? who->display_name
+                            : NULL);
+    tk_bind_text(s, 18, in->reporter_phone);
+    tk_bind_i64(s, 19, rt.out_of_list);
+    tk_bind_text(s, 20, rt.reason ? rt.reason : "");
+    tk_bind_text(s, 21, rt.out_of_list ? NULL : rt.item.code);
+    tk_bind_i64(s, 22, rt.subject_unit_id);
+    tk_bind_i64(s, 23, out->duplicate_of);
+    tk_bind_i64(s, 24, now);
+    if (tk_step(s, err) < 0)
+        return err->status;
+    out->id = tk_last_insert_id(c);
+    out->number = tk_arena_strdup(a, number);
+    tk_event ev;
+    if (ev_load(c, a, out->id, &ev, err) != TK_OK ||
+        ev_start_stage(c, cal, &cat, &ev, "dispatch", now, err) != TK_OK)
+        return err->status;
+    char *detail = tk_arena_printf(a, "{\"source\":\"%s\",\"out_of_list\":%s,\"duplicate_of\":%lld}",
+                                   in->source, rt.out_of_list ? "true" : "false",
+                                   (long long)out->duplicate_of);
+    if (ev_timeline(c, out->id, now, who, "report", NULL, "reported", in->description, detail,
+                    NULL, err) != TK_OK ||
+        ev_bump(c, &ev, now, "reported", 1, err) != TK_OK)
+        return err->status;
+    const char *title_note = tk_arena_printf(a, "新事件 %s：%s", number, title);
+    if (ev_notify(c, &ev, EV_TO_DESK, "new_event", title_note, rt.reason, now, err) != TK_OK)
+        return err->status;
+    if (rt.out_of_list &&
+        ev_notify(c, &ev, EV_TO_CENTER, "out_of_list", tk_arena_printf(a, "清单外事项待研判：%s", number),
+                  rt.reason, now, err) != TK_OK)
+        return err->status;
+    ev_publish(c, &ev, "report", "reported");
+    return TK_OK;
+}
+
+tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeline_fn fn,
+                            void *ctx, tk_error *err)
+{
+    tk_stmt *s = tk_prepare(c,
+                            "SELECT id, at, coalesce(actor_id, 0), actor, role, action, from_state, "
+                            "to_state, note, detail FROM event_timeline WHERE event_id = ?1 ORDER BY id",
+                            err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_i64(s, 1, event_id);
+    int rc;
+    while ((rc = tk_step(s, err)) == 1) {
+        tk_timeline_row row = {
+            .id = tk_col_i64(s, 0),
+            .at = tk_col_i64(s, 1),
+            .actor_id = tk_col_i64(s, 2),
+            .actor = dup(a, tk_col_text(s, 3)),
+            .role = dup(a, tk_col_text(s, 4)),
+            .action = dup(a, tk_col_text(s, 5)),
+            .from_state = dup(a, tk_col_text(s, 6)),
+            .to_state = dup(a, tk_col_text(s, 7)),
+            .note = dup(a, tk_col_text(s, 8)),
+            .detail = dup(a, tk_col_text(s, 9)),
+        };
+        fn(ctx, &row);
+    }
+    tk_reset(s);
+    return rc < 0 ? err->status : TK_OK;
+}
+
+/* The scope filter of lists: see visible(). ?1..?4: lo, hi, user id, unit id, ?5 resident. */
+#define VISIBLE                                                                                    \
+    "((?5 = 1 AND e.reporter_user_id = ?3) OR (?5 = 0 AND ((e.scope_path >= ?1 AND "             \
+    "e.scope_path < ?2) OR e.assignee_unit_id = ?4 OR e.called_unit_id = ?4 OR "                   \
+    "e.reporter_user_id = ?3)))"
+
+/* Everything but the text: ?7 cursor .. ?16 box, ?17 limit. */
+#define LIST_FILTERS                                                                               \
+    "AND e.id < ?7 AND (?8 IS NULL OR e.state = ?8) "                                              \
+    "AND (?9 IS NULL OR e.category_code = ?9 OR substr(e.category_code, 1, 2) = ?9) "              \
+    "AND (?10 = 0 OR ?10 IN (e.grid_id, e.village_id, e.township_id, e.county_id)) "               \
+    "AND (?11 IS NULL OR e.source = ?11) AND e.created_at >= ?12 AND e.created_at < ?13 "          \
+    "AND (?14 = 0 OR e.alert = 'red') AND (?15 = 0 OR e.out_of_list = 1) AND (?16 IS NULL "        \
+    "OR (?16 = 'mine' AND e.assignee_user_id = ?3 AND e.state IN ('dispatched', "                  \
+    "'county_called', 'handling', 'verifying')) "                                                  \
+    "OR (?16 = 'unit' AND (e.assignee_unit_id = ?4 OR e.called_unit_id = ?4) AND e.state IN "     \
+    "('dispatched', 'county_called', 'handling', 'suspended')) "                                   \
+    "OR (?16 = 'verify' AND (e.state = 'verifying' OR (e.state = 'feedback' AND e.verified = 0))) " \
+    "OR (?16 = 'overdue' AND e.alert = 'red' AND e.state NOT IN ('closed', 'archived', "           \
+    "'rejected', 'void')) "                                                                        \
+    "OR (?16 = 'reported' AND e.state IN ('reported', 'accepted', 'feedback'))) "                  \
+    "ORDER BY e.id DESC LIMIT ?17"
+
+tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const tk_event_filter *f,
+                        tk_event_fn fn, void *ctx, bool *more, tk_error *err)
+{
+    /* Text of 3+ characters goes through the trigram index; shorter text is a
+     * substring scan over the rows the other filters leave. */
+    bool fts = f->q && tk_utf8_length(f->q, strlen(f->q)) >= 3;
+    const char *sql = fts ? "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE " VISIBLE
+                            " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?6) "
+                            LIST_FILTERS
+                          : "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE " VISIBLE
+                            " AND (?6 IS NULL OR instr(e.title, ?6) > 0 OR instr(e.description, ?6) > 0 "
+                            "OR instr(e.address, ?6) > 0 OR instr(e.number, ?6) > 0) " LIST_FILTERS;
+    tk_stmt *s = tk_prepare(c, sql, err);
+    if (!s)
+        return TK_EIO;
+    char hi[512];
+    tk_path_range_end(who->scope_path, hi, sizeof hi);
+    tk_bind_text(s, 1, who->scope_path);
+    tk_bind_text(s, 2, hi);
+    tk_bind_i64(s, 3, who->user_id);
+    tk_bind_i64(s, 4, who->unit_id);
+    tk_bind_i64(s, 5, who->role == TK_ROLE_RESIDENT);
+    if (fts) {
+        /* Quote the text so FTS5 takes it as one phrase. */
+        tk_buf q;
+        tk_buf_init(&q, 4096);
+        tk_buf_putc(&q, '"');
+        for (const char *p = f->q; *p; p++) {
+            if (*p == '"')
+                tk_buf_putc(&q, '"');
+            tk_buf_putc(&q, *p);
+        }
+        tk_buf_putc(&q, '"');
+        tk_bind_text(s, 6, q.data);
+        tk_buf_free(&q);
+    } else {
+        tk_bind_text(s, 6, f->q);
+    }
+    tk_bind_i64(s, 7, f->before_id > 0 ? f->before_id : INT64_MAX);
+    tk_bind_text(s, 8, f->state);
+    tk_bind_text(s, 9, f->category);
+    tk_bind_i64(s, 10, f->unit_id);
+    tk_bind_text(s, 11, f->source);
+    tk_bind_i64(s, 12, f->from);
+    tk_bind_i64(s, 13, f->to > 0 ? f->to : INT64_MAX);
+    tk_bind_i64(s, 14, f->overdue_only);
+    tk_bind_i64(s, 15, f->out_of_list_only);
+    tk_bind_text(s, 16, f->box);
+    tk_bind_i64(s, 17, f->limit + 1);
+    int n = 0, rc;
+    *more = false;
+    while ((rc = tk_step(s, err)) == 1) {
+        if (n == f->limit) {
+            *more = true;
+            break;
+        }
+        tk_event ev;
+        event_from_row(s, a, &ev);
+        fn(ctx, &ev);
+        n++;
+    }
+    tk_reset(s);
+    return rc < 0 ? err->status : TK_OK;
+}
