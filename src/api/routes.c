@@ -83,7 +83,10 @@ const tk_route tk_api_routes[] = {
     {"POST", "/api/v1/events", api_events_create, "event.create", 0},
     {"GET", "/api/v1/events", api_events_list, "event.read", 0},
     {"GET", "/api/v1/events/{id}", api_events_get, "event.read", 0},
+    {"POST", "/api/v1/events/{id}/attachments", api_attachments_upload, "attachment.write",
+     TK_ROUTE_RAW},
     {"POST", "/api/v1/events/{id}/{action}", api_events_act, "event.act", 0},
+    {"GET", "/api/v1/attachments/{sha256}", api_attachments_get, "attachment.read", 0},
     {"GET", "/api/v1/notifications", api_notifications_list, "notification.read", 0},
     {"POST", "/api/v1/notifications/read-all", api_notifications_read, "notification.read", 0},
     {"POST", "/api/v1/notifications/{id}/read", api_notifications_read, "notification.read", 0},
@@ -91,10 +94,12 @@ const tk_route tk_api_routes[] = {
     {"GET", "/api/v1/stats/daily", api_stats_daily, "stats.read", 0},
     {"GET", "/api/v1/stats/children", api_stats_children, "stats.read", 0},
     {"GET", "/api/v1/stats/departments", api_stats_departments, "stats.read", 0},
+    {"GET", "/api/v1/stream", api_stream, "stream.read", TK_ROUTE_STREAM},
 
     {"GET", "/api/v1/_clock", api_clock, "clock", TK_ROUTE_PUBLIC},
     {"POST", "/api/v1/_clock", api_clock, "clock", TK_ROUTE_PUBLIC},
 
+    {"GET", "/vendor/echarts/{*path}", tk_vendor_handler, "static", TK_ROUTE_PUBLIC},
     {"GET", "/{*path}", tk_static_handler, "static", TK_ROUTE_PUBLIC},
 };
 

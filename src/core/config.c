@@ -28,6 +28,7 @@ static const opt_def options[] = {
     STR_OPT(db, TK_CMD_DB | TK_CMD_SERVE, "数据库：文件路径或 sqlite:路径"),
     STR_OPT(listen, TK_CMD_SERVE, "监听地址 主机:端口（端口 0 = 任选空闲端口）"),
     STR_OPT(web, TK_CMD_SERVE, "网页界面所在目录"),
+    STR_OPT(vendor, TK_CMD_SERVE, "npm 浏览器库目录（ECharts）"),
     INT_OPT(threads, 0, 256, TK_CMD_SERVE, "HTTP 工作线程数（0 = 每核一个）"),
     INT_OPT(max_connections, 16, 1000000, TK_CMD_SERVE, "最大连接数"),
     INT_OPT(per_ip_connections, 1, 1000000, TK_CMD_SERVE, "每个客户端地址的最大连接数"),
@@ -43,6 +44,7 @@ static const opt_def options[] = {
     INT_OPT(session_max, 1, 168, TK_CMD_SERVE, "会话最长有效期（小时）"),
     INT_OPT(hash_threads, 1, 64, TK_CMD_SERVE | TK_CMD_DB, "密码哈希线程数"),
     INT_OPT(behind_tls, 0, 1, TK_CMD_SERVE, "1 = 前面有 TLS 代理，Cookie 加 Secure"),
+    INT_OPT(stream_heartbeat, 1, 300, TK_CMD_SERVE, "实时推送的心跳间隔（秒）"),
     STR_OPT(data, TK_CMD_SERVE | TK_CMD_DB, "参考数据目录"),
     STR_OPT(manual_clock, TK_CMD_SERVE, "以此 ISO 时间启动手动时钟（仅用于测试）"),
     STR_OPT(log_level, TK_CMD_SERVE | TK_CMD_DB, "日志级别：debug、info、warn、error"),
@@ -55,6 +57,7 @@ void tk_config_defaults(tk_config *cfg)
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
     snprintf(cfg->db, sizeof cfg->db, "var/tiaokuai.db");
     snprintf(cfg->web, sizeof cfg->web, "web");
+    snprintf(cfg->vendor, sizeof cfg->vendor, "node_modules/echarts/dist");
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     cfg->threads = 0;
     cfg->max_connections = 4096;
@@ -69,6 +72,7 @@ void tk_config_defaults(tk_config *cfg)
     cfg->session_idle = 30;
     cfg->session_max = 12;
     cfg->hash_threads = 2;
+    cfg->stream_heartbeat = 15;
     snprintf(cfg->data, sizeof cfg->data, "data");
 }
 

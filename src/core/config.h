@@ -26,6 +26,7 @@ typedef struct {
     char listen[128];     /* host:port; port 0 picks a free port */
     char db[512];         /* path or sqlite:PATH */
     char web[512];        /* static files */
+    char vendor[512];     /* browser libraries from npm (node_modules/echarts/dist) */
     char manual_clock[40]; /* ISO time: start a manual clock (tests) */
     char log_level[16];
     int64_t threads;      /* HTTP worker threads; 0 = number of cores */
@@ -43,6 +44,7 @@ typedef struct {
     int64_t session_max;        /* hours after login before a session ends */
     int64_t hash_threads;       /* password-hashing threads */
     int64_t behind_tls;         /* 1: cookies get Secure (a TLS proxy is in front) */
+    int64_t stream_heartbeat;   /* seconds between keep-alive comments on live streams */
     char data[512];             /* folder of reference data (data/) */
 } tk_config;
 

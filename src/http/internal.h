@@ -64,6 +64,7 @@ struct tk_server {
     tk_guard_fn guard;
     tk_metrics *metrics;
     tk_static *statics;
+    tk_static *vendor; /* /vendor/echarts/: ECharts from node_modules */
     int port;
     atomic_long in_flight;
     struct shutdown_hook hooks[8];

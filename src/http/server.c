@@ -487,6 +487,7 @@ tk_status tk_server_start(const tk_server_options *opt, tk_server **out, tk_erro
     srv->guard = opt->guard;
     srv->metrics = tk_metrics_new(&srv->router);
     srv->statics = tk_static_new(opt->cfg->web);
+    srv->vendor = tk_static_new(opt->cfg->vendor);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     srv->daemon = MHD_start_daemon(
@@ -503,6 +504,7 @@ tk_status tk_server_start(const tk_server_options *opt, tk_server **out, tk_erro
         int e = errno;
         tk_metrics_free(srv->metrics);
         tk_static_free(srv->statics);
+        tk_static_free(srv->vendor);
         free(srv);
         return tk_fail(err, TK_EIO, "listen_failed", "无法在 %s 上监听（%s），端口是否已被占用？",
                        opt->cfg->listen, strerror(e));
@@ -551,5 +553,6 @@ void tk_server_stop(tk_server *s, int grace_ms)
     MHD_stop_daemon(s->daemon);
     tk_metrics_free(s->metrics);
     tk_static_free(s->statics);
+    tk_static_free(s->vendor);
     free(s);
 }

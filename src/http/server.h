@@ -48,7 +48,8 @@ void tk_server_stop(tk_server *s, int grace_ms);
 
 /* Resumes a suspended request from any thread (used by streams). */
 void tk_req_resume(tk_req *r);
-/* Suspends the current request (call only from a handler or its then). */
+/* Suspends the current request (call only from a handler or its then, or from
+ * the content reader of its response: see api/stream.c). */
 void tk_req_suspend(tk_req *r);
 
 #endif

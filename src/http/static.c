@@ -223,13 +223,24 @@ static bool etag_matches(const char *inm, const char *etag)
     return inm && (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0);
 }
 
+static void serve_from(tk_req *r, tk_static *s);
+
 void tk_static_handler(tk_req *r)
 {
-    tk_static *s = r->in->srv->statics;
     if (strncmp(r->path, "/api/", 5) == 0 || strcmp(r->path, "/api") == 0) {
         tk_reply_fail(r, TK_ENOTFOUND, "not_found", "没有这个地址：%s", r->path);
         return;
     }
+    serve_from(r, r->in->srv->statics);
+}
+
+void tk_vendor_handler(tk_req *r)
+{
+    serve_from(r, r->in->srv->vendor);
+}
+
+static void serve_from(tk_req *r, tk_static *s)
+{
     const char *tail = tk_req_param(r, "path");
     char rel[600];
     if (!tail || !*tail)

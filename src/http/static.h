@@ -16,5 +16,8 @@ void tk_static_free(tk_static *s);
 /* Route handler for GET /{*path}: serves r's "path" parameter from the server's
  * web folder; "" and folders serve index.html. */
 void tk_static_handler(tk_req *r);
+/* Route handler for GET /vendor/echarts/{*path}: the same, from the vendor folder
+ * (browser libraries installed by npm, never copied into web/). */
+void tk_vendor_handler(tk_req *r);
 
 #endif

@@ -42,7 +42,8 @@ export class Server {
 
   async start() {
     const args = ['serve', '--listen', '127.0.0.1:0', '--db', this.db,
-      '--web', path.join(root, 'web'), ...this.args];
+      '--web', path.join(root, 'web'), '--vendor', path.join(root, 'node_modules/echarts/dist'),
+      ...this.args];
     this.proc = spawn(BIN, args, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
     this.port = await new Promise((resolve, reject) => {
