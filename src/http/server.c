@@ -379,6 +379,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         on_headers(r, url, method);
         if (tk_req_replied(r))
             return queue_reply(r);
+        if (in->body_too_big) {
+            dispatch(r); /* refuse before reading it; MHD closes the connection */
+            return queue_reply(r);
+        }
         /* Answer on a later call even without a body: a response queued while
          * MHD is still in the header phase makes it close the connection. */
         in->phase = PHASE_BODY;
