@@ -67,6 +67,7 @@ struct tk_server {
     tk_static *vendor; /* /vendor/echarts/: ECharts from node_modules */
     int port;
     atomic_long in_flight;
+    atomic_bool stopping; /* refuse new requests: kept-alive clients may still send */
     struct shutdown_hook hooks[8];
     int nhooks;
 };

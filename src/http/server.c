@@ -377,6 +377,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     switch (in->phase) {
     case PHASE_HEADERS:
         on_headers(r, url, method);
+        if (atomic_load(&in->srv->stopping) && !tk_req_replied(r)) {
+            /* Nothing new may start (or suspend) once shutdown has begun. */
+            tk_req_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+            tk_reply_fail(r, TK_EUNAVAIL, "shutting_down", "服务正在停止，请稍后重试");
+        }
         if (tk_req_replied(r))
             return queue_reply(r);
         if (in->body_too_big) {
@@ -541,6 +546,7 @@ void tk_server_stop(tk_server *s, int grace_ms)
 {
     if (!s)
         return;
+    atomic_store(&s->stopping, true);
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

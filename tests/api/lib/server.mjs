@@ -47,7 +47,7 @@ export class Server {
     this.proc = spawn(BIN, args, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
     this.port = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start:\n${this.log}`)), 30000);
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${this.log}`)), 90000);
       const onData = (d) => {
         this.log += d;
         const m = /msg="listening" port=(\d+)/.exec(this.log);
