@@ -12,6 +12,7 @@
 #include <sysexits.h>
 
 #include "api/app.h"
+#include "api/stream.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -143,13 +144,15 @@ static int cmd_serve(int argc, char **argv)
         tk_db_close(db);
         return fail(&err);
     }
+    /* Open streams end first when stopping: none may stay suspended in the daemon. */
+    tk_server_on_shutdown(app.server, tk_stream_hub_close, app.stream);
     tk_info("listening", "port=%d db=%s version=%s", tk_server_port(app.server), tk_db_path(db),
             TK_VERSION);
     int sig = 0;
     sigwait(&stop, &sig);
     tk_info("stopping", "signal=%d", sig);
     tk_server_stop(app.server, (int)cfg.shutdown_grace * 1000);
-    tk_app_close(&app); /* stops the timer before the database closes */
+    tk_app_close(&app); /* stops the timer and frees the stream hub before the database closes */
     tk_db_close(db);
     tk_info("stopped", "%s", "");
     return 0;
@@ -214,6 +217,7 @@ static const command commands[] = {
     {"serve", cmd_serve, "启动服务"},
     {"init", cmd_init, "创建或升级数据库"},
     {"demo", tk_cli_demo, "在空数据库中生成衢州演示数据"},
+    {"simulate", tk_cli_simulate, "模拟一段时间内的事件流转（受理、交办、处置、督办）"},
     {"import", tk_cli_import, "从 CSV 或 GeoJSON 导入区划与网格"},
     {"export", tk_cli_export, "把区划与网格导出为 CSV 或 GeoJSON"},
     {"user", tk_cli_user, "管理用户：add、passwd、list、disable、enable"},

@@ -5,14 +5,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/app.h"
+#include "api/stream.h"
 #include "api/timer.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "geo/geom.h"
 #include "geo/locate.h"
+#include "gov/attachments.h"
+#include "gov/events.h"
 #include "gov/territory.h"
 #include "gov/workcal.h"
 #include "gov/password.h"
@@ -28,6 +32,18 @@ static tk_status ensure_secret(tk_conn *c, void *arg, tk_error *err)
     if (tk_setting_put_new(c, "csrf_key", s->value, err) != TK_OK)
         return err->status;
     return tk_setting_get(c, "csrf_key", s->value, sizeof s->value, err);
+}
+
+/* Photos live beside the database: "<db path>.files/". */
+static tk_status open_attachments(tk_app *app, tk_error *err)
+{
+    int n = snprintf(app->attach_dir, sizeof app->attach_dir, "%s.files", tk_db_path(app->db));
+    if (n < 0 || (size_t)n >= sizeof app->attach_dir)
+        return tk_fail(err, TK_EINVAL, "db_path", "数据库路径过长，无法放置照片目录");
+    if (tk_attach_dir_open(app->attach_dir, err) != TK_OK)
+        return err->status;
+    app->attach_io = tk_pool_new(2, 256);
+    return TK_OK;
 }
 
 tk_status tk_app_open(tk_app *app, tk_db *db, const tk_config *cfg, tk_error *err)
@@ -54,12 +70,18 @@ tk_status tk_app_open(tk_app *app, tk_db *db, const tk_config *cfg, tk_error *er
             return tk_fail(err, TK_EIO, "bad_secret", "数据库中的 csrf_key 已损坏");
         app->csrf_key[i] = (unsigned char)byte;
     }
+    if (open_attachments(app, err) != TK_OK)
+        return err->status;
     app->hasher = tk_pool_new((int)cfg->hash_threads, 64);
     app->throttle = tk_throttle_new();
     app->grids = tk_locator_holder_new(NULL);
     pthread_rwlock_init(&app->calendar_lock, NULL);
     if (tk_app_reload_calendar(app, err) != TK_OK || tk_app_reload_grids(app, err) != TK_OK)
         return err->status;
+    /* The live stream hears of every committed change; before the timer, whose
+     * alerts are changes too. */
+    app->stream = tk_stream_hub_new((int)cfg->stream_heartbeat);
+    tk_events_set_observer(tk_stream_hub_publish, app->stream);
     app->timer = tk_timer_start(app);
     return TK_OK;
 }
@@ -141,13 +163,47 @@ int64_t tk_app_locate(tk_app *app, double lng, double lat)
     return id;
 }
 
+static tk_status nothing(tk_conn *c, void *arg, tk_error *err)
+{
+    (void)c;
+    (void)arg;
+    (void)err;
+    return TK_OK;
+}
+
+/* Unhooks the live stream and frees it. The observer runs on the writer thread
+ * after a commit: once a job submitted after the unhooking has been through the
+ * writer, no call into the hub can still be running. Called after the server
+ * has stopped, so no subscriber is left. */
+static void close_stream(tk_app *app)
+{
+    if (!app->stream)
+        return;
+    tk_events_set_observer(NULL, NULL);
+    tk_error err;
+    bool drained = false;
+    for (int i = 0; i < 500 && !drained; i++) {
+        drained = tk_db_write(app->db, nothing, NULL, &err) == TK_OK;
+        if (!drained)
+            usleep(10000);
+    }
+    if (!drained) {
+        tk_warn("stream hub kept", "reason=\"writer did not drain: %s\"", err.detail);
+        return;
+    }
+    tk_stream_hub_free(app->stream);
+    app->stream = NULL;
+}
+
 void tk_app_close(tk_app *app)
 {
     tk_timer_stop(app->timer);
+    close_stream(app);
     tk_locator_holder_free(app->grids);
     tk_calendar_free(app->calendar);
     pthread_rwlock_destroy(&app->calendar_lock);
     tk_pool_free(app->hasher);
+    tk_pool_free(app->attach_io);
     tk_throttle_free(app->throttle);
     tk_password_unload_common();
     sodium_memzero(app->csrf_key, sizeof app->csrf_key);

@@ -31,6 +31,11 @@ typedef struct tk_app {
     pthread_rwlock_t calendar_lock;  /* guards the pointer; the calendar itself is read-only */
     struct tk_calendar *calendar;
     struct tk_timer *timer; /* time limits: yellow, red, 督办 */
+    struct tk_stream_hub *stream; /* GET /api/v1/stream subscribers (api/stream.h) */
+    /* Photo attachments (gov/attachments.h): content-addressed files in
+     * "<db path>.files/", stored by attach_io off the HTTP threads. */
+    char attach_dir[1024];
+    tk_pool *attach_io;
 } tk_app;
 
 #define TK_SESSION_COOKIE "tk_session"
@@ -133,12 +138,15 @@ void api_events_create(tk_req *r);
 void api_events_list(tk_req *r);
 void api_events_get(tk_req *r);
 void api_events_act(tk_req *r);
+void api_attachments_upload(tk_req *r);
+void api_attachments_get(tk_req *r);
 void api_notifications_list(tk_req *r);
 void api_notifications_read(tk_req *r);
 void api_stats_summary(tk_req *r);
 void api_stats_daily(tk_req *r);
 void api_stats_children(tk_req *r);
 void api_stats_departments(tk_req *r);
+void api_stream(tk_req *r);
 void api_healthz(tk_req *r);
 void api_metrics(tk_req *r);
 void api_probe_write(tk_req *r);

@@ -68,7 +68,13 @@ static json_t *event_json(const tk_event *e, const tk_identity *viewer)
                                                                : json_null());
     json_object_set_new(o, "suggested_unit", ref(e->suggested_unit_id, e->suggested_unit_name));
     json_object_set_new(o, "assignee_unit", ref(e->assignee_unit_id, e->assignee_unit_name));
-    json_object_set_new(o, "assignee_user", ref(e->assignee_user_id, e->assignee_user_name));
+    json_object_set_new(o, "assignee_user",
+                        e->assignee_user_id
+                            ? json_pack("{s:I, s:o}", "id", (json_int_t)e->assignee_user_id, "name",
+                                        api_personal(e->assignee_user_name ? e->assignee_user_name
+                                                                           : "",
+                                                     'n', viewer))
+                            : json_null());
     json_object_set_new(o, "called_unit", ref(e->called_unit_id, e->called_unit_name));
     json_object_set_new(o, "duplicate_of", e->duplicate_of ? json_integer(e->duplicate_of) : json_null());
     json_object_set_new(o, "verified", json_boolean(e->verified));
@@ -104,13 +110,23 @@ static json_t *allowed_json(const tk_event *e, const tk_identity *who)
     return a;
 }
 
+typedef struct {
+    json_t *rows;
+    const tk_identity *viewer;
+} timeline_ctx;
+
+/* Actors are people: their names are masked like the reporter's (not the system's). */
 static void add_timeline(void *ctx, const tk_timeline_row *t)
 {
+    timeline_ctx *x = ctx;
     json_error_t je;
     json_t *detail = json_loads(t->detail ? t->detail : "{}", 0, &je);
-    json_array_append_new(ctx, json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "id",
+    bool person = t->role && strcmp(t->role, "system") != 0;
+    json_t *actor = person ? api_personal(t->actor ? t->actor : "", 'n', x->viewer)
+                           : json_string(t->actor ? t->actor : "");
+    json_array_append_new(x->rows, json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "id",
                                          (json_int_t)t->id, "at", api_time(t->at), "actor",
-                                         t->actor ? t->actor : "", "role", t->role ? t->role : "",
+                                         actor, "role", t->role ? t->role : "",
                                          "action", t->action, "action_label",
                                          tk_event_action_label(t->action), "from_state",
                                          t->from_state ? json_string(t->from_state) : json_null(),
@@ -178,7 +194,8 @@ static json_t *detail_json(tk_req *r, tk_conn *c, const tk_event *e, tk_error *e
                               "cc.event_id = ?1 ORDER BY cc.id",
                               e->id, err);
     if (!attachments || !supervisions || !calls ||
-        tk_event_timeline(c, r->arena, e->id, add_timeline, timeline, err) != TK_OK) {
+        tk_event_timeline(c, r->arena, e->id, add_timeline,
+                          &(timeline_ctx){timeline, who}, err) != TK_OK) {
         json_decref(o);
         json_decref(timeline);
         json_decref(attachments);

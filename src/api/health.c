@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/stream.h"
 #include "core/clock.h"
 
 static bool database_ok(tk_app *app)
@@ -62,6 +63,25 @@ static void render_store(tk_app *app, tk_buf *out)
                   cumulative, (unsigned long long)st.jobs, (unsigned long long)st.batches);
 }
 
+static void render_stream(tk_app *app, tk_buf *out)
+{
+    tk_stream_stats st = {0};
+    if (app->stream)
+        tk_stream_hub_stats(app->stream, &st);
+    tk_buf_printf(out,
+                  "# HELP tiaokuai_stream_subscribers Open live streams (GET /api/v1/stream).\n"
+                  "# TYPE tiaokuai_stream_subscribers gauge\n"
+                  "tiaokuai_stream_subscribers %ld\n"
+                  "# HELP tiaokuai_stream_published_total Event changes sent to the live stream.\n"
+                  "# TYPE tiaokuai_stream_published_total counter\n"
+                  "tiaokuai_stream_published_total %llu\n"
+                  "# HELP tiaokuai_stream_dropped_total Live streams dropped for a full queue.\n"
+                  "# TYPE tiaokuai_stream_dropped_total counter\n"
+                  "tiaokuai_stream_dropped_total %llu\n",
+                  st.subscribers, (unsigned long long)st.published,
+                  (unsigned long long)st.dropped);
+}
+
 void api_metrics(tk_req *r)
 {
     tk_app *app = TK_APP(r);
@@ -78,6 +98,7 @@ void api_metrics(tk_req *r)
                   tk_server_in_flight(app->server));
     tk_metrics_render(tk_server_metrics(app->server), &out);
     render_store(app, &out);
+    render_stream(app, &out);
     size_t len;
     char *text = tk_buf_take(&out, &len);
     if (!text) {

@@ -6,6 +6,7 @@
 #define TK_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/config.h"
 #include "core/status.h"
@@ -22,6 +23,33 @@ int tk_cli_verify_audit(int argc, char **argv);
 int tk_cli_demo(int argc, char **argv);
 int tk_cli_import(int argc, char **argv);
 int tk_cli_export(int argc, char **argv);
+
+/* `tiaokuai simulate`: events driven through the domain functions on a manual
+ * clock (see simulate.c). */
+typedef struct {
+    int64_t events;        /* how many arrive */
+    int days;              /* over the days before end_ms */
+    uint64_t seed;
+    int64_t end_ms;        /* where the clock stops */
+    int64_t steps_per_job; /* steps per write transaction, 0 = 20000 */
+    bool quiet;            /* no progress lines */
+} tk_sim_options;
+
+typedef struct {
+    int64_t created, actions, refused, closed, alerts;
+    int64_t total_events, overdue; /* in the database afterwards */
+    struct {
+        char state[24];
+        int64_t count;
+    } states[16];
+    int nstates;
+    double seconds;
+} tk_sim_report;
+
+tk_status tk_cli_simulate_run(tk_db *db, const tk_sim_options *opt, tk_sim_report *rep,
+                              tk_error *err);
+void tk_cli_simulate_print(const tk_sim_report *rep);
+int tk_cli_simulate(int argc, char **argv);
 
 /* The city unit (衢州市 330800) as the root of the tree, if the tree is empty. */
 tk_status tk_cli_ensure_root(tk_db *db, tk_error *err);

@@ -78,8 +78,11 @@ const tk_permission tk_permissions[] = {
     {"event.create", STAFF | R(RESIDENT) | R(INTEGRATION), "上报事件"},
     {"event.read", TK_ROLES_ALL, "查看事件"},
     {"event.act", STAFF | R(RESIDENT), "办理事件"},
+    {"attachment.write", STAFF | R(RESIDENT), "上传事件照片"},
+    {"attachment.read", TK_ROLES_ALL, "查看事件照片"},
     {"notification.read", PEOPLE, "查看通知"},
     {"stats.read", READERS, "查看统计指标"},
+    {"stream.read", READERS | R(INTEGRATION), "订阅实时事件变更"},
 };
 #undef R
 

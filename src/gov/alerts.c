@@ -56,17 +56,26 @@ static tk_status store_timing(tk_conn *c, int64_t id, const char *stage, int64_t
     return tk_step(s, err) < 0 ? err->status : TK_OK;
 }
 
+void ev_stage_timing(const tk_calendar *cal, const tk_category *cat, const char *urgency,
+                     const char *stage, int64_t now, int64_t due_at, bool due_counted,
+                     int64_t *deadline, int64_t *next)
+{
+    tk_limit limit;
+    *deadline = 0;
+    if (stage && tk_category_limit(cat, urgency, stage, &limit)) {
+        *deadline = tk_workcal_deadline(cal, now, limit.amount, limit.unit);
+        if (*deadline == TK_CALENDAR_NEVER)
+            *deadline = 0;
+    }
+    *next = ev_next_alert(cal, "green", now, *deadline, due_at, due_counted, now);
+}
+
 tk_status ev_start_stage(tk_conn *c, const tk_calendar *cal, const tk_category *cat,
                          const tk_event *ev, const char *stage, int64_t now, tk_error *err)
 {
-    tk_limit limit;
-    int64_t deadline = 0;
-    if (stage && tk_category_limit(cat, ev->urgency, stage, &limit)) {
-        deadline = tk_workcal_deadline(cal, now, limit.amount, limit.unit);
-        if (deadline == TK_CALENDAR_NEVER)
-            deadline = 0;
-    }
-    int64_t next = ev_next_alert(cal, "green", now, deadline, ev->due_at, ev->due_counted, now);
+    int64_t deadline, next;
+    ev_stage_timing(cal, cat, ev->urgency, stage, now, ev->due_at, ev->due_counted, &deadline,
+                    &next);
     return store_timing(c, ev->id, stage, stage ? now : 0, deadline, next, err);
 }
 
@@ -160,7 +169,9 @@ static tk_status process_one(tk_conn *c, tk_arena *a, const tk_calendar *cal, in
         escalated |= escalate;
     }
     if (!due_counted && ev.due_at && now >= ev.due_at && open_state(ev.state)) {
-        if (ev_bump(c, &ev, now, "due", 1, err) != TK_OK)
+        /* On the day it fell due, however late the timer looks (a server that was
+         * down, a clock moved in a test): as the indicators from raw events count it. */
+        if (ev_bump(c, &ev, ev.due_at, "due", 1, err) != TK_OK)
             return err->status;
         due_counted = true;
     }

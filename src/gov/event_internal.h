@@ -19,6 +19,11 @@ tk_status ev_timeline(tk_conn *c, int64_t event_id, int64_t at, const tk_identit
  * urgency; stage NULL stops the clock. Recomputes alert and next_alert_at. */
 tk_status ev_start_stage(tk_conn *c, const tk_calendar *cal, const tk_category *cat,
                          const tk_event *ev, const char *stage, int64_t now, tk_error *err);
+/* What ev_start_stage stores, computed without storing it (intake writes it with
+ * the event's row): the deadline (0 = none) and the next alert instant. */
+void ev_stage_timing(const tk_calendar *cal, const tk_category *cat, const char *urgency,
+                     const char *stage, int64_t now, int64_t due_at, bool due_counted,
+                     int64_t *deadline, int64_t *next);
 /* The yellow instant of a stage: 80% of its working time. */
 int64_t ev_yellow_point(const tk_calendar *cal, int64_t start, int64_t deadline);
 /* The next instant the timer must look at an event. 0 = none. */

@@ -229,37 +229,46 @@ tk_status ev_timeline(tk_conn *c, int64_t event_id, int64_t at, const tk_identit
     return TK_OK;
 }
 
-/* The grid's village, township and county, and its path. */
-static tk_status place_of_grid(tk_conn *c, tk_arena *a, int64_t grid, int64_t ids[3],
-                               const char **path, const char **county_code, const char **grid_name,
+/* The grid's place: its village, township (with its code) and county, path,
+ * county code and name, in one query (the tree is grid < village < township <
+ * county, see child_kind_allowed in territory.c). */
+typedef struct {
+    int64_t ids[3]; /* village, township, county */
+    const char *path, *county_code, *grid_name, *township_code;
+} grid_place;
+
+static tk_status place_of_grid(tk_conn *c, tk_arena *a, int64_t grid, grid_place *out,
                                tk_error *err)
 {
-    tk_unit g;
-    if (tk_unit_get(c, a, grid, &g, err) != TK_OK)
-        return err->status;
-    if (strcmp(g.kind, "grid") != 0)
-        return tk_fail_field(err, "grid_id", "位置需要落在网格上");
-    *path = g.path;
-    *county_code = g.county_code;
-    *grid_name = g.name;
     tk_stmt *s = tk_prepare(c,
-                            "WITH RECURSIVE up(id, parent_id, kind) AS (SELECT id, parent_id, kind "
-                            "FROM units WHERE id = ?1 UNION ALL SELECT u.id, u.parent_id, u.kind "
-                            "FROM units u JOIN up ON u.id = up.parent_id) SELECT "
-                            "coalesce(max(CASE WHEN kind = 'village' THEN id END), 0), "
-                            "coalesce(max(CASE WHEN kind = 'township' THEN id END), 0), "
-                            "coalesce(max(CASE WHEN kind = 'county' THEN id END), 0) FROM up",
+                            "SELECT g.kind, g.path, g.county_code, g.name, "
+                            "coalesce(v.id, 0), coalesce(t.id, 0), coalesce(k.id, 0), t.code "
+                            "FROM units g LEFT JOIN units v ON v.id = g.parent_id AND "
+                            "v.kind = 'village' LEFT JOIN units t ON t.id = v.parent_id AND "
+                            "t.kind = 'township' LEFT JOIN units k ON k.id = t.parent_id AND "
+                            "k.kind = 'county' WHERE g.id = ?1",
                             err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, grid);
     int rc = tk_step(s, err);
-    for (int i = 0; i < 3; i++)
-        ids[i] = rc == 1 ? tk_col_i64(s, i) : 0;
+    bool is_grid = rc == 1 && !strcmp(tk_col_text(s, 0), "grid");
+    if (is_grid) {
+        out->path = tk_arena_strdup(a, tk_col_text(s, 1));
+        out->county_code = tk_arena_strdup(a, tk_col_text(s, 2));
+        out->grid_name = tk_arena_strdup(a, tk_col_text(s, 3));
+        for (int i = 0; i < 3; i++)
+            out->ids[i] = tk_col_i64(s, 4 + i);
+        out->township_code = dup(a, tk_col_text(s, 7));
+    }
     tk_reset(s);
     if (rc < 0)
         return err->status;
-    if (!ids[0] || !ids[1] || !ids[2])
+    if (rc == 0)
+        return tk_fail(err, TK_ENOTFOUND, "unit_not_found", "单位不存在");
+    if (!is_grid)
+        return tk_fail_field(err, "grid_id", "位置需要落在网格上");
+    if (!out->ids[0] || !out->ids[1] || !out->ids[2])
         return tk_fail_field(err, "grid_id", "该网格不在任何村、乡镇和县之下");
     return TK_OK;
 }
@@ -336,47 +345,75 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
     if (!cat.leaf || !cat.active)
         return tk_fail_field(err, "category", "请选择具体的小类（%s「%s」不能直接上报）", cat.code,
                              cat.name);
-    int64_t ids[3];
-    const char *path = NULL, *county_code = NULL, *grid_name = NULL;
-    if (place_of_grid(c, a, in->grid_id, ids, &path, &county_code, &grid_name, err) != TK_OK)
+    grid_place place = {0};
+    if (place_of_grid(c, a, in->grid_id, &place, err) != TK_OK)
         return err->status;
     if (who->role != TK_ROLE_RESIDENT && who->role != TK_ROLE_INTEGRATION &&
-        who->role != TK_ROLE_ADMIN && !tk_path_within(path, who->scope_path))
+        who->role != TK_ROLE_ADMIN && !tk_path_within(place.path, who->scope_path))
         return tk_fail(err, TK_EFORBIDDEN, "outside_scope", "该位置不在您的管辖范围内");
-    tk_unit township;
-    if (tk_unit_get(c, a, ids[1], &township, err) != TK_OK)
-        return err->status;
     char day[16];
     tk_date_format(now, day, sizeof day);
     tk_routing rt;
-    if (tk_routing_suggest(c, a, in->category_code, in->grid_id, day, &rt, err) != TK_OK)
+    if (tk_routing_suggest_in(c, a, &cat, place.ids[1], place.ids[2], day, &rt, err) != TK_OK)
         return err->status;
     if (find_duplicates(c, in, now, out, err) != TK_OK)
         return err->status;
     char number[64];
-    if (next_number(c, ids[1], township.code, now, number, sizeof number, err) != TK_OK)
+    if (next_number(c, place.ids[1], place.township_code, now, number, sizeof number, err) !=
+        TK_OK)
         return err->status;
-    const char *urgency = in->urgency ? in->urgency : cat.default_urgency;
-    const char *title = in->title ? in->title
-                                  : tk_arena_printf(a, "%s（%s）", cat.name, grid_name);
+    /* The event as written, kept here for the timing, rollups and notices below
+     * instead of reading it back. */
+    bool reporter = (who->role == TK_ROLE_RESIDENT || who->role == TK_ROLE_GRID_WORKER) &&
+                    who->user_id; /* user_id 0: a system or simulated actor, named only */
+    tk_event ev = {
+        .state = "reported",
+        .source = in->source,
+        .category_code = in->category_code,
+        .urgency = in->urgency ? in->urgency : cat.default_urgency,
+        .title = in->title ? in->title : tk_arena_printf(a, "%s（%s）", cat.name, place.grid_name),
+        .description = in->description,
+        .address = in->address ? in->address : "",
+        .has_point = in->has_point,
+        .lng = in->lng,
+        .lat = in->lat,
+        .grid_id = in->grid_id,
+        .village_id = place.ids[0],
+        .township_id = place.ids[1],
+        .county_id = place.ids[2],
+        .scope_path = place.path,
+        .reporter_user_id = reporter ? who->user_id : 0,
+        .out_of_list = rt.out_of_list,
+        .suggested_unit_id = rt.subject_unit_id,
+        .duplicate_of = out->duplicate_of,
+        .stage = "dispatch",
+        .stage_started_at = now,
+        .alert = "green",
+        .created_at = now,
+        .updated_at = now,
+    };
+    ev_stage_timing(cal, &cat, ev.urgency, "dispatch", now, 0, false, &ev.stage_deadline,
+                    &ev.next_alert_at);
     tk_stmt *s = tk_prepare(
         c,
         "INSERT INTO events(number, state, source, category_code, urgency, title, description, "
         "address, lng, lat, grid_id, village_id, township_id, county_id, scope_path, county_code, "
         "reporter_user_id, reporter_name, reporter_phone, out_of_list, routing_note, "
-        "list_item_code, suggested_unit_id, duplicate_of, created_at, updated_at) "
+        "list_item_code, suggested_unit_id, duplicate_of, created_at, updated_at, stage, "
+        "stage_started_at, stage_deadline, next_alert_at) "
         "VALUES (?1, 'reported', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-        "?16, ?17, ?18, ?19, ?20, ?21, nullif(?22, 0), nullif(?23, 0), ?24, ?24)",
+        "?16, ?17, ?18, ?19, ?20, ?21, nullif(?22, 0), nullif(?23, 0), ?24, ?24, 'dispatch', ?24, "
+        "nullif(?25, 0), nullif(?26, 0))",
         err);
     if (!s)
         return TK_EIO;
     tk_bind_text(s, 1, number);
     tk_bind_text(s, 2, in->source);
     tk_bind_text(s, 3, in->category_code);
-    tk_bind_text(s, 4, urgency);
-    tk_bind_text(s, 5, title);
+    tk_bind_text(s, 4, ev.urgency);
+    tk_bind_text(s, 5, ev.title);
     tk_bind_text(s, 6, in->description);
-    tk_bind_text(s, 7, in->address ? in->address : "");
+    tk_bind_text(s, 7, ev.address);
     if (in->has_point) {
         tk_bind_double(s, 8, in->lng);
         tk_bind_double(s, 9, in->lat);
@@ -385,12 +422,12 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
         tk_bind_null(s, 9);
     }
     tk_bind_i64(s, 10, in->grid_id);
-    tk_bind_i64(s, 11, ids[0]);
-    tk_bind_i64(s, 12, ids[1]);
-    tk_bind_i64(s, 13, ids[2]);
-    tk_bind_text(s, 14, path);
-    tk_bind_text(s, 15, county_code);
-    if (who->role == TK_ROLE_RESIDENT || who->role == TK_ROLE_GRID_WORKER)
+    tk_bind_i64(s, 11, ev.village_id);
+    tk_bind_i64(s, 12, ev.township_id);
+    tk_bind_i64(s, 13, ev.county_id);
+    tk_bind_text(s, 14, place.path);
+    tk_bind_text(s, 15, place.county_code);
+    if (reporter)
         tk_bind_i64(s, 16, who->user_id);
     else
         tk_bind_null(s, 16);
@@ -405,14 +442,12 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
     tk_bind_i64(s, 22, rt.subject_unit_id);
     tk_bind_i64(s, 23, out->duplicate_of);
     tk_bind_i64(s, 24, now);
+    tk_bind_i64(s, 25, ev.stage_deadline);
+    tk_bind_i64(s, 26, ev.next_alert_at);
     if (tk_step(s, err) < 0)
         return err->status;
-    out->id = tk_last_insert_id(c);
-    out->number = tk_arena_strdup(a, number);
-    tk_event ev;
-    if (ev_load(c, a, out->id, &ev, err) != TK_OK ||
-        ev_start_stage(c, cal, &cat, &ev, "dispatch", now, err) != TK_OK)
-        return err->status;
+    out->id = ev.id = tk_last_insert_id(c);
+    out->number = ev.number = tk_arena_strdup(a, number);
     char *detail = tk_arena_printf(a, "{\"source\":\"%s\",\"out_of_list\":%s,\"duplicate_of\":%lld}",
                                    in->source, rt.out_of_list ? "true" : "false",
                                    (long long)out->duplicate_of);
@@ -420,7 +455,7 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
                     NULL, err) != TK_OK ||
         ev_bump(c, &ev, now, "reported", 1, err) != TK_OK)
         return err->status;
-    const char *title_note = tk_arena_printf(a, "新事件 %s：%s", number, title);
+    const char *title_note = tk_arena_printf(a, "新事件 %s：%s", number, ev.title);
     if (ev_notify(c, &ev, EV_TO_DESK, "new_event", title_note, rt.reason, now, err) != TK_OK)
         return err->status;
     if (rt.out_of_list &&

@@ -36,7 +36,27 @@ tk_status ev_bump(tk_conn *c, const tk_event *ev, int64_t at, const char *counte
         "satisfied", "rating_sum", NULL};
     if (!known_counter(counter, counters))
         return tk_fail(err, TK_EINTERNAL, "bad_counter", "未知的统计项 %s", counter);
-    char sql[256];
+    char sql[512];
+    char day[16];
+    tk_date_format(at, day, sizeof day);
+    int64_t units[5] = {ev->grid_id, ev->village_id, ev->township_id, ev->county_id,
+                        city_of(ev->scope_path)};
+    if (units[0] && units[1] && units[2] && units[3] && units[4]) {
+        /* The usual case: all five rows in one statement. */
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO stats_daily(unit_id, day, %s) VALUES (?1, ?6, ?7), (?2, ?6, ?7), "
+                 "(?3, ?6, ?7), (?4, ?6, ?7), (?5, ?6, ?7) ON CONFLICT(unit_id, day) DO UPDATE "
+                 "SET %s = %s + excluded.%s",
+                 counter, counter, counter, counter);
+        tk_stmt *s = tk_prepare(c, sql, err);
+        if (!s)
+            return TK_EIO;
+        for (int i = 0; i < 5; i++)
+            tk_bind_i64(s, i + 1, units[i]);
+        tk_bind_text(s, 6, day);
+        tk_bind_i64(s, 7, by);
+        return tk_step(s, err) < 0 ? err->status : TK_OK;
+    }
     snprintf(sql, sizeof sql,
              "INSERT INTO stats_daily(unit_id, day, %s) VALUES (?1, ?2, ?3) ON CONFLICT(unit_id, "
              "day) DO UPDATE SET %s = %s + excluded.%s",
@@ -44,10 +64,6 @@ tk_status ev_bump(tk_conn *c, const tk_event *ev, int64_t at, const char *counte
     tk_stmt *s = tk_prepare(c, sql, err);
     if (!s)
         return TK_EIO;
-    char day[16];
-    tk_date_format(at, day, sizeof day);
-    int64_t units[5] = {ev->grid_id, ev->village_id, ev->township_id, ev->county_id,
-                        city_of(ev->scope_path)};
     for (int i = 0; i < 5; i++) {
         if (!units[i])
             continue;

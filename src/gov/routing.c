@@ -134,10 +134,22 @@ tk_status tk_routing_suggest(tk_conn *c, tk_arena *a, const char *category_code,
         return err->status;
     if (!cat.leaf)
         return tk_fail_field(err, "category", "请选择具体的小类，%s「%s」是大类", cat.code, cat.name);
-    if (township_and_county(c, place_id, &out->township_id, &out->county_id, err) != TK_OK)
+    int64_t township, county;
+    if (township_and_county(c, place_id, &township, &county, err) != TK_OK)
         return err->status;
-    if (!out->township_id)
+    if (!township)
         return tk_fail_field(err, "location", "该位置不在任何乡镇（街道）内");
+    return tk_routing_suggest_in(c, a, &cat, township, county, date, out, err);
+}
+
+tk_status tk_routing_suggest_in(tk_conn *c, tk_arena *a, const tk_category *category,
+                                int64_t township_id, int64_t county_id, const char *date,
+                                tk_routing *out, tk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const tk_category cat = *category;
+    out->township_id = township_id;
+    out->county_id = county_id;
     if (!cat.list_item_code) {
         out->out_of_list = true;
         out->reason = tk_arena_printf(a, "类别「%s」没有对应的清单事项（清单外），由县级社会治理中心研判",

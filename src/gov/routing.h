@@ -11,6 +11,7 @@
 
 #include "core/mem.h"
 #include "core/status.h"
+#include "gov/categories.h"
 #include "gov/lists.h"
 #include "store/db.h"
 
@@ -29,5 +30,10 @@ typedef struct {
 /* place_id: the grid (or any unit inside a township). date: YYYY-MM-DD. */
 tk_status tk_routing_suggest(tk_conn *c, tk_arena *a, const char *category_code, int64_t place_id,
                    const char *date, tk_routing *out, tk_error *err);
+/* The same for a category already read (a leaf) and a place already resolved to
+ * its township and county: what intake uses, to read neither twice. */
+tk_status tk_routing_suggest_in(tk_conn *c, tk_arena *a, const tk_category *category,
+                                int64_t township_id, int64_t county_id, const char *date,
+                                tk_routing *out, tk_error *err);
 
 #endif

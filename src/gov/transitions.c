@@ -274,6 +274,9 @@ static tk_status check_user_in(act_ctx *x, int64_t user_id, int64_t unit_id, tk_
     return rc ? TK_OK : tk_fail_field(err, "user_id", "承办人不属于所选单位");
 }
 
+/* Dispatching (or calling the county) goes on with the event: a void request
+ * still waiting for the center is dropped with it, or it would block the
+ * assignee's extension requests ("request_pending") with nothing to decide. */
 static tk_status act_dispatch(act_ctx *x, tk_error *err)
 {
     if (require_desk(x, err) != TK_OK)
@@ -289,7 +292,7 @@ static tk_status act_dispatch(act_ctx *x, tk_error *err)
     bool on_time = !x->ev.stage_deadline || x->now <= x->ev.stage_deadline;
     if (set_state(x, "dispatched",
                   "assignee_unit_id = ?3, assignee_user_id = nullif(?4, 0), "
-                  "dispatched_at = ?5",
+                  "dispatched_at = ?5, pending = NULL, pending_detail = NULL",
                   unit_id, x->in->user_id, err) != TK_OK ||
         ev_bump(x->c, &x->ev, x->now, "dispatched", 1, err) != TK_OK ||
         (on_time && ev_bump(x->c, &x->ev, x->now, "dispatched_on_time", 1, err) != TK_OK) ||
@@ -347,8 +350,9 @@ static tk_status act_sign(act_ctx *x, tk_error *err)
         return err->status;
     /* A department that signs a call becomes the assignee. */
     if (set_state(x, "handling",
-                  called ? "signed_at = ?5, assignee_unit_id = ?3, assignee_user_id = ?4"
-                         : "signed_at = ?5, assignee_user_id = coalesce(assignee_user_id, ?4)",
+                  called ? "signed_at = ?5, assignee_unit_id = ?3, assignee_user_id = nullif(?4, 0)"
+                         : "signed_at = ?5, assignee_user_id = coalesce(assignee_user_id, "
+                           "nullif(?4, 0))",
                   x->ev.called_unit_id, x->who->user_id, err) != TK_OK ||
         stage(x, "handle", err) != TK_OK)
         return err->status;
@@ -396,7 +400,9 @@ static tk_status act_call_county(act_ctx *x, tk_error *err)
     tk_bind_i64(s, 6, deadline == TK_CALENDAR_NEVER ? 0 : deadline);
     if (tk_step(s, err) < 0 ||
         set_state(x, "county_called",
-                  "called_unit_id = ?3, assignee_unit_id = ?3, assignee_user_id = NULL", dept.id, 0,
+                  "called_unit_id = ?3, assignee_unit_id = ?3, assignee_user_id = NULL, "
+                  "pending = NULL, pending_detail = NULL",
+                  dept.id, 0,
                   err) != TK_OK ||
         ev_bump_department(x->c, dept.id, x->now, "calls", 1, err) != TK_OK ||
         stage(x, "sign", err) != TK_OK)
@@ -447,6 +453,34 @@ static tk_status act_request_extension(act_ctx *x, tk_error *err)
                      x->in->note, x->now, err);
 }
 
+static bool stage_in_natural_days(act_ctx *x)
+{
+    tk_limit l;
+    return x->ev.stage && tk_category_limit(&x->cat, x->ev.urgency, x->ev.stage, &l) && l.unit &&
+           !strcmp(l.unit, "natural_days");
+}
+
+/* 挂账 stops the stage clock and keeps the time left in it: working time on the
+ * calendar (natural time for a stage limited in natural days), NULL for a stage
+ * without a deadline. The total deadline keeps running, so the timer still
+ * counts the event due when it passes. */
+static tk_status suspend_stage(act_ctx *x, const char *note, const char *detail, tk_error *err)
+{
+    int64_t left = -1;
+    if (x->ev.stage_deadline && x->ev.stage_deadline <= x->now)
+        left = 0;
+    else if (x->ev.stage_deadline && stage_in_natural_days(x))
+        left = x->ev.stage_deadline - x->now;
+    else if (x->ev.stage_deadline)
+        left = tk_calendar_work_minutes_between(x->cal, x->now, x->ev.stage_deadline) * 60000;
+    int64_t next = x->ev.due_at && !x->ev.due_counted ? x->ev.due_at : 0;
+    if (set_state(x, "suspended",
+                  "stage_left_ms = nullif(?3, -1), next_alert_at = nullif(?4, 0), pending = NULL",
+                  left, next, err) != TK_OK)
+        return err->status;
+    return record(x, "suspended", note, detail, err);
+}
+
 static tk_status act_decide_extension(act_ctx *x, tk_error *err)
 {
     if (require_desk(x, err) != TK_OK)
@@ -463,13 +497,8 @@ static tk_status act_decide_extension(act_ctx *x, tk_error *err)
             return err->status;
         return record(x, x->ev.state, x->in->note, detail, err);
     }
-    if (suspend) {
-        int64_t left = x->ev.stage_deadline > x->now ? x->ev.stage_deadline - x->now : 0;
-        if (set_state(x, "suspended", "stage_left_ms = ?3, next_alert_at = NULL", left, 0, err) !=
-            TK_OK)
-            return err->status;
-        return record(x, "suspended", note_or(x, "同意挂账"), detail, err);
-    }
+    if (suspend)
+        return suspend_stage(x, note_or(x, "同意挂账"), detail, err);
     /* Extension: the amount asked for, on the calendar, from the current deadline. */
     const char *pd = x->ev.pending_detail ? x->ev.pending_detail : "";
     int64_t amount = 0;
@@ -497,28 +526,36 @@ static tk_status act_suspend(act_ctx *x, tk_error *err)
 {
     if (require_desk(x, err) != TK_OK || need_note(x, "挂账", err) != TK_OK)
         return err->status;
-    int64_t left = x->ev.stage_deadline > x->now ? x->ev.stage_deadline - x->now : 0;
-    if (set_state(x, "suspended", "stage_left_ms = ?3, next_alert_at = NULL, pending = NULL", left,
-                  0, err) != TK_OK)
-        return err->status;
-    return record(x, "suspended", x->in->note, "{}", err);
+    return suspend_stage(x, x->in->note, "{}", err);
 }
 
 static tk_status act_resume(act_ctx *x, tk_error *err)
 {
     if (require_desk(x, err) != TK_OK)
         return err->status;
-    tk_stmt *s = tk_prepare(x->c, "SELECT coalesce(stage_left_ms, 0) FROM events WHERE id = ?1", err);
+    tk_stmt *s = tk_prepare(x->c, "SELECT stage_left_ms FROM events WHERE id = ?1", err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, x->ev.id);
-    int64_t left = tk_step(s, err) == 1 ? tk_col_i64(s, 0) : 0;
+    int rc = tk_step(s, err);
+    bool timed = rc == 1 && !tk_col_null(s, 0);
+    int64_t left = timed ? tk_col_i64(s, 0) : 0;
     tk_reset(s);
-    int64_t deadline = x->now + left;
+    if (rc < 0)
+        return err->status;
+    /* The time that was left runs again from now, on the calendar it was measured on. */
+    int64_t deadline = 0;
+    if (timed && stage_in_natural_days(x)) {
+        deadline = x->now + left;
+    } else if (timed) {
+        deadline = tk_calendar_add_work_minutes(x->cal, x->now, left / 60000);
+        if (deadline == TK_CALENDAR_NEVER)
+            deadline = x->now + left;
+    }
     int64_t next = ev_next_alert(x->cal, "green", x->now, deadline, x->ev.due_at,
                                  x->ev.due_counted, x->now);
     if (set_state(x, "handling",
-                  "stage = 'handle', stage_started_at = ?5, stage_deadline = ?3, "
+                  "stage = 'handle', stage_started_at = ?5, stage_deadline = nullif(?3, 0), "
                   "next_alert_at = nullif(?4, 0), stage_left_ms = NULL, alert = 'green'",
                   deadline, next, err) != TK_OK)
         return err->status;
@@ -548,9 +585,11 @@ static tk_status count_closure(act_ctx *x, int64_t accepted_at, tk_error *err)
     if (minutes < 0)
         minutes = 0;
     bool on_time = !x->ev.due_at || x->now <= x->ev.due_at;
+    /* Due now, or when the total deadline passed if the timer has not counted it yet. */
+    int64_t due_day = x->ev.due_at && x->ev.due_at < x->now ? x->ev.due_at : x->now;
     if (ev_bump(x->c, &x->ev, x->now, "closed", 1, err) != TK_OK ||
         ev_bump(x->c, &x->ev, x->now, "handle_minutes", minutes, err) != TK_OK ||
-        (!x->ev.due_counted && ev_bump(x->c, &x->ev, x->now, "due", 1, err) != TK_OK) ||
+        (!x->ev.due_counted && ev_bump(x->c, &x->ev, due_day, "due", 1, err) != TK_OK) ||
         (on_time && ev_bump(x->c, &x->ev, x->now, "closed_on_time", 1, err) != TK_OK))
         return err->status;
     return set_state(x, "closed",
@@ -692,10 +731,11 @@ static const action_def actions[] = {
     {"reject", "不予立案", " reported verifying ", DESK, act_reject},
     {"void", "作废", " reported accepted ", DESK, act_void},
     {"self-close", "自行处置", " reported ", R(GRID_WORKER), act_self_close},
+    /* Whoever may act on events (event.act: staff) may comment. */
     {"comment", "备注",
      " reported verifying accepted dispatched county_called handling suspended feedback closed "
      "archived rejected void ",
-     TK_ROLES_ALL & ~R(RESIDENT), act_comment},
+     WORKERS, act_comment},
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
 
@@ -719,7 +759,8 @@ const char *tk_event_action_label(const char *action)
         return d->label;
     static const struct {
         const char *action, *label;
-    } system_actions[] = {{"report", "上报"}, {"yellow", "黄灯预警"}, {"red", "红灯督办"}};
+    } system_actions[] = {{"report", "上报"}, {"yellow", "黄灯预警"}, {"red", "红灯督办"},
+                         {"attach", "上传照片"}};
     for (size_t i = 0; action && i < sizeof system_actions / sizeof system_actions[0]; i++)
         if (!strcmp(system_actions[i].action, action))
             return system_actions[i].label;

@@ -6,6 +6,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import path from 'node:path';
 import { Server, runCli, ROOT } from './lib/server.mjs';
 import {
@@ -57,8 +58,11 @@ const EXPECTED_PERMISSIONS = {
   'event.create': [...STAFF, 'resident', 'integration'],
   'event.read': ALL_ROLES,
   'event.act': [...STAFF, 'resident'],
+  'attachment.write': [...STAFF, 'resident'],
+  'attachment.read': ALL_ROLES,
   'notification.read': PEOPLE,
   'stats.read': READERS,
+  'stream.read': [...READERS, 'integration'],
 };
 // Every route that needs a login: method, path, action.
 const PROTECTED_ROUTES = [
@@ -132,7 +136,9 @@ const PROTECTED_ROUTES = [
   ['POST', '/api/v1/events', 'event.create'],
   ['GET', '/api/v1/events', 'event.read'],
   ['GET', '/api/v1/events/{id}', 'event.read'],
+  ['POST', '/api/v1/events/{id}/attachments', 'attachment.write'],
   ['POST', '/api/v1/events/{id}/{action}', 'event.act'],
+  ['GET', '/api/v1/attachments/{sha256}', 'attachment.read'],
   ['GET', '/api/v1/notifications', 'notification.read'],
   ['POST', '/api/v1/notifications/read-all', 'notification.read'],
   ['POST', '/api/v1/notifications/{id}/read', 'notification.read'],
@@ -140,13 +146,43 @@ const PROTECTED_ROUTES = [
   ['GET', '/api/v1/stats/daily', 'stats.read'],
   ['GET', '/api/v1/stats/children', 'stats.read'],
   ['GET', '/api/v1/stats/departments', 'stats.read'],
+  ['GET', '/api/v1/stream', 'stream.read'],
 ];
+// Routes whose answer never ends (server-sent events): the permission sweep
+// reads their status and headers only, then hangs up.
+const STREAM_ROUTES = new Set(['/api/v1/stream']);
 
 // The routes table as written in routes.c: [method, path, action, public].
 function routesInSource() {
   const src = readFileSync(path.join(ROOT, 'src/api/routes.c'), 'utf8');
   const re = /\{\s*"([A-Z]+)",\s*"([^"]+)",\s*\w+,\s*"([^"]+)",\s*([A-Z_0 |]+?)\s*\}/g;
   return [...src.matchAll(re)].map((m) => [m[1], m[2], m[3], m[4].includes('TK_ROUTE_PUBLIC')]);
+}
+
+// GET of a stream route: { status, headers, body, text } of a refusal, read
+// whole; of an accepted stream, the status and headers only (then hang up).
+function streamHead(client, urlPath) {
+  const headers = client.cookie ? { cookie: client.cookie } : { authorization: `Bearer ${client.token}` };
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: client.srv.port, path: urlPath, headers, agent: false }, (res) => {
+      if ((res.headers['content-type'] || '').startsWith('text/event-stream')) {
+        req.destroy();
+        resolve({ status: res.statusCode, headers: res.headers, body: '', text: '' });
+        return;
+      }
+      const parts = [];
+      res.on('data', (d) => parts.push(d));
+      res.on('end', () => {
+        const text = Buffer.concat(parts).toString('utf8');
+        const json = (res.headers['content-type'] || '').includes('json') && text;
+        resolve({ status: res.statusCode, headers: res.headers, body: json ? JSON.parse(text) : text, text });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(60000, () => req.destroy(new Error(`GET ${urlPath} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 const servers = [];
@@ -371,7 +407,9 @@ describe('identity', () => {
     for (const [role, client] of Object.entries(callers)) {
       for (const [method, route, action] of order) {
         const p = route.replace('{id}', String(missing));
-        const res = await client.request(method, p, bodies[method] ? { json: bodies[method] } : {});
+        const res = STREAM_ROUTES.has(route)
+          ? await streamHead(client, p)
+          : await client.request(method, p, bodies[method] ? { json: bodies[method] } : {});
         const allowed = EXPECTED_PERMISSIONS[action].includes(role);
         const what = `${role} ${method} ${route} (${action}) -> ${res.status} ${res.text.slice(0, 160)}`;
         if (allowed) {

@@ -695,7 +695,9 @@ describe('territory on the 衢州 demo', () => {
       const ms = Date.now() - t0;
       expectStatus(res, 200);
       assert.deepEqual([res.body.changed, res.body.rejected], [4589, 0]);
-      assert.ok(ms < 15000, `${ms} ms`);
+      // About 0.7 s on the normal build; n x n GEOS checks would take many minutes, so
+      // this bound only catches that (it leaves room for the sanitizer build on a busy machine).
+      assert.ok(ms < 60000, `${ms} ms`);
       // Moving one grid alone onto its neighbours is caught.
       const one = fc.features.find((f) => f.properties.code === interiorGrid.code);
       const alone = { type: 'FeatureCollection', features: [{ ...one, geometry: {

@@ -392,3 +392,17 @@ Test(territory_io, geom_equality_covers_and_difference)
     tk_geom_free(c);
     tk_geom_free(d);
 }
+
+/* Found by mutating inputs under UBSan: with no polygon at all in the file or the
+ * database, the overlap sweep sorted an empty (NULL) list. */
+Test(territory_io, geojson_without_any_polygon)
+{
+    tk_import_report rep;
+    cr_assert_eq(import(true, "{\"type\":\"FeatureCollection\",\"features\":[]}", false, &rep),
+                 TK_OK);
+    cr_assert_eq(rep.added + rep.changed + rep.unchanged + rep.rejected, 0);
+    const char *f[] = {"{\"type\":\"Feature\",\"properties\":{\"code\":\"330802101001001\"},"
+                       "\"geometry\":null}"};
+    cr_assert_eq(import(true, collection(1, f), false, &rep), TK_EVALID);
+    cr_assert_eq(rep.errors[0].line, 1);
+}
