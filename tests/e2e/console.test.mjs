@@ -194,6 +194,8 @@ describe('console (browser)', { skip: existsSync(CHROMIUM) ? false : `no chromiu
     await page.click('form.filters [data-action="search"]');
     const row = page.locator(`.table tbody tr:has([data-username="${NEW_USER}"])`);
     await row.waitFor();
+    // The unfiltered table already holds the new user: wait for the search to land.
+    await page.waitForFunction(() => document.querySelectorAll('.table tbody tr').length === 1, null, { timeout: 5000 }).catch(() => {});
     assert.equal(await page.locator('.table tbody tr').count(), 1, 'search narrows the table');
     const text = await row.innerText();
     assert.match(text, /李四/);

@@ -102,7 +102,9 @@ export async function request(method, path, opts = {}) {
   const { body, query, noAuthRedirect = false, retried = false } = opts;
   method = method.toUpperCase();
   const headers = { Accept: 'application/json, application/problem+json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // A FormData body (file upload) sets its own multipart Content-Type.
+  const isForm = typeof FormData !== 'undefined' && body instanceof FormData;
+  if (body !== undefined && !isForm) headers['Content-Type'] = 'application/json';
   if (!SAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
 
   let res;
@@ -110,7 +112,7 @@ export async function request(method, path, opts = {}) {
     res = await fetch(buildUrl(path, query), {
       method,
       headers,
-      body: body !== undefined ? JSON.stringify(body) : undefined,
+      body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
       credentials: 'same-origin',
       cache: 'no-store',
     });
@@ -143,4 +145,6 @@ export const api = {
   put: (path, body, opts = {}) => request('PUT', path, { ...opts, body }),
   patch: (path, body, opts = {}) => request('PATCH', path, { ...opts, body }),
   del: (path, opts = {}) => request('DELETE', path, opts),
+  // multipart/form-data POST (photo upload); same CSRF and error handling.
+  upload: (path, form, opts = {}) => request('POST', path, { ...opts, body: form }),
 };

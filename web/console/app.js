@@ -1,9 +1,12 @@
 // app.js - the console shell: session state, hash router, top bar and sidebar.
 //
-// Routes: #/login #/home #/users #/audit #/sessions #/password #/permissions.
-// A page module exports render(root, ctx) and may return a cleanup function.
+// Routes: #/login #/home #/events #/events/new #/events/{id} #/notifications
+// #/stats #/users #/audit #/sessions #/password #/permissions.
+// A page module exports render(root, ctx) and may return a cleanup function;
+// ctx.params holds the route's parameters ({id}) and ctx.query the hash query.
 // The sidebar lists only the pages the user's permissions allow; a user who
 // must change the password sees nothing but the password form until they do.
+// The top bar carries the unread-notification badge, kept fresh by the live feed.
 
 import { api, ApiError, setCsrfToken } from './api.js';
 import { h, icon, toast, spinnerBlock, emptyState } from './ui.js';
@@ -14,11 +17,24 @@ import * as auditPage from './audit.js';
 import * as sessionsPage from './sessions.js';
 import * as passwordPage from './password.js';
 import * as permissionsPage from './permissions.js';
+import * as eventsPage from './events.js';
+import * as eventDetailPage from './event-detail.js';
+import * as eventNewPage from './event-new.js';
+import * as notificationsPage from './notifications.js';
+import * as statsPage from './stats.js';
+import { subscribe, stopLive, unreadCount } from './evlib.js';
 
 const APP_NAME = '条块工作台';
 
+// nav: false keeps a route out of the sidebar; navPath marks its menu entry;
+// pattern matches paths with parameters (named groups become ctx.params).
 const ROUTES = [
   { path: '/home', title: '首页', group: '工作台', icon: 'home', perm: null, page: homePage },
+  { path: '/events', title: '事件工作台', group: '事件办理', icon: 'events', perm: 'event.read', page: eventsPage },
+  { path: '/events/new', title: '新建事件', group: '事件办理', icon: 'newEvent', perm: 'event.create', page: eventNewPage, hide: (c) => !c.isDesk() },
+  { path: '/events/:id', pattern: /^\/events\/(?<id>\d+)$/, title: '事件详情', nav: false, navPath: '/events', perm: 'event.read', page: eventDetailPage },
+  { path: '/notifications', title: '消息通知', group: '事件办理', icon: 'bell', perm: 'notification.read', page: notificationsPage },
+  { path: '/stats', title: '统计分析', group: '事件办理', icon: 'stats', perm: 'stats.read', page: statsPage },
   { path: '/users', title: '用户管理', group: '系统管理', icon: 'users', perm: 'user.read', page: usersPage },
   { path: '/audit', title: '审计日志', group: '系统管理', icon: 'audit', perm: 'audit.read', page: auditPage },
   { path: '/permissions', title: '权限表', group: '系统管理', icon: 'permissions', perm: 'permission.read', page: permissionsPage },
@@ -41,6 +57,15 @@ const ctx = {
   get session() { return session; },
   get user() { return session && session.user; },
   can(perm) { return !perm || !!(session && session.permissions.includes(perm)); },
+  // The desks that register events on behalf of callers (command room, center, hotline).
+  isDesk() {
+    const r = session && session.user.role;
+    return r === 'township_command' || r === 'county_center' || r === 'admin' || r === 'integration';
+  },
+  params: {},
+  query: new URLSearchParams(),
+  // Tells the top bar that the unread count may have changed.
+  refreshUnread() { refreshBadge(); },
   navigate(hash) {
     if (location.hash === hash) route();
     else location.hash = hash;
@@ -73,7 +98,7 @@ const ctx = {
   },
   // The pages this user may open, in menu order.
   routes() {
-    return ROUTES.filter((r) => ctx.can(r.perm)).map(({ path, title, group, icon: i }) => ({ path, title, group, icon: i }));
+    return ROUTES.filter(inNav).map(({ path, title, group, icon: i }) => ({ path, title, group, icon: i }));
   },
 };
 
@@ -92,7 +117,12 @@ function endSession() {
   session = null;
   metaCache = null;
   setCsrfToken(null);
+  stopLive();
   destroyShell();
+}
+
+function inNav(r) {
+  return r.nav !== false && ctx.can(r.perm) && !(r.hide && r.hide(ctx));
 }
 
 // ---------------------------------------------------------------- events from api.js
@@ -116,13 +146,18 @@ window.addEventListener('tk:password-required', () => {
 // ---------------------------------------------------------------- shell
 
 function destroyShell() {
-  if (shell) shell.el.remove();
+  if (shell) {
+    shell.el.remove();
+    if (shell.unsubscribe) shell.unsubscribe();
+  }
   shell = null;
 }
 
 function buildShell() {
   const nav = h('nav', { class: 'nav', 'aria-label': '主导航' });
   const userBox = h('div', { class: 'topbar-user' });
+  const badge = h('span', { class: 'bell-badge', hidden: true, 'data-testid': 'unread-badge' });
+  const bell = h('a', { class: 'topbar-bell', href: '#/notifications', title: '消息通知', 'aria-label': '消息通知' }, icon('bell'), badge);
   const main = h('main', { class: 'main', id: 'main' });
   const el = h('div', { class: 'layout' },
     h('header', { class: 'topbar' },
@@ -131,14 +166,33 @@ function buildShell() {
         h('span', { class: 'brand-name' }, '条块'),
         h('span', { class: 'brand-sep' }),
         h('span', { class: 'brand-sub' }, '衢州市基层治理综合信息平台 · 工作台')),
-      userBox),
+      h('div', { class: 'topbar-right' }, bell, userBox)),
     h('aside', { class: 'sidebar' }, nav,
       h('div', { class: 'sidebar-foot' }, h('a', { href: '/', class: 'muted' }, '返回平台门户'))),
     main);
   root.replaceChildren(el);
-  shell = { el, nav, main, userBox };
+  shell = { el, nav, main, userBox, bell, badge };
   renderUserBox();
   renderNav();
+  if (ctx.can('notification.read')) {
+    refreshBadge();
+    shell.unsubscribe = subscribe(() => refreshBadge());
+  } else {
+    bell.hidden = true;
+  }
+}
+
+let badgeSeq = 0;
+async function refreshBadge() {
+  if (!shell || !ctx.can('notification.read')) return;
+  const seq = ++badgeSeq;
+  try {
+    const n = await unreadCount();
+    if (!shell || seq !== badgeSeq) return;
+    shell.badge.hidden = n === 0;
+    shell.badge.textContent = n > 99 ? '99+' : String(n);
+    shell.bell.title = n ? `消息通知（${n} 条未读）` : '消息通知';
+  } catch { /* the badge is best effort */ }
 }
 
 function renderUserBox() {
@@ -158,7 +212,7 @@ function renderNav() {
   if (!shell || !session) return;
   const groups = new Map();
   for (const r of ROUTES) {
-    if (!ctx.can(r.perm)) continue;
+    if (!inNav(r)) continue;
     if (!groups.has(r.group)) groups.set(r.group, []);
     groups.get(r.group).push(r);
   }
@@ -171,7 +225,8 @@ function renderNav() {
 
 function markNav() {
   if (!shell) return;
-  const path = currentPath();
+  const r = findRoute(currentPath());
+  const path = r ? (r.navPath || r.path) : currentPath();
   for (const a of shell.nav.querySelectorAll('.nav-item')) {
     const on = a.dataset.path === path;
     a.classList.toggle('active', on);
@@ -185,6 +240,19 @@ function markNav() {
 function currentPath() {
   const raw = location.hash.replace(/^#/, '') || '';
   return raw.split('?')[0] || '';
+}
+
+function currentQuery() {
+  const raw = location.hash.replace(/^#/, '') || '';
+  const i = raw.indexOf('?');
+  return new URLSearchParams(i >= 0 ? raw.slice(i + 1) : '');
+}
+
+// The route of a path and its parameters (exact paths win over patterns).
+function findRoute(path) {
+  const exact = ROUTES.find((x) => !x.pattern && x.path === path);
+  if (exact) return exact;
+  return ROUTES.find((x) => x.pattern && x.pattern.test(path)) || null;
 }
 
 async function runCleanup() {
@@ -244,7 +312,10 @@ function route() {
   if (!shell) buildShell();
   else renderNav();
   markNav();
-  const r = ROUTES.find((x) => x.path === path);
+  const r = findRoute(path);
+  const m = r && r.pattern ? r.pattern.exec(path) : null;
+  ctx.params = (m && m.groups) ? { ...m.groups } : {};
+  ctx.query = currentQuery();
   shell.main.scrollTop = 0;
   if (!r) {
     mount(shell.main, { title: '页面不存在', page: { render: (el) => el.append(h('div', { class: 'card' }, emptyState('页面不存在', '请从左侧菜单选择功能'))) } });

@@ -70,6 +70,19 @@ const ICONS = {
   lock: '<rect x="4.5" y="10.5" width="15" height="10" rx="1.5"/><path d="M8 10.5V7.5a4 4 0 0 1 8 0v3"/>',
   eye: '<path d="M2.5 12S6 5.5 12 5.5 21.5 12 21.5 12 18 18.5 12 18.5 2.5 12 2.5 12z"/><circle cx="12" cy="12" r="3"/>',
   screen: '<rect x="2" y="3" width="20" height="14" rx="1.5"/><path d="M7 13l3-3 3 2 4-5M7 21h10"/>',
+  events: '<path d="M4 13.5 6.5 5h11l2.5 8.5V19a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1z"/><path d="M4 13.5h4.5l1.5 2.5h4l1.5-2.5H20"/>',
+  newEvent: '<path d="M14 3H6a1 1 0 0 0-1 1v16a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V8z"/><path d="M14 3v5h5M12 11v6M9 14h6"/>',
+  bell: '<path d="M6 16.5V11a6 6 0 0 1 12 0v5.5l1.5 2H4.5z"/><path d="M10 20.5a2 2 0 0 0 4 0"/>',
+  stats: '<path d="M4 20.5h16"/><rect x="5.5" y="11" width="3" height="7" rx=".5"/><rect x="10.5" y="6" width="3" height="12" rx=".5"/><rect x="15.5" y="13.5" width="3" height="4.5" rx=".5"/>',
+  pin: '<path d="M12 21s-6.5-6-6.5-11a6.5 6.5 0 0 1 13 0c0 5-6.5 11-6.5 11z"/><circle cx="12" cy="10" r="2.3"/>',
+  camera: '<path d="M4 8h3l1.5-2.5h7L17 8h3a1 1 0 0 1 1 1v9.5a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V9a1 1 0 0 1 1-1z"/><circle cx="12" cy="13.5" r="3.5"/>',
+  star: '<path d="m12 3.5 2.6 5.4 5.9.8-4.3 4.1 1 5.8-5.2-2.8-5.2 2.8 1-5.8-4.3-4.1 5.9-.8z"/>',
+  flag: '<path d="M5 21V4M5 4h11l-2 4 2 4H5"/>',
+  route: '<circle cx="6" cy="18" r="2.2"/><circle cx="18" cy="6" r="2.2"/><path d="M8.2 18H15a3 3 0 0 0 0-6H9a3 3 0 0 1 0-6h6.8"/>',
+  phone: '<path d="M6.5 3.5h3l1.5 4-2 1.5a11 11 0 0 0 6 6l1.5-2 4 1.5v3a2 2 0 0 1-2 2A16 16 0 0 1 4.5 5.5a2 2 0 0 1 2-2z"/>',
+  image: '<rect x="3" y="4.5" width="18" height="15" rx="1.5"/><circle cx="8.5" cy="9.5" r="1.8"/><path d="m21 16-5-5-9 8.5"/>',
+  upload: '<path d="M12 16V4M7 9l5-5 5 5"/><path d="M4 15v4a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-4"/>',
+  timer: '<circle cx="12" cy="13" r="8"/><path d="M12 9v4l2.5 1.5M9.5 2.5h5"/>',
 };
 
 export function icon(name, cls = 'icon') {
@@ -411,7 +424,7 @@ export function spinnerBlock(text = '加载中…') {
  *   load(cursor, limit) → Promise<{items, next_cursor}>
  *   mode: 'pages' (上一页/下一页 over cursors) or 'more' (加载更多 appends)
  *   pager: false hides the pager (unpaginated lists); onLoad(items) after each load
- * Returns {el, reload() (back to page 1), refresh() (same page), rows}.
+ * Returns {el, reload() (back to page 1), refresh({quiet}) (same page), rows}.
  */
 export function dataTable({ columns, load, pageSize = 20, rowClass, empty = '暂无数据', mode = 'pages', sizes = [10, 20, 50, 100], minWidth, pager: showPager = true, onLoad }) {
   const state = { cursors: [null], page: 0, next: null, items: [], limit: pageSize, loading: false, seq: 0 };
@@ -460,10 +473,10 @@ export function dataTable({ columns, load, pageSize = 20, rowClass, empty = '暂
     }
   }
 
-  async function fetchPage(cursor, appendRows) {
+  async function fetchPage(cursor, appendRows, quiet = false) {
     const seq = ++state.seq;
     state.loading = true;
-    mask.hidden = false;
+    mask.hidden = quiet;
     renderPager();
     try {
       const res = await load(cursor, state.limit);
@@ -475,7 +488,9 @@ export function dataTable({ columns, load, pageSize = 20, rowClass, empty = '暂
       if (onLoad) onLoad(state.items);
     } catch (err) {
       if (seq !== state.seq) return;
-      if (!appendRows) {
+      if (quiet) {
+        console.warn('background refresh failed', err);
+      } else if (!appendRows) {
         tbody.replaceChildren(h('tr', { class: 'row-empty' }, h('td', { colspan: columns.length },
           h('div', { class: 'table-error' }, icon('error'), h('span', null, err.detail || err.message || '加载失败'),
             h('button', { type: 'button', class: 'btn btn-sm', onclick: () => fetchPage(cursor, false) }, '重试')))));
@@ -515,9 +530,10 @@ export function dataTable({ columns, load, pageSize = 20, rowClass, empty = '暂
     return fetchPage(null, false);
   }
 
-  function refresh() {
-    if (mode === 'more') return reload();
-    return fetchPage(state.cursors[state.page], false);
+  // quiet: no loading mask (background refresh by the live feed).
+  function refresh({ quiet = false } = {}) {
+    if (mode === 'more') return quiet ? fetchPage(null, false, true) : reload();
+    return fetchPage(state.cursors[state.page], false, quiet);
   }
 
   return { el, reload, refresh, get items() { return state.items; } };

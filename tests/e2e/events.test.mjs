@@ -1,0 +1,314 @@
+// End-to-end test of the event loop through both browser UIs against the real
+// server on a fresh 衢州 demo database (manual clock on a Monday morning):
+// the grid worker reports on the phone (GPS → grid, a photo when the server
+// takes photos); the command room sees it appear live on the PC workbench,
+// accepts it and dispatches it to the suggested module; the module cadre signs
+// and feeds back; the grid worker verifies on the phone; the command room
+// closes it; the stats page counts it.
+//
+// Needs Debian chromium (CHROMIUM overrides the path). Screenshots go to a temp
+// dir that is kept when a step fails or KEEP_SHOTS=1, and removed otherwise.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { Server, runCli, tempDir, ROOT } from '../api/lib/server.mjs';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const CLOCK = '2026-03-02T09:00:00+08:00'; // a working Monday
+const DATA = path.join(ROOT, 'data');
+// The demo grid worker's grid (兴航社区第1网格, 航埠镇): its centre point.
+const HERE = { longitude: 118.737409981, latitude: 29.0773997419 };
+const USERS = {
+  command: ['command', 'Demo-Command-2026'],
+  grid: ['grid', 'Demo-Grid-2026'],
+  module: ['module', 'Demo-Module-2026'],
+};
+const DESCRIPTION = `e2e-${process.pid}：兴航社区12幢两户邻居因楼道堆物发生争执`;
+
+describe('event loop (mobile + console)', { skip: existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}` }, () => {
+  let srv;
+  let browser;
+  let shots;
+  let failed = false;
+  let number = null;
+  let eventId = null;
+  let statsBefore = null;
+  let photoSupported = false;
+  const pageErrors = [];
+  const pages = {}; // name → page
+  let current = null; // the page a failing step photographs
+
+  const shot = async (page, name) => {
+    await page.screenshot({ path: path.join(shots, `${name}.png`) });
+  };
+  const step = (name, fn) => it(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      failed = true;
+      if (current) await current.screenshot({ path: path.join(shots, `FAILED-${name.replace(/[^\w\u4e00-\u9fff-]+/g, '_')}.png`) }).catch(() => {});
+      throw e;
+    }
+  });
+
+  async function newPage(name, { mobile = false } = {}) {
+    const context = await browser.newContext(mobile
+      ? { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', geolocation: HERE, permissions: ['geolocation'] }
+      : { viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    // The browser's clock shows the server's (manual) time, so countdowns match.
+    await context.clock.setFixedTime(new Date(CLOCK));
+    const page = await context.newPage();
+    page.setDefaultTimeout(15000);
+    page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+    pages[name] = page;
+    current = page;
+    return page;
+  }
+
+  async function consoleLogin(page, [user, pw]) {
+    await page.goto(`${srv.base}/console/#/login`);
+    await page.locator('form.login-form [name="username"]').fill(user);
+    await page.locator('form.login-form [name="password"]').fill(pw);
+    await page.locator('[data-action="login"]').click();
+    await page.locator('[data-testid="welcome"]').waitFor();
+  }
+
+  async function mobileLogin(page, [user, pw]) {
+    await page.goto(`${srv.base}/mobile/`);
+    await page.locator('[name="username"]').fill(user);
+    await page.locator('[name="password"]').fill(pw);
+    await page.locator('[data-action="login"]').click();
+    await page.locator('.tabbar').waitFor();
+  }
+
+  // Submits the open action dialog (console) and waits for it to close.
+  async function submitDialog(page) {
+    await page.locator('dialog[open] [data-action="submit-action"]').click();
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+  }
+
+  const kpi = async (page, key) => (await page.locator(`[data-testid="kpi-${key}"]`).innerText()).trim();
+  const apiGet = (page, p) => page.evaluate((u) => fetch(u).then((r) => r.json()), p);
+
+  before(async () => {
+    const dir = tempDir('tk-e2e-events-');
+    const db = path.join(dir, 'demo.db');
+    const demo = await runCli(['demo', '--db', db, '--data', DATA]);
+    assert.equal(demo.code, 0, demo.stderr);
+    srv = new Server({ dir, db, args: ['--data', DATA, '--manual-clock', CLOCK] });
+    await srv.start();
+    shots = tempDir('tk-e2e-events-shots-');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (srv) {
+      await srv.stop();
+      srv.cleanup();
+    }
+    if (shots) {
+      if (failed || process.env.KEEP_SHOTS) console.log(`# screenshots kept in ${shots}`);
+      else rmSync(shots, { recursive: true, force: true });
+    }
+  });
+
+  step('the command room opens its workbench (待受理) and notes the month so far', async () => {
+    const page = await newPage('command');
+    await consoleLogin(page, USERS.command);
+    const nav = await page.locator('nav.nav .nav-item').allInnerTexts();
+    for (const want of ['事件工作台', '新建事件', '消息通知', '统计分析']) assert.ok(nav.some((x) => x.includes(want)), `nav has ${want}: ${nav}`);
+    statsBefore = await apiGet(page, '/api/v1/stats/summary');
+    assert.ok(statsBefore.counts, JSON.stringify(statsBefore));
+    await page.locator('nav.nav a[href="#/events"]').click();
+    await page.locator('.tab.active[data-box="reported"]').waitFor();
+    await page.locator('.table tbody tr').first().waitFor();
+    await shot(page, '01-console-workbench');
+  });
+
+  step('the grid worker reports an event on the phone, located by GPS', async () => {
+    const page = await newPage('grid', { mobile: true });
+    await mobileLogin(page, USERS.grid);
+    assert.deepEqual(await page.locator('.tabbar .tab-label').allInnerTexts(), ['上报', '任务', '通知', '我的']);
+    await page.locator('.tab-item[data-tab="report"]').click();
+    await page.locator('[data-testid="place"][data-state="ok"]').waitFor();
+    assert.match(await page.locator('[data-testid="place"]').innerText(), /兴航社区第1网格/);
+    // Submitting empty shows what is missing.
+    await page.locator('[data-action="submit-report"]').click();
+    await page.locator('.m-error', { hasText: '请选择事件类型' }).waitFor();
+    await page.locator('[data-action="pick-category"]').click();
+    await page.locator('dialog[open] .m-chip[data-class="10"]').click();
+    await page.locator('dialog[open] [data-leaf="1001"]').click();
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+    assert.match(await page.locator('[data-action="pick-category"]').innerText(), /矛盾纠纷 · 邻里纠纷/);
+    await page.locator('textarea[name="description"]').fill(DESCRIPTION);
+    // A photo when the server takes photos (otherwise the UI says it cannot).
+    photoSupported = await page.locator('input[name="photo_before"]').count() > 0;
+    if (photoSupported) {
+      const photo = await pages.command.screenshot({ type: 'png', clip: { x: 208, y: 56, width: 640, height: 480 } });
+      await page.locator('input[name="photo_before"]').setInputFiles({ name: 'scene.png', mimeType: 'image/png', buffer: photo });
+      await page.locator('.m-photo img').waitFor();
+    } else {
+      await page.locator('.m-note', { hasText: '照片上传' }).waitFor();
+    }
+    await shot(page, '02-mobile-report');
+    await page.locator('[data-action="submit-report"]').click();
+    await page.locator('[data-testid="report-result"]').waitFor();
+    number = (await page.locator('[data-testid="created-number"]').innerText()).trim();
+    assert.match(number, /^330802101-20260302-\d{4}$/);
+    const result = await page.locator('[data-testid="report-result"]').innerText();
+    assert.match(result, /上报成功/);
+    assert.match(result, /平安法治模块/, 'the routing suggestion is shown');
+    if (photoSupported) assert.match(result, /已上传 1 张照片/);
+    assert.doesNotMatch(result, /失败/);
+    await shot(page, '03-mobile-reported');
+  });
+
+  step('the event appears on the command room workbench without a reload', async () => {
+    const page = pages.command;
+    current = page;
+    // Live from /api/v1/stream, or the 20 s poll when the stream is absent.
+    const row = page.locator(`.table tbody tr:has([data-number="${number}"])`);
+    await row.waitFor({ timeout: 30000 });
+    const text = await row.innerText();
+    assert.match(text, /邻里纠纷/);
+    assert.match(text, /已上报/);
+    assert.match(text, /派遣环节/);
+    assert.match(text, /网格巡查/);
+    assert.ok(await row.locator('.light-green').count(), 'green light');
+    eventId = Number(await row.locator('[data-event-id]').getAttribute('data-event-id'));
+    await shot(page, '04-console-new-row');
+  });
+
+  step('the command room accepts the event and dispatches it to the suggested module', async () => {
+    const page = pages.command;
+    current = page;
+    await page.locator(`.table tbody tr:has([data-number="${number}"]) a.ev-link`).first().click();
+    await page.locator('[data-testid="timeline"]').waitFor();
+    assert.equal(await page.locator('[data-testid="event-number"]').innerText(), number);
+    assert.match(await page.locator('.ev-head').innerText(), /已上报/);
+    assert.match(await page.locator('.kv-detail').innerText(), /航埠镇平安法治模块/, 'suggested subject');
+    assert.match(await page.locator('[data-testid="reporter"]').innerText(), /航埠镇网格员/);
+    if (photoSupported) await page.locator('[data-testid="photos"] img').first().waitFor();
+    const acts = await page.locator('[data-testid="actions"] button').allInnerTexts();
+    assert.deepEqual(acts, ['立案', '派发核实', '不予立案', '作废', '备注']);
+    await shot(page, '05-console-detail-reported');
+
+    // 不予立案 needs a reason: the form says so before asking the server.
+    await page.locator('[data-act="reject"]').click();
+    await page.locator('dialog[open] [data-action="submit-action"]').click();
+    await page.locator('dialog[open] .form-item.has-error', { hasText: '请填写不予立案理由' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+
+    await page.locator('[data-act="accept"]').click();
+    await page.locator('dialog[open] textarea[name="note"]').fill('经研判属实，立案');
+    await submitDialog(page);
+    await page.locator('.ev-head .state-tag[data-state="accepted"]').waitFor();
+    await page.locator('[data-act="dispatch"]').click();
+    const unit = page.locator('dialog[open] select[name="unit_id"]:not([disabled])');
+    await unit.waitFor();
+    const chosen = await unit.evaluate((s) => s.options[s.selectedIndex].textContent);
+    assert.match(chosen, /航埠镇平安法治模块（建议）/, 'the suggested unit is preselected');
+    const options = await unit.evaluate((s) => [...s.options].map((o) => o.textContent));
+    assert.ok(options.some((o) => o.includes('综合信息指挥室')) && options.some((o) => o.includes('综合行政执法队')), options.join(','));
+    await shot(page, '06-console-dispatch');
+    await submitDialog(page);
+    await page.locator('.ev-head .state-tag[data-state="dispatched"]').waitFor();
+    assert.match(await page.locator('[data-testid="assignee"]').innerText(), /航埠镇平安法治模块/);
+    // Signing belongs to the module: the desk is not offered it.
+    const after = await page.locator('[data-testid="actions"] button').allInnerTexts();
+    assert.ok(!after.includes('签收'), after.join(','));
+    await shot(page, '07-console-dispatched');
+  });
+
+  step('the module cadre is notified, signs and feeds back', async () => {
+    const page = await newPage('module');
+    await consoleLogin(page, USERS.module);
+    await page.locator('[data-testid="unread-badge"]:not([hidden])').waitFor();
+    await page.locator('.topbar-bell').click();
+    const note = page.locator('.table tbody tr', { hasText: `新任务：${number}` });
+    await note.waitFor();
+    await shot(page, '08-module-notifications');
+    await note.locator('.note-title').click();
+    await page.waitForURL(new RegExp(`#/events/${eventId}$`));
+    await page.locator('[data-testid="timeline"]').waitFor();
+    await page.locator('[data-act="sign"]').click();
+    await submitDialog(page);
+    await page.locator('.ev-head .state-tag[data-state="handling"]').waitFor();
+    // The 本单位/待办 inbox holds it now.
+    await page.locator('[data-act="feedback"]').click();
+    await page.locator('dialog[open] [data-action="submit-action"]').click();
+    await page.locator('dialog[open] .form-item.has-error', { hasText: '请填写处置结果' }).waitFor();
+    await page.locator('dialog[open] textarea[name="note"]').fill('已上门调解，双方同意清理楼道堆物');
+    await shot(page, '09-module-feedback');
+    await submitDialog(page);
+    await page.locator('.ev-head .state-tag[data-state="feedback"]').waitFor();
+    assert.match(await page.locator('[data-testid="timeline"]').innerText(), /已上门调解/);
+  });
+
+  step('the grid worker finds the verification task on the phone and passes it', async () => {
+    const page = pages.grid;
+    current = page;
+    await page.locator('.tab-item[data-tab="tasks"]').click();
+    await page.locator('.m-seg-btn.active[data-box="verify"]').waitFor();
+    const card = page.locator(`[data-testid="task-list"] [data-number="${number}"]`);
+    await card.waitFor({ timeout: 30000 });
+    assert.match(await card.innerText(), /已反馈/);
+    await shot(page, '10-mobile-tasks');
+    await card.click();
+    await page.locator('[data-act="verify"]').click();
+    await page.locator('dialog[open] [data-passed="true"].on').waitFor();
+    await page.locator('dialog[open] textarea[name="note"]').fill('现场查看，楼道已清理，双方无异议');
+    await shot(page, '11-mobile-verify');
+    await page.locator('dialog[open] [data-action="submit-action"]').click();
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+    await page.locator('.m-status', { hasText: '核查通过，等待指挥室结案' }).waitFor();
+    assert.equal(await page.locator('[data-act="verify"]').count(), 0, 'no second verification');
+    await shot(page, '12-mobile-verified');
+  });
+
+  step('the command room closes the event', async () => {
+    const page = pages.command;
+    current = page;
+    // The detail page follows the change by itself.
+    await page.locator('[data-act="close"]:not([disabled])').waitFor({ timeout: 30000 });
+    await page.locator('[data-act="close"]').click();
+    await submitDialog(page);
+    await page.locator('.ev-head .state-tag[data-state="closed"]').waitFor();
+    assert.match(await page.locator('.ev-head').innerText(), /按期办结/);
+    const timeline = await page.locator('[data-testid="timeline"] .tl-action').allInnerTexts();
+    for (const want of ['上报', '立案', '交办', '签收', '反馈', '核实/核查', '结案']) assert.ok(timeline.includes(want), `timeline has ${want}: ${timeline}`);
+    await shot(page, '13-console-closed');
+  });
+
+  step('the stats page counts the event', async () => {
+    const page = pages.command;
+    current = page;
+    await page.locator('nav.nav a[href="#/stats"]').click();
+    await page.locator('[data-testid="kpi-reported"]').waitFor();
+    await page.locator('[data-testid="stats-scope"]', { hasText: '2026-03-01 至 2026-03-02' }).waitFor();
+    const now = await apiGet(page, '/api/v1/stats/summary');
+    assert.equal(now.counts.reported, statsBefore.counts.reported + 1);
+    assert.equal(now.counts.accepted, statsBefore.counts.accepted + 1);
+    assert.equal(now.counts.closed, statsBefore.counts.closed + 1);
+    assert.equal(now.counts.closed_on_time, statsBefore.counts.closed_on_time + 1);
+    assert.equal(await kpi(page, 'reported'), String(now.counts.reported));
+    assert.equal(await kpi(page, 'accepted'), String(now.counts.accepted));
+    const pct = (v) => `${(v * 100 >= 99.95 || v === 0 ? (v * 100).toFixed(0) : (v * 100).toFixed(1))}%`;
+    assert.equal(await kpi(page, 'closure_rate'), pct(now.rates.closure_rate));
+    assert.equal(await kpi(page, 'on_time_closure_rate'), pct(now.rates.on_time_closure_rate));
+    assert.equal(await kpi(page, 'overdue'), String(now.counts.overdue));
+    // The ranking lists the township's villages, 兴航社区 among them with the event.
+    const row = page.locator('.table tbody tr', { hasText: '兴航社区' });
+    await row.waitFor();
+    await shot(page, '14-console-stats');
+    assert.deepEqual(pageErrors, [], 'no script errors in any page');
+  });
+});

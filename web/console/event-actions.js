@@ -1,0 +1,251 @@
+// event-actions.js - the small form behind each action button of the event
+// detail: exactly the fields the action needs (see ACTIONS in evlib.js and
+// src/gov/transitions.c), the server's refusal shown in the form.
+
+import { api } from './api.js';
+import { h, icon, openDialog, busy, clearErrors, setFieldError, setFormAlert, toast, field } from './ui.js';
+import { actionSpec, act, refusalText, URGENCIES, LIMIT_UNITS, uploadSupported, uploadPhoto, loadCategories } from './evlib.js';
+import { categorySelect, listAll } from './evui.js';
+
+const BODY_KINDS = new Set(['module', 'command', 'team', 'institution']);
+
+/** Dispatch targets: the township's bodies and the county's departments (when visible to me). */
+async function dispatchTargets(ev) {
+  const [local, depts] = await Promise.all([
+    ev.township ? listAll(`/units/${ev.township.id}/children`).catch(() => []) : [],
+    departments(ev),
+  ]);
+  return { local: local.filter((u) => BODY_KINDS.has(u.kind) && u.active !== false), departments: depts };
+}
+
+async function departments(ev) {
+  if (!ev.county) return [];
+  try {
+    return (await listAll(`/units/${ev.county.id}/children`, { kind: 'department' })).filter((u) => u.active !== false);
+  } catch {
+    // Outside my scope (a township desk may not list the county): the routing
+    // subject is still a department we can name.
+    try {
+      const r = await api.get('/route', { category: ev.category.code, unit_id: ev.grid.id });
+      return r.subject && r.subject.kind === 'department' ? [{ id: r.subject.unit_id, name: r.subject.name, kind: 'department' }] : [];
+    } catch {
+      return [];
+    }
+  }
+}
+
+function radios(name, options, value) {
+  return h('div', { class: 'radio-group', role: 'radiogroup' }, options.map((o) =>
+    h('label', { class: 'radio' }, h('input', { type: 'radio', name, value: o.value, checked: o.value === value }), h('span', null, o.label))));
+}
+
+function item(label, control, { required = false, hint, name } = {}) {
+  return h('div', { class: 'form-item form-item-wide', 'data-field': name || '' },
+    h('div', { class: 'form-label' }, required ? h('span', { class: 'req', 'aria-hidden': 'true' }, '*') : null, label),
+    h('div', { class: 'form-control' }, control, h('div', { class: 'form-error', role: 'alert' }), hint ? h('div', { class: 'form-hint' }, hint) : null));
+}
+
+function starPicker(name) {
+  const input = h('input', { type: 'hidden', name, value: '' });
+  const label = h('span', { class: 'star-label muted' }, '请点击星星评分');
+  const words = ['', '很不满意', '不满意', '基本满意', '满意', '非常满意'];
+  const btns = [1, 2, 3, 4, 5].map((n) => h('button', { type: 'button', class: 'star-btn', 'data-star': n, 'aria-label': `${n} 分`, onclick: () => set(n) }, '★'));
+  function set(n) {
+    input.value = String(n);
+    btns.forEach((b, i) => b.classList.toggle('on', i < n));
+    label.textContent = `${n} 分 · ${words[n]}`;
+    label.classList.remove('muted');
+    const it = input.closest('.form-item');
+    if (it) { it.classList.remove('has-error'); it.querySelector('.form-error').textContent = ''; }
+  }
+  return h('div', { class: 'star-picker' }, input, btns, label);
+}
+
+/** The pending request (延期/挂账/作废) in words, from the event and its timeline. */
+export function pendingText(ev) {
+  if (!ev.pending) return '';
+  const row = [...(ev.timeline || [])].reverse().find((t) => t.detail && t.detail.kind === ev.pending && (t.detail.requested || t.action === 'request-extension'));
+  if (ev.pending === 'extension') {
+    const d = row && row.detail;
+    const len = d && d.amount ? `延长 ${d.amount} ${LIMIT_UNITS[d.unit] || d.unit}` : '';
+    return `延期申请${len ? `（${len}）` : ''}${row && row.note ? `：${row.note}` : ''}`;
+  }
+  if (ev.pending === 'suspend') return `挂账申请${row && row.note ? `：${row.note}` : ''}`;
+  if (ev.pending === 'void') return `作废申请${row && row.note ? `：${row.note}` : ''}`;
+  return ev.pending;
+}
+
+/**
+ * openAction(ev, {action, label}, ctx) → Promise<event|null>: the form for one
+ * action; resolves with the updated event after success, null when cancelled.
+ */
+export async function openAction(ev, a, ctx) {
+  const spec = actionSpec(a.action);
+  const fields = spec.fields || [];
+  const form = h('form', { class: 'action-form', novalidate: true, id: `act-${a.action}` });
+  const submit = h('button', { type: 'submit', class: `btn ${spec.kind === 'danger' ? 'btn-danger' : 'btn-primary'}`, form: form.id, 'data-action': 'submit-action' }, `确定${a.label}`);
+  const cancel = h('button', { type: 'button', class: 'btn' }, '取消');
+  const d = openDialog({ title: `${a.label} · ${ev.number}`, width: 560, body: form, footer: [cancel, submit], className: 'dialog-action' });
+  cancel.addEventListener('click', () => d.close(null));
+  if (spec.hint) form.append(h('p', { class: 'dialog-lead' }, spec.hint));
+
+  const isCenter = ctx.user.role === 'county_center';
+  let noteRequired = spec.note === 'required';
+  let photoInput = null;
+
+  // ---- fields
+  if (fields.includes('urgency')) {
+    form.append(item('紧急程度', h('select', { class: 'input', name: 'urgency' },
+      Object.entries(URGENCIES).map(([v, [l]]) => h('option', { value: v, selected: v === ev.urgency }, l))), { hint: '研判后可调整，时限随之变化', name: 'urgency' }));
+  }
+  if (fields.includes('category')) {
+    const slot = h('div', null, h('span', { class: 'muted' }, '正在加载类别…'));
+    form.append(item('事件类别', slot, { hint: '类别有误时可在立案时改正', name: 'category' }));
+    loadCategories().then((tree) => slot.replaceChildren(categorySelect(tree, { value: ev.category.code, placeholder: '不修改' }))).catch(() => slot.replaceChildren(h('span', { class: 'muted' }, '类别加载失败，不修改')));
+  }
+  if (fields.includes('passed')) {
+    const verifying = ev.state === 'verifying';
+    form.append(item(verifying ? '核实结果' : '核查结果', radios('passed', [
+      { value: 'true', label: verifying ? '属实' : '通过' },
+      { value: 'false', label: verifying ? '不属实' : '不通过（返工）' },
+    ], 'true'), { required: true, name: 'passed' }));
+  }
+  let unitSel = null;
+  if (fields.includes('unit') || fields.includes('department')) {
+    const dept = fields.includes('department');
+    unitSel = h('select', { class: 'input', name: 'unit_id', disabled: true }, h('option', { value: '' }, '正在加载单位…'));
+    const hint = h('div', { class: 'form-hint' });
+    form.append(h('div', { class: 'form-item form-item-wide', 'data-field': 'unit_id' },
+      h('label', { class: 'form-label', for: 'unit-pick' }, h('span', { class: 'req' }, '*'), dept ? '呼叫部门' : '交办单位'),
+      h('div', { class: 'form-control' }, unitSel, h('div', { class: 'form-error', role: 'alert' }), hint)));
+    unitSel.id = 'unit-pick';
+    (dept ? departments(ev).then((departments) => ({ local: [], departments })) : dispatchTargets(ev)).then(({ local, departments: depts }) => {
+      unitSel.replaceChildren(h('option', { value: '' }, dept ? '请选择县级部门' : '请选择交办单位'));
+      const suggested = ev.suggested_unit && ev.suggested_unit.id;
+      const mark = (u) => (u.id === suggested ? `${u.name}（建议）` : u.name);
+      if (local.length) unitSel.append(h('optgroup', { label: `${ev.township.name}` }, local.map((u) => h('option', { value: u.id }, mark(u)))));
+      if (depts.length) unitSel.append(h('optgroup', { label: `${ev.county.name}职能部门` }, depts.map((u) => h('option', { value: u.id }, mark(u)))));
+      const all = [...local, ...depts];
+      if (!dept && suggested && !all.some((u) => u.id === suggested)) {
+        unitSel.append(h('optgroup', { label: '清单建议' }, h('option', { value: suggested }, `${ev.suggested_unit.name}（建议）`)));
+      }
+      if (!dept && suggested) unitSel.value = String(suggested);
+      unitSel.disabled = false;
+      if (dept && !depts.length) {
+        hint.textContent = '无法获取县级部门名单，请联系县级社会治理中心';
+        submit.disabled = true;
+      } else if (!dept && suggested) {
+        hint.textContent = `按清单「${ev.list_item_code || ''}」建议交办给${ev.suggested_unit.name}`;
+      } else if (!dept && !depts.length) {
+        hint.textContent = '可交办给本乡镇的指挥室、模块和执法队；县级部门名单不在您的查看范围内';
+      }
+    });
+  }
+  if (fields.includes('extension')) {
+    const amount = h('input', { class: 'input', type: 'number', name: 'amount', min: 1, max: 10000, step: 1, value: '1', inputmode: 'numeric' });
+    const unit = h('select', { class: 'input', name: 'unit' }, Object.entries(LIMIT_UNITS).map(([v, l]) => h('option', { value: v, selected: v === 'work_days' }, l)));
+    const lenItem = item('延长时长', h('div', { class: 'inline-fields' }, amount, unit), { required: true, name: 'amount' });
+    form.append(item('申请类型', radios('kind', [{ value: 'extension', label: '延期' }, { value: 'suspend', label: '挂账（暂停计时）' }], 'extension'), { name: 'kind' }), lenItem);
+    form.addEventListener('change', (e) => {
+      if (e.target.name === 'kind') lenItem.hidden = e.target.value === 'suspend';
+    });
+  }
+  const approveNeeded = fields.includes('approve') || (a.action === 'void' && isCenter && ev.pending === 'void');
+  if (approveNeeded) {
+    if (ev.pending) form.append(h('div', { class: 'alert alert-info' }, icon('info'), h('div', null, `待审批：${pendingText(ev)}`)));
+    form.append(item('审批结果', radios('approve', [{ value: 'true', label: '同意' }, { value: 'false', label: '不同意' }], 'true'), { required: true, name: 'approve' }));
+  } else if (a.action === 'void' && !isCenter) {
+    form.append(h('div', { class: 'alert alert-info' }, icon('info'), h('div', null, '作废需要县级社会治理中心审批，提交后等待审批。')));
+  }
+  if (fields.includes('satisfaction')) {
+    form.append(item('满意度', starPicker('satisfaction'), { required: true, name: 'satisfaction' }));
+  }
+  if (fields.includes('photos')) {
+    const slot = h('div', { class: 'photo-pick' });
+    const photoItem = item('现场照片', slot, { hint: '可选多张，提交时一并上传', name: 'photos' });
+    photoItem.hidden = true;
+    form.append(photoItem);
+    uploadSupported().then((ok) => {
+      if (!ok) return;
+      photoInput = h('input', { type: 'file', name: 'photos', accept: 'image/*', multiple: true, class: 'input-file' });
+      slot.append(photoInput);
+      photoItem.hidden = false;
+    });
+  }
+  const noteItem = field({
+    label: spec.noteLabel || '说明', name: 'note', type: 'textarea', required: noteRequired, wide: true,
+    placeholder: noteRequired ? `请填写${spec.noteLabel || '说明'}` : '选填', attrs: { maxlength: 1000, rows: 3 },
+  });
+  form.append(noteItem);
+  if (spec.noteRequiredWhenNo) {
+    form.addEventListener('change', (e) => {
+      if (e.target.name !== 'approve') return;
+      noteRequired = e.target.value === 'false';
+      noteItem.querySelector('.req')?.remove();
+      if (noteRequired) noteItem.querySelector('.form-label').prepend(h('span', { class: 'req', 'aria-hidden': 'true' }, '*'));
+    });
+  }
+  const first = form.querySelector('textarea, select, input');
+  if (first) first.focus();
+
+  // ---- submit
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    const val = (n) => {
+      const els = form.querySelectorAll(`[name="${n}"]`);
+      for (const el of els) {
+        if (el.type === 'radio') { if (el.checked) return el.value; } else return el.value.trim();
+      }
+      return '';
+    };
+    const body = {};
+    let ok = true;
+    const fail = (n, m) => { setFieldError(form, n, m); ok = false; };
+    const note = val('note');
+    if (note) body.note = note;
+    if (fields.includes('urgency') && val('urgency') && val('urgency') !== ev.urgency) body.urgency = val('urgency');
+    if (fields.includes('category') && val('category') && val('category') !== ev.category.code) body.category = val('category');
+    if (fields.includes('passed')) body.passed = val('passed') === 'true';
+    if (unitSel) {
+      if (!val('unit_id')) fail('unit_id', fields.includes('department') ? '请选择县级部门' : '请选择交办单位');
+      else body.unit_id = Number(val('unit_id'));
+    }
+    if (fields.includes('extension')) {
+      body.kind = val('kind') || 'extension';
+      if (body.kind === 'extension') {
+        const n = Number(val('amount'));
+        if (!Number.isInteger(n) || n < 1 || n > 10000) fail('amount', '请输入 1 到 10000 的整数');
+        body.amount = n;
+        body.unit = val('unit');
+      }
+    }
+    if (approveNeeded) body.approve = val('approve') === 'true';
+    if (fields.includes('satisfaction')) {
+      const s = Number(val('satisfaction'));
+      if (!s) fail('satisfaction', '请选择 1 到 5 星');
+      else body.satisfaction = s;
+    }
+    if (noteRequired && !note) fail('note', `请填写${spec.noteLabel || '说明'}`);
+    if (!ok) return;
+
+    const restore = busy(submit, '正在提交…');
+    try {
+      const files = photoInput ? [...photoInput.files] : [];
+      for (const [i, f] of files.entries()) {
+        submit.lastChild.textContent = `正在上传照片 ${i + 1}/${files.length}…`;
+        await uploadPhoto(ev.id, f, spec.photoKind || 'after');
+      }
+      const updated = await act(ev.id, a.action, body);
+      restore();
+      d.close(updated);
+      toast(`${a.label}成功${updated && updated.state_label ? `，事件${updated.state_label}` : ''}`);
+    } catch (err) {
+      restore();
+      const name = err.field === 'unit_id' ? 'unit_id' : err.field;
+      if (name && setFieldError(form, name, err.detail)) return;
+      setFormAlert(form, refusalText(err));
+    }
+  });
+  return d.closed.then((v) => v || null);
+}

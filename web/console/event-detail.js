@@ -1,0 +1,295 @@
+// event-detail.js - #/events/{id} (event.read): one event. The header (number,
+// state, urgency, light, deadlines with countdowns, assignee) with the action
+// buttons the server lists in `actions`; the facts (category, place, reporter
+// as masked by the server, routing and 清单外); the timeline; photos;
+// supervision records and county calls. Refreshes itself on live changes.
+
+import { api } from './api.js';
+import { h, icon, pageHeader, card, formatTime, tag, emptyState, openDialog, toast, spinnerBlock, busy } from './ui.js';
+import {
+  SOURCES, STAGES, PHOTO_KINDS, stateLabel, usableActions, actionSpec, isOpen, subscribe, attachmentUrl,
+  uploadSupported, uploadPhoto, refusalText,
+} from './evlib.js';
+import { stateTag, urgencyTag, light, countdownEl, tickCountdowns, stars } from './evui.js';
+import { openAction, pendingText } from './event-actions.js';
+
+const ROLE_LABELS = {
+  grid_worker: '网格员', resident: '居民', township_command: '乡镇指挥室', township_module: '模块干部',
+  county_dept: '县级部门', county_center: '县级社会治理中心', leader: '领导', observer: '改革观察员',
+  admin: '系统管理员', integration: '接口对接', system: '系统',
+};
+
+export async function render(root, ctx) {
+  const id = Number(ctx.params.id);
+  let ev = null;
+  let seq = 0;
+  const body = h('div', { class: 'ev-detail' }, spinnerBlock('正在加载事件…'));
+  const header = pageHeader({
+    title: '事件详情',
+    crumbs: ['事件办理', '事件工作台', '事件详情'],
+    actions: [
+      h('a', { class: 'btn', href: backHref(), 'data-action': 'back' }, icon('left'), '返回列表'),
+      h('button', { type: 'button', class: 'btn', 'data-action': 'refresh', onclick: () => load() }, icon('refresh'), '刷新'),
+    ],
+  });
+  root.append(header, body);
+
+  // Possible duplicates handed over by the 新建事件 page.
+  let dupes = [];
+  try {
+    dupes = JSON.parse(sessionStorage.getItem(`tk.dupes.${id}`) || '[]');
+    sessionStorage.removeItem(`tk.dupes.${id}`);
+  } catch { dupes = []; }
+
+  async function load({ quiet = false } = {}) {
+    const my = ++seq;
+    try {
+      const next = await api.get(`/events/${id}`);
+      if (my !== seq || !root.isConnected) return;
+      ev = next;
+      paint();
+    } catch (e) {
+      if (my !== seq || quiet) return;
+      body.replaceChildren(h('div', { class: 'card' }, emptyState(e.status === 404 ? '没有找到该事件' : '事件加载失败', e.detail || e.message)));
+    }
+  }
+
+  function paint() {
+    document.title = `${ev.number} · 条块工作台`;
+    header.querySelector('.page-title').textContent = ev.title;
+    const crumbs = header.querySelectorAll('.crumbs > span:not(.crumb-sep)');
+    if (crumbs.length) crumbs[crumbs.length - 1].textContent = ev.number;
+    body.replaceChildren(headCard(), h('div', { class: 'detail-grid' },
+      h('div', { class: 'col' }, infoCard(), timelineCard()),
+      h('div', { class: 'col' }, photosCard(), supervisionCard(), callsCard())));
+  }
+
+  // ---- header card: identity, deadlines, actions
+  function headCard() {
+    const open = isOpen(ev.state);
+    const boxes = [];
+    if (open && ev.state !== 'suspended') {
+      boxes.push(deadlineBox(`${ev.stage_label || STAGES[ev.stage] || ''}环节时限`, ev.stage_deadline, ev.alert, ev.stage_started_at ? `开始于 ${formatTime(ev.stage_started_at)}` : ''));
+    } else if (ev.state === 'suspended') {
+      boxes.push(h('div', { class: 'dl-box' }, h('div', { class: 'dl-label' }, '当前环节'), h('div', { class: 'dl-value' }, '挂账中'), h('div', { class: 'dl-sub' }, '暂停计时，恢复办理后继续')));
+    }
+    if (open && ev.due_at) boxes.push(deadlineBox('总时限（结案期限）', ev.due_at, null, ''));
+    else if (open) boxes.push(h('div', { class: 'dl-box' }, h('div', { class: 'dl-label' }, '总时限（结案期限）'), h('div', { class: 'dl-value muted' }, '立案后开始计算'), h('div', { class: 'dl-sub' }, '')));
+    else if (ev.closed_at) {
+      boxes.push(h('div', { class: 'dl-box' }, h('div', { class: 'dl-label' }, light(ev.overdue ? 'red' : 'green'), '办理结果'),
+        h('div', { class: 'dl-value' }, ev.overdue ? '超期办结' : '按期办结'),
+        h('div', { class: 'dl-sub' }, `结案 ${formatTime(ev.closed_at)}${ev.due_at ? ` · 期限 ${formatTime(ev.due_at)}` : ''}`)));
+    } else {
+      boxes.push(h('div', { class: 'dl-box' }, h('div', { class: 'dl-label' }, '办理结果'), h('div', { class: 'dl-value' }, stateLabel(ev)), h('div', { class: 'dl-sub' }, formatTime(ev.updated_at))));
+    }
+    const assignee = ev.state === 'county_called' && ev.called_unit ? ev.called_unit : ev.assignee_unit;
+    boxes.push(h('div', { class: 'dl-box' }, h('div', { class: 'dl-label' }, ev.state === 'county_called' ? '被呼叫部门' : '承办单位 / 承办人'),
+      h('div', { class: 'dl-value', 'data-testid': 'assignee' }, assignee ? assignee.name : h('span', { class: 'muted' }, open ? '未交办' : '—')),
+      h('div', { class: 'dl-sub' }, ev.assignee_user ? `承办人：${ev.assignee_user.name}` : '')));
+    if (!open && (ev.state === 'closed' || ev.state === 'archived')) {
+      boxes.push(h('div', { class: 'dl-box' }, h('div', { class: 'dl-label' }, '回访评价'),
+        h('div', { class: 'dl-value' }, ev.satisfaction ? stars(ev.satisfaction) : h('span', { class: 'muted' }, '待回访')),
+        h('div', { class: 'dl-sub' }, ev.satisfaction ? `${ev.satisfaction} 分` : '')));
+    }
+
+    // Blocked actions: 结案 stays visible (disabled, with the reason); others hide.
+    const acts = usableActions(ev, ctx.user).filter((a) => !a.blocked || a.action === 'close');
+    const blockedNote = acts.find((a) => a.blocked);
+    const bar = h('div', { class: 'action-bar', 'data-testid': 'actions' },
+      acts.length ? acts.map((a) => {
+        const spec = actionSpec(a.action);
+        const cls = a.action === 'comment' ? 'btn' : spec.kind === 'danger' ? 'btn btn-ghost-danger' : spec.kind === 'primary' ? 'btn btn-primary' : 'btn';
+        return h('button', { type: 'button', class: cls, 'data-act': a.action, disabled: !!a.blocked, title: a.blocked || null, onclick: () => run(a) }, a.label);
+      }) : h('span', { class: 'muted' }, ctx.can('event.act') ? '当前状态下您没有可执行的操作' : '您只能查看该事件'),
+      blockedNote ? h('span', { class: 'action-note muted' }, icon('info', 'icon icon-xs'), blockedNote.blocked) : null);
+
+    return h('section', { class: 'card ev-head' },
+      h('div', { class: 'ev-head-top' },
+        h('div', { class: 'ev-head-id' },
+          h('span', { class: 'ev-number mono', 'data-testid': 'event-number' }, ev.number),
+          stateTag(ev), urgencyTag(ev), open ? light(ev.alert, { text: true }) : null,
+          ev.out_of_list ? tag('清单外', 'warning') : null,
+          ev.pending ? tag('有待审批申请', 'warning') : null,
+          ev.returns ? tag(`退回 ${ev.returns} 次`, 'default') : null,
+          ev.reworks ? tag(`返工 ${ev.reworks} 次`, 'danger') : null,
+          ev.extensions ? tag(`延期 ${ev.extensions} 次`, 'default') : null),
+        h('div', { class: 'ev-head-meta muted' }, `${ev.source_label || SOURCES[ev.source] || ev.source} · 上报于 ${formatTime(ev.created_at)}`)),
+      h('div', { class: 'dl-row' }, boxes),
+      ev.pending ? h('div', { class: 'alert alert-warning ev-pending' }, icon('warn'), h('div', null, `待审批：${pendingText(ev)}`)) : null,
+      bar);
+  }
+
+  function deadlineBox(label, iso, alert, sub, doneText) {
+    return h('div', { class: 'dl-box' },
+      h('div', { class: 'dl-label' }, alert ? light(alert) : null, label),
+      h('div', { class: 'dl-value' }, doneText || (iso ? countdownEl(iso, 'cd-big') : h('span', { class: 'muted' }, '—'))),
+      h('div', { class: 'dl-sub' }, sub || (iso ? `截止 ${formatTime(iso)}` : '')));
+  }
+
+  async function run(a) {
+    const updated = await openAction(ev, a, ctx);
+    if (updated) {
+      if (updated.id) {
+        ev = updated;
+        paint();
+      } else {
+        load();
+      }
+      ctx.refreshUnread();
+    }
+  }
+
+  // ---- facts
+  function infoCard() {
+    const place = [ev.county, ev.township, ev.village, ev.grid].filter(Boolean).map((u) => u.name).join(' › ');
+    const rows = [
+      ['事件类别', h('span', null, `${ev.category.name}`, h('code', { class: 'code-sub' }, ev.category.code))],
+      ['事件描述', h('div', { class: 'ev-desc' }, ev.description)],
+      ['发生地点', h('div', { class: 'cell-2 wrap' }, h('span', null, place), ev.address ? h('span', null, ev.address) : null,
+        ev.lng !== undefined ? h('span', { class: 'sub mono' }, `经度 ${Number(ev.lng).toFixed(6)}，纬度 ${Number(ev.lat).toFixed(6)}`) : null)],
+      ['反映人', h('span', { 'data-testid': 'reporter' }, ev.reporter && ev.reporter.name ? ev.reporter.name : '—',
+        ev.reporter && ev.reporter.phone ? h('span', { class: 'muted' }, ` · ${ev.reporter.phone}`) : null)],
+      ['清单事项', ev.out_of_list
+        ? h('div', { class: 'alert alert-warning inline-alert' }, icon('warn'), h('div', null, h('b', null, '清单外事项'), `：${ev.routing_note || '未匹配到清单事项，由县级社会治理中心研判是否纳入清单'}`))
+        : h('div', { class: 'cell-2 wrap' }, h('span', null, ev.list_item_code || '—'), ev.routing_note ? h('span', { class: 'sub' }, ev.routing_note) : null)],
+      ['建议责任主体', ev.suggested_unit ? h('span', null, icon('route', 'icon icon-xs'), ' ', ev.suggested_unit.name) : h('span', { class: 'muted' }, '无')],
+    ];
+    if (ev.called_unit) rows.push(['乡呼县应', ev.called_unit.name]);
+    if (ev.duplicate_of) rows.push(['疑似重复', h('a', { href: `#/events/${ev.duplicate_of}` }, `与事件 #${ev.duplicate_of} 同位置同类别`)]);
+    if (ev.state === 'feedback' || ev.verified) rows.push(['核查', ev.verified ? tag('核查通过', 'success') : tag('待网格员核查', 'warning')]);
+    if (ev.satisfaction) rows.push(['满意度', stars(ev.satisfaction)]);
+    if (ev.closed_at) rows.push(['结案时间', formatTime(ev.closed_at)]);
+    const extra = [];
+    if (dupes.length) {
+      extra.push(h('div', { class: 'alert alert-warning', 'data-testid': 'duplicates' }, icon('warn'), h('div', null,
+        '发现可能重复的事件（100 米内、24 小时内同类别）：',
+        dupes.map((d, i) => [i ? '、' : '', h('a', { href: `#/events/${d}` }, `#${d}`)]),
+        '。请核对后决定是否合并处理。')));
+    }
+    return card({ title: '事件信息', body: [extra, h('dl', { class: 'kv kv-detail' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]))] });
+  }
+
+  // ---- timeline
+  function timelineCard() {
+    const items = [...(ev.timeline || [])].reverse();
+    const list = h('ol', { class: 'timeline', 'data-testid': 'timeline' }, items.map((t, i) => {
+      const to = t.to_state && t.to_state !== t.from_state ? t.to_state : null;
+      const d = t.detail || {};
+      const extras = [];
+      if (d.unit) extras.push(`交办至 ${d.unit}`);
+      if (d.department) extras.push(`呼叫 ${d.department}`);
+      if (d.passed === true) extras.push('核查通过');
+      if (d.passed === false) extras.push('核查不通过');
+      if (d.approved === true) extras.push('审批同意');
+      if (d.approved === false) extras.push('审批不同意');
+      if (d.satisfaction) extras.push(`满意度 ${d.satisfaction} 分`);
+      if (d.self_handled) extras.push('网格员自行处置');
+      if (d.on_time === false) extras.push('超时');
+      const tone = t.action === 'red' ? 'red' : t.action === 'yellow' ? 'yellow' : i === 0 ? 'current' : '';
+      return h('li', { class: ['tl-item', tone && `tl-${tone}`], 'data-action': t.action },
+        h('div', { class: 'tl-dot', 'aria-hidden': 'true' }),
+        h('div', { class: 'tl-body' },
+          h('div', { class: 'tl-line' },
+            h('span', { class: 'tl-action' }, t.action_label || t.action),
+            to ? h('span', { class: 'tl-to' }, '→ ', stateTag({ state: to })) : null,
+            h('span', { class: 'tl-time' }, formatTime(t.at, { seconds: true }))),
+          h('div', { class: 'tl-actor' }, t.actor || '系统', t.role && ROLE_LABELS[t.role] && ROLE_LABELS[t.role] !== t.actor ? h('span', { class: 'muted' }, ` · ${ROLE_LABELS[t.role]}`) : null),
+          t.note ? h('div', { class: 'tl-note' }, t.note) : null,
+          extras.length ? h('div', { class: 'tl-extra' }, extras.join(' · ')) : null));
+    }));
+    return card({ title: '办理过程', extra: h('span', { class: 'muted' }, `${items.length} 条记录`), body: items.length ? list : emptyState('暂无记录') });
+  }
+
+  // ---- photos
+  function photosCard() {
+    const photos = ev.attachments || [];
+    const grid = h('div', { class: 'thumbs', 'data-testid': 'photos' }, photos.map((p) =>
+      h('button', { type: 'button', class: 'thumb', title: `${PHOTO_KINDS[p.kind] || p.kind} · ${formatTime(p.created_at)}`, onclick: () => viewPhoto(p) },
+        h('img', { src: attachmentUrl(p), alt: PHOTO_KINDS[p.kind] || '现场照片', loading: 'lazy' }),
+        h('span', { class: 'thumb-kind' }, PHOTO_KINDS[p.kind] || p.kind))));
+    const extra = h('span');
+    if (ctx.can('event.act') && isOpen(ev.state)) {
+      uploadSupported().then((ok) => {
+        if (ok && extra.isConnected) extra.append(uploadButton());
+      });
+    }
+    return card({ title: '现场照片', extra, body: photos.length ? grid : h('div', { class: 'empty-line muted' }, icon('image'), '暂无照片') });
+  }
+
+  function uploadButton() {
+    const kind = h('select', { class: 'input input-sm', 'aria-label': '照片类型' }, Object.entries(PHOTO_KINDS).map(([v, l]) => h('option', { value: v }, l)));
+    kind.value = ['handling', 'feedback'].includes(ev.state) ? 'after' : 'before';
+    const input = h('input', { type: 'file', accept: 'image/*', multiple: true, hidden: true });
+    const btn = h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'upload', onclick: () => input.click() }, icon('upload'), '上传照片');
+    input.addEventListener('change', async () => {
+      const files = [...input.files];
+      if (!files.length) return;
+      const restore = busy(btn, '上传中…');
+      try {
+        for (const f of files) await uploadPhoto(ev.id, f, kind.value);
+        toast(`已上传 ${files.length} 张照片`);
+        await load();
+      } catch (e) {
+        toast(refusalText(e), 'error');
+      } finally {
+        restore();
+        input.value = '';
+      }
+    });
+    return h('span', { class: 'card-extra-row' }, kind, btn, input);
+  }
+
+  function viewPhoto(p) {
+    openDialog({
+      title: `${PHOTO_KINDS[p.kind] || '现场照片'} · ${formatTime(p.created_at)}`,
+      width: 820,
+      className: 'dialog-photo',
+      body: h('img', { class: 'photo-full', src: attachmentUrl(p), alt: PHOTO_KINDS[p.kind] || '现场照片' }),
+    });
+  }
+
+  // ---- supervision and county calls
+  function supervisionCard() {
+    const rows = ev.supervisions || [];
+    return card({
+      title: '督办记录',
+      extra: rows.length ? tag(`${rows.length} 次`, 'danger') : null,
+      body: rows.length ? h('ul', { class: 'rec-list', 'data-testid': 'supervisions' }, rows.map((s) => h('li', { class: 'rec' },
+        h('div', { class: 'rec-line' }, light(s.level === 'red' || !s.level ? 'red' : s.level), h('b', null, `${STAGES[s.stage] || s.stage || ''}环节超时督办`), h('span', { class: 'rec-time' }, formatTime(s.at))),
+        h('div', { class: 'rec-sub' }, [s.unit ? `督办对象：${s.unit}` : null, s.deadline ? `原时限 ${formatTime(s.deadline)}` : null, s.escalated_to ? `已上报 ${s.escalated_to}` : null].filter(Boolean).join(' · ')),
+        s.note ? h('div', { class: 'rec-note' }, s.note) : null)))
+        : h('div', { class: 'empty-line muted' }, icon('check'), '无督办记录'),
+    });
+  }
+
+  function callsCard() {
+    const rows = ev.county_calls || [];
+    if (!rows.length && ev.state !== 'county_called') return h('span', { hidden: true });
+    return card({
+      title: '乡呼县应',
+      body: rows.length ? h('ul', { class: 'rec-list', 'data-testid': 'county-calls' }, rows.map((c) => h('li', { class: 'rec' },
+        h('div', { class: 'rec-line' }, h('b', null, c.department), h('span', { class: 'rec-time' }, `呼叫于 ${formatTime(c.called_at)}`)),
+        c.reason ? h('div', { class: 'rec-note' }, c.reason) : null,
+        h('div', { class: 'rec-sub' },
+          c.signed_at ? `已签收 ${formatTime(c.signed_at)}` : c.deadline ? ['签收时限 ', formatTime(c.deadline), ' ', countdownEl(c.deadline)] : '待签收',
+          c.responded_at ? ` · 已反馈 ${formatTime(c.responded_at)}` : '')))) : emptyState('暂无呼叫记录'),
+    });
+  }
+
+  await load();
+  const stopLive = subscribe((m) => {
+    // A stream message names its event; a poll tick or unknown message reloads.
+    if (m && m.ids && !m.ids.includes(id)) return;
+    load({ quiet: true });
+  });
+  const stopTick = tickCountdowns(root);
+  return () => {
+    stopLive();
+    stopTick();
+  };
+}
+
+function backHref() {
+  const box = sessionStorage.getItem('tk.events.box');
+  return box ? `#/events?box=${box}` : '#/events';
+}

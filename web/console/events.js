@@ -1,0 +1,157 @@
+// events.js - #/events (event.read): the workbench. Inbox tabs (待受理 for the
+// desks, 待办, 本单位, 待核查, 超期督办, 全部) over GET /api/v1/events?box=…,
+// filters (状态, 类别, 来源, 日期, 关键词, 仅清单外), a table with the traffic
+// light and the stage deadline, refreshed live from /api/v1/stream or by polling.
+// The chosen tab stays in the hash (#/events?box=unit) so 返回 comes back to it.
+
+import { api } from './api.js';
+import { h, icon, pageHeader, card, dataTable, formatTime, nextDay, tag, toastError, clearErrors, setFieldError } from './ui.js';
+import { STATES, SOURCES, loadCategories, subscribe, onLiveMode, liveText } from './evlib.js';
+import { stateTag, urgencyTag, deadlineCell, categorySelect, tickCountdowns } from './evui.js';
+
+const DESK_ROLES = new Set(['township_command', 'county_center']);
+
+function tabsFor(role) {
+  const tabs = [];
+  if (DESK_ROLES.has(role)) tabs.push({ box: 'reported', label: '待受理', hint: '待立案、待交办和已反馈待结案的事件' });
+  tabs.push(
+    { box: 'mine', label: '待办', hint: '交办给我本人、正在等我办理的事件' },
+    { box: 'unit', label: '本单位', hint: '交办或呼叫到本单位的事件' },
+    { box: 'verify', label: '待核查', hint: '待现场核实或处置后待核查的事件' },
+    { box: 'overdue', label: '超期督办', hint: '已亮红灯、尚未办结的事件' },
+    { box: 'all', label: '全部', hint: '管辖范围内的全部事件' });
+  return tabs;
+}
+
+export async function render(root, ctx) {
+  const me = ctx.user;
+  const tabs = tabsFor(me.role);
+  const wanted = ctx.query.get('box');
+  let box = tabs.some((t) => t.box === wanted) ? wanted : tabs[0].box;
+  sessionStorage.setItem('tk.events.box', box);
+  const filters = {};
+
+  let tree = [];
+  try {
+    tree = await loadCategories();
+  } catch (e) {
+    toastError(e, '事件类别加载失败');
+  }
+
+  // ---- filters
+  const stateSel = h('select', { class: 'input', name: 'state' }, h('option', { value: '' }, '全部状态'),
+    Object.entries(STATES).map(([v, [l]]) => h('option', { value: v }, l)));
+  const catSel = categorySelect(tree, { classOption: true });
+  const sourceSel = h('select', { class: 'input', name: 'source' }, h('option', { value: '' }, '全部来源'),
+    Object.entries(SOURCES).map(([v, l]) => h('option', { value: v }, l)));
+  const from = h('input', { class: 'input', name: 'from', type: 'date' });
+  const to = h('input', { class: 'input', name: 'to', type: 'date' });
+  const q = h('input', { class: 'input', name: 'q', type: 'search', placeholder: '编号、标题、描述或地址', maxlength: 50 });
+  const outOfList = h('input', { type: 'checkbox', name: 'out_of_list', value: '1' });
+  const item = (label, control, cls = '') => h('div', { class: `filter form-item ${cls}` }, h('span', { class: 'filter-label' }, label),
+    h('div', { class: 'form-control' }, control, h('div', { class: 'form-error', role: 'alert' })));
+  const form = h('form', { class: 'filters', role: 'search', novalidate: true },
+    item('状态', stateSel), item('类别', catSel, 'filter-wide'), item('来源', sourceSel),
+    item('日期', h('div', { class: 'range' }, from, h('span', { class: 'range-sep' }, '至'), to), 'filter-range'),
+    item('关键词', q, 'filter-wide'),
+    h('label', { class: 'filter check' }, outOfList, h('span', null, '仅清单外')),
+    h('div', { class: 'filter-btns' },
+      h('button', { type: 'submit', class: 'btn btn-primary', 'data-action': 'search' }, icon('search'), '查询'),
+      h('button', { type: 'button', class: 'btn', 'data-action': 'reset', onclick: () => { form.reset(); apply(); } }, '重置')));
+  form.addEventListener('submit', (e) => { e.preventDefault(); apply(); });
+
+  function apply() {
+    clearErrors(form);
+    if (from.value && to.value && from.value > to.value) {
+      setFieldError(form, 'to', '截止日期不能早于起始日期');
+      return;
+    }
+    filters.state = stateSel.value;
+    filters.category = catSel.value;
+    filters.source = sourceSel.value;
+    filters.from = from.value;
+    filters.to = to.value ? nextDay(to.value) : '';
+    filters.q = q.value.trim();
+    filters.out_of_list = outOfList.checked ? 1 : '';
+    table.reload();
+  }
+
+  // ---- tabs
+  const tabBar = h('div', { class: 'tabs', role: 'tablist' }, tabs.map((t) =>
+    h('button', { type: 'button', role: 'tab', class: 'tab', 'data-box': t.box, title: t.hint, onclick: () => selectTab(t.box) }, t.label)));
+  const tabHint = h('span', { class: 'tab-hint muted' });
+  function paintTabs() {
+    for (const b of tabBar.children) {
+      const on = b.dataset.box === box;
+      b.classList.toggle('active', on);
+      b.setAttribute('aria-selected', on ? 'true' : 'false');
+    }
+    tabHint.textContent = (tabs.find((t) => t.box === box) || {}).hint || '';
+  }
+  function selectTab(b) {
+    if (b === box) return;
+    box = b;
+    // Keep the tab in the address without re-rendering the page.
+    history.replaceState(null, '', `#/events?box=${b}`);
+    sessionStorage.setItem('tk.events.box', b);
+    paintTabs();
+    table.reload();
+  }
+
+  // ---- table
+  const link = (ev, child) => h('a', { href: `#/events/${ev.id}`, class: 'ev-link' }, child);
+  const table = dataTable({
+    pageSize: 20,
+    minWidth: 1090,
+    rowClass: (ev) => ['ev-row', ev.alert === 'red' && !['closed', 'archived', 'rejected', 'void'].includes(ev.state) ? 'row-red' : null].filter(Boolean).join(' '),
+    columns: [
+      { title: '事件编号', width: 200, render: (ev) => h('div', { class: 'cell-2', 'data-event-id': ev.id, 'data-number': ev.number },
+        link(ev, h('span', { class: 'mono' }, ev.number)),
+        h('span', { class: 'sub' }, ev.source_label || SOURCES[ev.source] || ev.source)) },
+      { title: '标题', render: (ev) => h('div', { class: 'cell-2' },
+        h('span', { class: 'ev-title' }, ev.urgency !== 'normal' ? urgencyTag(ev) : null, ev.out_of_list ? tag('清单外', 'warning') : null, link(ev, ev.title)),
+        h('span', { class: 'sub', title: ev.description }, ev.description)) },
+      { title: '类别', width: 118, render: (ev) => h('div', { class: 'cell-2' }, h('span', null, ev.category.name || ev.category.code), h('span', { class: 'sub' }, ev.category.code)) },
+      { title: '乡镇 / 网格', width: 148, render: (ev) => h('div', { class: 'cell-2' }, h('span', null, ev.township ? ev.township.name : '—'), h('span', { class: 'sub', title: ev.grid ? ev.grid.name : '' }, ev.grid ? ev.grid.name : '')) },
+      { title: '状态', width: 104, render: (ev) => h('div', { class: 'cell-2 cell-state' }, stateTag(ev), ev.pending ? h('span', { class: 'sub warn' }, '有待审批申请') : (ev.assignee_unit ? h('span', { class: 'sub', title: ev.assignee_unit.name }, ev.assignee_unit.name) : null)) },
+      { title: '环节 / 时限', width: 172, render: (ev) => deadlineCell(ev) },
+      { title: '上报时间', width: 128, className: 'nowrap', render: (ev) => formatTime(ev.created_at) },
+    ],
+    empty: () => (Object.values(filters).some(Boolean) ? '没有符合条件的事件' : {
+      reported: '暂无待受理的事件', mine: '暂无待办事件', unit: '本单位暂无在办事件', verify: '暂无待核查的事件', overdue: '暂无超期事件', all: '暂无事件',
+    }[box]),
+    load: (cursor, limit) => api.get('/events', { ...filters, box: box === 'all' ? '' : box, cursor, limit }),
+  });
+
+  const liveBadge = h('span', { class: 'live-badge', 'data-testid': 'live-mode' });
+  const stopMode = onLiveMode((m) => {
+    liveBadge.className = `live-badge live-${m}`;
+    liveBadge.replaceChildren(h('span', { class: 'live-dot' }), liveText(m));
+  });
+  const stopLive = subscribe(() => table.refresh({ quiet: true }));
+  const stopTick = tickCountdowns(root);
+
+  const canCreate = ctx.can('event.create') && ctx.isDesk();
+  root.append(
+    pageHeader({
+      title: '事件工作台',
+      crumbs: ['事件办理', '事件工作台'],
+      desc: `「${me.unit.name}」管辖范围内的事件：受理交办、处置反馈、督办考核。时限按工作日历计算，用时 80% 亮黄灯，超时亮红灯并自动督办。`,
+      actions: [
+        h('button', { type: 'button', class: 'btn', 'data-action': 'refresh', onclick: () => table.refresh() }, icon('refresh'), '刷新'),
+        canCreate ? h('a', { class: 'btn btn-primary', href: '#/events/new', 'data-action': 'new-event' }, icon('plus'), '新建事件') : null,
+      ],
+    }),
+    card({ className: 'card-filters', body: form }),
+    h('section', { class: 'card card-table' },
+      h('div', { class: 'tabs-head' }, tabBar, h('div', { class: 'tabs-extra' }, tabHint, liveBadge)),
+      h('div', { class: 'card-body' }, table.el)));
+  paintTabs();
+  table.reload();
+
+  return () => {
+    stopLive();
+    stopMode();
+    stopTick();
+  };
+}

@@ -1,0 +1,72 @@
+// tasks.js - #/tasks: a grid worker's or cadre's work. Segments: 待核查
+// (box=verify: on-site verification and checking others' work), 待办 (box=mine),
+// and 全部 (every event in my grid or scope, my own reports among them).
+
+import { api } from '../console/api.js';
+import { subscribe } from '../console/evlib.js';
+import { h, header, eventCard, empty, loading } from './m-ui.js';
+
+const SEGMENTS = [
+  { key: 'verify', label: '待核查', empty: '暂无待核查的事件', sub: '事件处置反馈后，会在这里提醒您到现场核查' },
+  { key: 'mine', label: '待办', empty: '暂无待办任务' },
+  { key: 'all', label: '全部', empty: '暂无事件' },
+];
+
+export function render(root, ctx) {
+  const segs = ctx.user.role === 'grid_worker' ? SEGMENTS : [SEGMENTS[1], { key: 'unit', label: '本单位', empty: '本单位暂无在办事件' }, SEGMENTS[0], SEGMENTS[2]];
+  let current = segs.some((s) => s.key === ctx.query.get('box')) ? ctx.query.get('box') : segs[0].key;
+  const bar = h('div', { class: 'm-seg', role: 'tablist' }, segs.map((s) =>
+    h('button', { type: 'button', class: 'm-seg-btn', 'data-box': s.key, onclick: () => select(s.key) }, s.label, h('span', { class: 'm-seg-count' }))));
+  const list = h('div', { class: 'm-list-cards', 'data-testid': 'task-list' }, loading());
+  const more = h('button', { type: 'button', class: 'm-btn m-btn-block m-more', hidden: true, onclick: () => load(true) }, '加载更多');
+  let cursor = null;
+  let seq = 0;
+
+  root.append(header('我的任务'), h('div', { class: 'm-sticky' }, bar), h('div', { class: 'm-page' }, list, more));
+
+  function paintBar() {
+    for (const b of bar.children) {
+      b.classList.toggle('active', b.dataset.box === current);
+      b.setAttribute('aria-selected', b.dataset.box === current ? 'true' : 'false');
+    }
+  }
+
+  function select(key) {
+    current = key;
+    history.replaceState(null, '', `#/tasks?box=${key}`);
+    paintBar();
+    list.replaceChildren(loading());
+    load(false);
+  }
+
+  async function load(append, quiet = false) {
+    const my = ++seq;
+    try {
+      const b = await api.get('/events', { box: current === 'all' ? '' : current, cursor: append ? cursor : '', limit: 20 });
+      if (my !== seq) return;
+      cursor = b.next_cursor;
+      more.hidden = !cursor;
+      const seg = segs.find((s) => s.key === current);
+      if (!append) list.replaceChildren();
+      if (!b.items.length && !append) list.append(empty(seg.empty, seg.sub));
+      for (const ev of b.items) list.append(eventCard(ev));
+      const count = bar.querySelector(`[data-box="${current}"] .m-seg-count`);
+      if (count && current !== 'all') count.textContent = b.items.length ? (b.next_cursor ? ' 20+' : ` ${b.items.length}`) : '';
+    } catch (e) {
+      if (my !== seq || quiet) return;
+      list.replaceChildren(empty('加载失败', e.detail || e.message));
+    }
+  }
+
+  paintBar();
+  load(false);
+  // Counts of the other segments, for the badges.
+  for (const s of segs) {
+    if (s.key === current || s.key === 'all') continue;
+    api.get('/events', { box: s.key, limit: 20 }).then((b) => {
+      const c = bar.querySelector(`[data-box="${s.key}"] .m-seg-count`);
+      if (c) c.textContent = b.items.length ? (b.next_cursor ? ' 20+' : ` ${b.items.length}`) : '';
+    }).catch(() => {});
+  }
+  return subscribe(() => load(false, true));
+}
