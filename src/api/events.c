@@ -79,6 +79,9 @@ static json_t *event_json(const tk_event *e, const tk_identity *viewer)
     json_object_set_new(o, "duplicate_of", e->duplicate_of ? json_integer(e->duplicate_of) : json_null());
     json_object_set_new(o, "verified", json_boolean(e->verified));
     json_object_set_new(o, "pending", e->pending ? json_string(e->pending) : json_null());
+    json_error_t je;
+    json_t *pending = e->pending_detail ? json_loads(e->pending_detail, 0, &je) : NULL;
+    json_object_set_new(o, "pending_detail", pending ? pending : json_null());
     json_object_set_new(o, "stage", e->stage ? json_string(e->stage) : json_null());
     json_object_set_new(o, "stage_label", e->stage ? json_string(tk_stage_label(e->stage)) : json_null());
     json_object_set_new(o, "stage_started_at", api_time(e->stage_started_at));
@@ -124,16 +127,14 @@ static void add_timeline(void *ctx, const tk_timeline_row *t)
     bool person = t->role && strcmp(t->role, "system") != 0;
     json_t *actor = person ? api_personal(t->actor ? t->actor : "", 'n', x->viewer)
                            : json_string(t->actor ? t->actor : "");
-    json_array_append_new(x->rows, json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "id",
-                                         (json_int_t)t->id, "at", api_time(t->at), "actor",
-                                         actor, "role", t->role ? t->role : "",
-                                         "action", t->action, "action_label",
-                                         tk_event_action_label(t->action), "from_state",
-                                         t->from_state ? json_string(t->from_state) : json_null(),
-                                         "to_state",
-                                         t->to_state ? json_string(t->to_state) : json_null(),
-                                         "note", t->note ? t->note : "", "detail",
-                                         detail ? detail : json_object()));
+    json_array_append_new(
+        x->rows,
+        json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "id", (json_int_t)t->id,
+                  "at", api_time(t->at), "actor", actor, "role", t->role ? t->role : "", "action",
+                  t->action, "action_label", tk_event_action_label(t->action), "from_state",
+                  t->from_state ? json_string(t->from_state) : json_null(), "to_state",
+                  t->to_state ? json_string(t->to_state) : json_null(), "note",
+                  t->note ? t->note : "", "detail", detail ? detail : json_object()));
 }
 
 /* Rows of a small child table as JSON objects, columns named by the SELECT. */
@@ -172,6 +173,13 @@ static json_t *rows_json(tk_conn *c, const char *sql, int64_t event_id, tk_error
     return list;
 }
 
+static void add_target(void *ctx, const tk_event_target *t)
+{
+    json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:b}", "id", (json_int_t)t->id,
+                                         "name", t->name, "kind", t->kind, "function",
+                                         t->function, "call", !strcmp(t->kind, "department")));
+}
+
 static json_t *detail_json(tk_req *r, tk_conn *c, const tk_event *e, tk_error *err)
 {
     const tk_identity *who = api_who(r);
@@ -208,6 +216,15 @@ static json_t *detail_json(tk_req *r, tk_conn *c, const tk_event *e, tk_error *e
     json_object_set_new(o, "supervisions", supervisions);
     json_object_set_new(o, "county_calls", calls);
     json_object_set_new(o, "actions", allowed_json(e, who));
+    if (who->role == TK_ROLE_TOWNSHIP_COMMAND || who->role == TK_ROLE_COUNTY_CENTER) {
+        json_t *targets = json_array();
+        if (tk_event_targets(c, r->arena, e, add_target, targets, err) != TK_OK) {
+            json_decref(targets);
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, "targets", targets);
+    }
     return o;
 }
 

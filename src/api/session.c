@@ -246,6 +246,8 @@ void api_session_get(tk_req *r)
     json_object_set_new(body, "permissions", permissions_of(who->role, who->scopes));
     json_object_set_new(body, "must_change_password", json_boolean(who->must_change_password));
     json_object_set_new(body, "auth", json_string(who->session_id ? "session" : "api_key"));
+    /* The server's clock, which tests (and a manual clock) may set apart from the browser's. */
+    json_object_set_new(body, "now", api_time(tk_now_ms()));
     const char *cookie = tk_req_cookie(r, TK_SESSION_COOKIE);
     const char *auth = tk_req_header(r, "Authorization");
     if (cookie && !auth) {

@@ -583,3 +583,27 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
     tk_reset(s);
     return rc < 0 ? err->status : TK_OK;
 }
+
+tk_status tk_event_targets(tk_conn *c, tk_arena *a, const tk_event *ev, tk_event_target_fn fn,
+                           void *ctx, tk_error *err)
+{
+    tk_stmt *s = tk_prepare(c,
+                            "SELECT id, name, kind, coalesce(function, '') FROM units WHERE "
+                            "active = 1 AND ((parent_id = ?1 AND kind IN ('command', 'module', "
+                            "'team')) OR (parent_id = ?2 AND kind = 'department') OR id IN "
+                            "(SELECT team_unit_id FROM team_coverage WHERE township_unit_id = ?1)) "
+                            "ORDER BY kind = 'department', kind, id",
+                            err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_i64(s, 1, ev->township_id);
+    tk_bind_i64(s, 2, ev->county_id);
+    int rc;
+    while ((rc = tk_step(s, err)) == 1) {
+        tk_event_target t = {tk_col_i64(s, 0), dup(a, tk_col_text(s, 1)), dup(a, tk_col_text(s, 2)),
+                             dup(a, tk_col_text(s, 3))};
+        fn(ctx, &t);
+    }
+    tk_reset(s);
+    return rc < 0 ? err->status : TK_OK;
+}

@@ -119,6 +119,17 @@ int tk_event_allowed(const tk_event *ev, const tk_identity *who, tk_event_action
 const char *tk_event_action_label(const char *action);
 bool tk_event_action_known(const char *action);
 
+/* Where the desk may send an event: the township's command room, modules and
+ * enforcement team, a team that covers the township, and the county's
+ * departments (the only targets of 乡呼县应). */
+typedef struct {
+    int64_t id;
+    const char *name, *kind, *function;
+} tk_event_target;
+typedef void (*tk_event_target_fn)(void *ctx, const tk_event_target *t);
+tk_status tk_event_targets(tk_conn *c, tk_arena *a, const tk_event *ev, tk_event_target_fn fn,
+                           void *ctx, tk_error *err);
+
 /* Lists and inboxes. */
 typedef struct {
     const char *box;      /* NULL, "mine", "unit", "verify", "overdue", "reported" */

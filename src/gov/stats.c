@@ -68,7 +68,9 @@ tk_status tk_stats_raw(tk_conn *c, int64_t unit_id, const char *from_day, const 
         "(SELECT count(*) FROM ev WHERE ev.due_at IS NOT NULL AND "
         "  (CASE WHEN ev.closed_at IS NOT NULL AND ev.closed_at <= ev.due_at THEN ev.closed_at "
         "   ELSE ev.due_at END) <= ?4 AND "
-        "  (ev.closed_at IS NOT NULL OR ev.state NOT IN ('rejected', 'void')) AND "
+        /* stopped (rejected, void) events count only if the deadline came first */
+        "  (ev.state NOT IN ('rejected', 'void') OR ev.due_at <= (SELECT min(s.at) FROM "
+        "   event_timeline s WHERE s.event_id = ev.id AND s.to_state IN ('rejected', 'void'))) AND "
         "  " DAY_OF("CASE WHEN ev.closed_at IS NOT NULL AND ev.closed_at <= ev.due_at THEN "
                     "ev.closed_at ELSE ev.due_at END") " BETWEEN ?2 AND ?3), "
         "(SELECT count(*) FROM tl WHERE to_state = 'closed' AND action IN ('close', 'self-close') "

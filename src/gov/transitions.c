@@ -40,6 +40,9 @@ typedef struct {
     const char *states; /* " reported accepted " */
     unsigned roles;
     act_fn fn;
+    /* What else must hold for the action to be offered (assignment, a pending
+     * request ...); the handler checks the same and says why. NULL = nothing. */
+    bool (*may)(const tk_event *ev, const tk_identity *who);
 } action_def;
 
 static bool in_states(const char *states, const char *state)
@@ -102,13 +105,11 @@ static tk_status stage(act_ctx *x, const char *name, tk_error *err)
     return ev_start_stage(x->c, x->cal, &x->cat, &now_ev, name, x->now, err);
 }
 
+static bool assignee_of(const tk_event *ev, const tk_identity *who);
+
 static bool is_assignee(act_ctx *x)
 {
-    const tk_identity *w = x->who;
-    if (!strcmp(x->ev.state, "county_called"))
-        return x->ev.called_unit_id == w->unit_id;
-    return (x->ev.assignee_user_id && x->ev.assignee_user_id == w->user_id) ||
-           (!x->ev.assignee_user_id && x->ev.assignee_unit_id == w->unit_id);
+    return assignee_of(&x->ev, x->who);
 }
 
 static tk_status require_assignee(act_ctx *x, tk_error *err)
@@ -584,19 +585,23 @@ static tk_status count_closure(act_ctx *x, int64_t accepted_at, tk_error *err)
     int64_t minutes = tk_calendar_work_minutes_between(x->cal, accepted_at, x->now);
     if (minutes < 0)
         minutes = 0;
-    bool on_time = !x->ev.due_at || x->now <= x->ev.due_at;
+    /* 按期结案率 is closed on time / due: an event without a total deadline is
+     * neither due nor closed on time (the raw recomputation uses the same rule). */
+    bool has_due = x->ev.due_at != 0;
+    bool on_time = has_due && x->now <= x->ev.due_at;
     /* Due now, or when the total deadline passed if the timer has not counted it yet. */
-    int64_t due_day = x->ev.due_at && x->ev.due_at < x->now ? x->ev.due_at : x->now;
+    int64_t due_day = has_due && x->ev.due_at < x->now ? x->ev.due_at : x->now;
     if (ev_bump(x->c, &x->ev, x->now, "closed", 1, err) != TK_OK ||
         ev_bump(x->c, &x->ev, x->now, "handle_minutes", minutes, err) != TK_OK ||
-        (!x->ev.due_counted && ev_bump(x->c, &x->ev, due_day, "due", 1, err) != TK_OK) ||
+        (has_due && !x->ev.due_counted &&
+         ev_bump(x->c, &x->ev, due_day, "due", 1, err) != TK_OK) ||
         (on_time && ev_bump(x->c, &x->ev, x->now, "closed_on_time", 1, err) != TK_OK))
         return err->status;
     return set_state(x, "closed",
                      "closed_at = ?5, handle_minutes = ?3, due_counted = 1, stage = NULL, "
                      "stage_deadline = NULL, next_alert_at = NULL, pending = NULL, alert = "
                      "CASE WHEN ?4 THEN alert ELSE 'red' END, overdue = overdue OR NOT ?4",
-                     minutes, on_time, err);
+                     minutes, on_time || !has_due, err);
 }
 
 static tk_status act_close(act_ctx *x, tk_error *err)
@@ -608,7 +613,7 @@ static tk_status act_close(act_ctx *x, tk_error *err)
     if (count_closure(x, x->ev.accepted_at, err) != TK_OK)
         return err->status;
     const char *detail = tk_arena_printf(x->a, "{\"on_time\":%s}",
-                                         !x->ev.due_at || x->now <= x->ev.due_at ? "true" : "false");
+                                         x->ev.due_at && x->now <= x->ev.due_at ? "true" : "false");
     if (record(x, "closed", note_or(x, "结案"), detail, err) != TK_OK)
         return err->status;
     return ev_notify(x->c, &x->ev, EV_TO_REPORTER, "closed",
@@ -663,8 +668,14 @@ static tk_status act_revisit(act_ctx *x, tk_error *err)
 
 static tk_status stop(act_ctx *x, const char *to, tk_error *err)
 {
-    if (set_state(x, to, "stage = NULL, stage_deadline = NULL, next_alert_at = NULL, pending = NULL",
-                  0, 0, err) != TK_OK)
+    /* An event that fell due before it was stopped stays due, counted on its
+     * deadline's day even if the timer had not got to it yet. */
+    bool fell_due = x->ev.due_at && !x->ev.due_counted && x->ev.due_at <= x->now;
+    if ((fell_due && ev_bump(x->c, &x->ev, x->ev.due_at, "due", 1, err) != TK_OK) ||
+        set_state(x, to,
+                  "stage = NULL, stage_deadline = NULL, next_alert_at = NULL, pending = NULL, "
+                  "due_counted = due_counted OR ?3",
+                  fell_due, 0, err) != TK_OK)
         return err->status;
     return record(x, to, x->in->note, "{}", err);
 }
@@ -713,29 +724,84 @@ static tk_status act_comment(act_ctx *x, tk_error *err)
     return record(x, x->ev.state, x->in->note, "{}", err);
 }
 
+static bool assignee_of(const tk_event *ev, const tk_identity *who)
+{
+    if (!strcmp(ev->state, "county_called"))
+        return ev->called_unit_id == who->unit_id;
+    return (ev->assignee_user_id && ev->assignee_user_id == who->user_id) ||
+           (!ev->assignee_user_id && ev->assignee_unit_id == who->unit_id);
+}
+
+static bool may_assignee(const tk_event *ev, const tk_identity *who)
+{
+    return assignee_of(ev, who);
+}
+
+static bool may_request(const tk_event *ev, const tk_identity *who)
+{
+    return assignee_of(ev, who) && !ev->pending;
+}
+
+static bool may_decide(const tk_event *ev, const tk_identity *who)
+{
+    (void)who;
+    return ev->pending && strcmp(ev->pending, "void") != 0;
+}
+
+static bool may_verify(const tk_event *ev, const tk_identity *who)
+{
+    (void)who;
+    return strcmp(ev->state, "feedback") != 0 || !ev->verified;
+}
+
+static bool may_close(const tk_event *ev, const tk_identity *who)
+{
+    (void)who;
+    return ev->verified;
+}
+
+static bool may_self_close(const tk_event *ev, const tk_identity *who)
+{
+    return ev->reporter_user_id == who->user_id;
+}
+
+static bool may_revisit(const tk_event *ev, const tk_identity *who)
+{
+    return who->role != TK_ROLE_RESIDENT && who->role != TK_ROLE_GRID_WORKER
+               ? true
+               : ev->reporter_user_id == who->user_id;
+}
+
+static bool may_void(const tk_event *ev, const tk_identity *who)
+{
+    /* The township asks once; the county center decides. */
+    return who->role == TK_ROLE_COUNTY_CENTER || !ev->pending;
+}
+
 static const action_def actions[] = {
-    {"accept", "立案", " reported ", DESK, act_accept},
-    {"verify-request", "派发核实", " reported ", DESK, act_verify_request},
-    {"verify", "核实/核查", " verifying feedback ", R(GRID_WORKER) | DESK, act_verify},
-    {"dispatch", "交办", " accepted ", DESK, act_dispatch},
-    {"sign", "签收", " dispatched county_called ", WORKERS, act_sign},
-    {"return", "退回", " dispatched county_called ", WORKERS, act_return},
-    {"call-county", "乡呼县应", " accepted dispatched ", R(TOWNSHIP_COMMAND), act_call_county},
-    {"request-extension", "申请延期/挂账", " handling ", WORKERS, act_request_extension},
-    {"decide-extension", "审批延期/挂账", " handling ", DESK, act_decide_extension},
-    {"suspend", "挂账", " handling ", DESK, act_suspend},
-    {"resume", "恢复办理", " suspended ", DESK, act_resume},
-    {"feedback", "反馈", " handling ", WORKERS, act_feedback},
-    {"close", "结案", " feedback ", DESK, act_close},
-    {"revisit", "回访", " closed ", DESK | R(RESIDENT) | R(GRID_WORKER), act_revisit},
-    {"reject", "不予立案", " reported verifying ", DESK, act_reject},
-    {"void", "作废", " reported accepted ", DESK, act_void},
-    {"self-close", "自行处置", " reported ", R(GRID_WORKER), act_self_close},
+    {"accept", "立案", " reported ", DESK, act_accept, NULL},
+    {"verify-request", "派发核实", " reported ", DESK, act_verify_request, NULL},
+    {"verify", "核实/核查", " verifying feedback ", R(GRID_WORKER) | DESK, act_verify, may_verify},
+    {"dispatch", "交办", " accepted ", DESK, act_dispatch, NULL},
+    {"sign", "签收", " dispatched county_called ", WORKERS, act_sign, may_assignee},
+    {"return", "退回", " dispatched county_called ", WORKERS, act_return, may_assignee},
+    {"call-county", "乡呼县应", " accepted dispatched ", R(TOWNSHIP_COMMAND), act_call_county, NULL},
+    {"request-extension", "申请延期/挂账", " handling ", WORKERS, act_request_extension,
+     may_request},
+    {"decide-extension", "审批延期/挂账", " handling ", DESK, act_decide_extension, may_decide},
+    {"suspend", "挂账", " handling ", DESK, act_suspend, NULL},
+    {"resume", "恢复办理", " suspended ", DESK, act_resume, NULL},
+    {"feedback", "反馈", " handling ", WORKERS, act_feedback, may_assignee},
+    {"close", "结案", " feedback ", DESK, act_close, may_close},
+    {"revisit", "回访", " closed ", DESK | R(RESIDENT) | R(GRID_WORKER), act_revisit, may_revisit},
+    {"reject", "不予立案", " reported verifying ", DESK, act_reject, NULL},
+    {"void", "作废", " reported accepted ", DESK, act_void, may_void},
+    {"self-close", "自行处置", " reported ", R(GRID_WORKER), act_self_close, may_self_close},
     /* Whoever may act on events (event.act: staff) may comment. */
     {"comment", "备注",
      " reported verifying accepted dispatched county_called handling suspended feedback closed "
      "archived rejected void ",
-     WORKERS, act_comment},
+     WORKERS, act_comment, NULL},
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
 
@@ -771,7 +837,8 @@ int tk_event_allowed(const tk_event *ev, const tk_identity *who, tk_event_action
 {
     int n = 0;
     for (size_t i = 0; i < NACTIONS && n < max; i++)
-        if (in_states(actions[i].states, ev->state) && (actions[i].roles & TK_ROLE_BIT(who->role)))
+        if (in_states(actions[i].states, ev->state) && (actions[i].roles & TK_ROLE_BIT(who->role)) &&
+            (!actions[i].may || actions[i].may(ev, who)))
             out[n++] = (tk_event_action_info){actions[i].name, actions[i].label};
     return n;
 }

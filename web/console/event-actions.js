@@ -5,33 +5,17 @@
 import { api } from './api.js';
 import { h, icon, openDialog, busy, clearErrors, setFieldError, setFormAlert, toast, field } from './ui.js';
 import { actionSpec, act, refusalText, URGENCIES, LIMIT_UNITS, uploadSupported, uploadPhoto, loadCategories } from './evlib.js';
-import { categorySelect, listAll } from './evui.js';
+import { categorySelect } from './evui.js';
 
-const BODY_KINDS = new Set(['module', 'command', 'team', 'institution']);
-
-/** Dispatch targets: the township's bodies and the county's departments (when visible to me). */
+/** Dispatch targets from the event itself: the server lists, for the desk, the
+ * township's bodies, the teams covering it and the county's departments. */
 async function dispatchTargets(ev) {
-  const [local, depts] = await Promise.all([
-    ev.township ? listAll(`/units/${ev.township.id}/children`).catch(() => []) : [],
-    departments(ev),
-  ]);
-  return { local: local.filter((u) => BODY_KINDS.has(u.kind) && u.active !== false), departments: depts };
+  const targets = (ev.targets || []).filter((u) => u.kind !== 'department');
+  return { local: targets, departments: await departments(ev) };
 }
 
 async function departments(ev) {
-  if (!ev.county) return [];
-  try {
-    return (await listAll(`/units/${ev.county.id}/children`, { kind: 'department' })).filter((u) => u.active !== false);
-  } catch {
-    // Outside my scope (a township desk may not list the county): the routing
-    // subject is still a department we can name.
-    try {
-      const r = await api.get('/route', { category: ev.category.code, unit_id: ev.grid.id });
-      return r.subject && r.subject.kind === 'department' ? [{ id: r.subject.unit_id, name: r.subject.name, kind: 'department' }] : [];
-    } catch {
-      return [];
-    }
-  }
+  return (ev.targets || []).filter((u) => u.kind === 'department');
 }
 
 function radios(name, options, value) {
