@@ -10,6 +10,7 @@ passed=0
 failed=0
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
+export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=24
 
 # Counts TAP results of one file: "ok N" / "not ok N" at any indentation are
@@ -76,6 +77,16 @@ run_node() {
 shopt -s nullglob
 api_tests=(tests/api/*.test.mjs)
 e2e_tests=(tests/e2e/*.test.mjs)
+
+# One demo database for every suite that needs one (they copy it).
+echo "== demo database"
+if build/tiaokuai demo --db "$out/demo-template.db" >"$out/demo.log" 2>&1; then
+  export TIAOKUAI_DEMO_TEMPLATE="$PWD/$out/demo-template.db"
+  tail -1 "$out/demo.log"
+else
+  tail -20 "$out/demo.log"
+  failed=$((failed + 1))
+fi
 
 for build in build build-asan; do
   run_unit $build

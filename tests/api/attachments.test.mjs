@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import path from 'node:path';
-import { Server, runCli, tempDir, ROOT } from './lib/server.mjs';
+import { Server, runCli, tempDir, ROOT, demoDatabase } from './lib/server.mjs';
 
 const DATA = path.join(ROOT, 'data');
 // UBSan reports do not change the exit status: look for them in the output.
@@ -144,7 +144,7 @@ describe('photo attachments of events', () => {
   before(async () => {
     dir = tempDir('tk-attach-');
     db = path.join(dir, 'demo.db');
-    const demo = await runCli(['demo', '--db', db, '--data', DATA]);
+    const demo = await demoDatabase(db);
     assert.equal(demo.code, 0, `demo failed: ${demo.stderr}`);
     assert.doesNotMatch(demo.stderr, SANITIZER_REPORT, 'the demo build is clean');
     srv = await new Server({ dir, db, args: ['--data', DATA] }).start();

@@ -19,7 +19,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { Server, runCli, tempDir, ROOT, BIN } from './lib/server.mjs';
+import { Server, runCli, tempDir, ROOT, BIN, demoDatabase } from './lib/server.mjs';
 
 const SANITIZER = /asan/i.test(process.env.TIAOKUAI_BIN || BIN);
 // UBSan reports do not change the exit status: look for them in the output.
@@ -296,7 +296,7 @@ async function stopServer(srv) {
 before(async () => {
   demoDir = tempDir('tk-ev-demo-');
   demoDb = path.join(demoDir, 'demo.db');
-  const demo = await runCli(['demo', '--db', demoDb, '--data', DATA], { timeout: 300000 });
+  const demo = await demoDatabase(demoDb);
   assert.equal(demo.code, 0, `demo failed: ${demo.stderr}`);
   assert.doesNotMatch(demo.stderr, SANITIZER_REPORT, 'the demo build is clean');
 });

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { Server, runCli, tempDir, ROOT, BIN } from './lib/server.mjs';
+import { Server, runCli, tempDir, ROOT, BIN, demoDatabase } from './lib/server.mjs';
 
 // Under the sanitizer build the routing sweep samples townships.
 const SANITIZER = /asan/i.test(process.env.TIAOKUAI_BIN || BIN);
@@ -166,7 +166,7 @@ describe('lists, categories, routing and the work calendar on the 衢州 demo', 
   before(async () => {
     dir = tempDir('tk-lists-');
     const db = path.join(dir, 'demo.db');
-    const demo = await runCli(['demo', '--db', db, '--data', path.join(ROOT, 'data')]);
+    const demo = await demoDatabase(db);
     assert.equal(demo.code, 0, `demo failed: ${demo.stderr}`);
     assert.doesNotMatch(demo.stderr, SANITIZER_REPORT, 'the demo build is clean');
     srv = await new Server({ dir, db, args: ['--data', path.join(ROOT, 'data')] }).start();

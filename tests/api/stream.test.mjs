@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { Server, runCli, tempDir, ROOT, BIN } from './lib/server.mjs';
+import { Server, runCli, tempDir, ROOT, BIN, demoDatabase } from './lib/server.mjs';
 import { request, loginClient, assertProblem, assertStatus } from './lib/auth.mjs';
 
 const DATA = path.join(ROOT, 'data');
@@ -208,7 +208,7 @@ describe('the live stream on the 衢州 demo', () => {
   before(async () => {
     dir = tempDir('tk-stream-');
     const db = path.join(dir, 'demo.db');
-    const demo = await runCli(['demo', '--db', db, '--data', DATA], { timeout: 600000 });
+    const demo = await demoDatabase(db);
     assert.equal(demo.code, 0, `demo failed: ${demo.stderr}`);
     srv = await new Server({ dir, db, args: ['--data', DATA, '--stream-heartbeat', '1'] }).start();
     const users = readFileSync(path.join(DATA, 'demo-users.csv'), 'utf8').trim().split('\n').slice(1)

@@ -9,7 +9,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { Server, runCli, tempDir, ROOT } from './lib/server.mjs';
+import { Server, runCli, tempDir, ROOT, demoDatabase } from './lib/server.mjs';
 
 const TOWNSHIP_A = '330802101'; // 航埠镇, the `command` user's
 const TOWNSHIP_B = '330803115'; // 杜泽镇, the `command2` user's
@@ -233,7 +233,7 @@ describe('territory on the 衢州 demo', () => {
   before(async () => {
     dir = tempDir('tk-territory-');
     const db = path.join(dir, 'demo.db');
-    const demo = await runCli(['demo', '--db', db, '--data', path.join(ROOT, 'data')]);
+    const demo = await demoDatabase(db);
     assert.equal(demo.code, 0, `demo failed: ${demo.stderr}`);
     srv = await new Server({ dir, db, args: ['--data', path.join(ROOT, 'data')] }).start();
     const users = {

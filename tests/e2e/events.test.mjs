@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { Server, runCli, tempDir, ROOT } from '../api/lib/server.mjs';
+import { Server, runCli, tempDir, ROOT, demoDatabase } from '../api/lib/server.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CLOCK = '2026-03-02T09:00:00+08:00'; // a working Monday
@@ -95,7 +95,7 @@ describe('event loop (mobile + console)', { skip: existsSync(CHROMIUM) ? false :
   before(async () => {
     const dir = tempDir('tk-e2e-events-');
     const db = path.join(dir, 'demo.db');
-    const demo = await runCli(['demo', '--db', db, '--data', DATA]);
+    const demo = await demoDatabase(db);
     assert.equal(demo.code, 0, demo.stderr);
     srv = new Server({ dir, db, args: ['--data', DATA, '--manual-clock', CLOCK] });
     await srv.start();

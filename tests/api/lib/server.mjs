@@ -2,7 +2,7 @@
 // speaks HTTP to it. TIAOKUAI_BIN picks the binary (the sanitizer build in the
 // second pass of `make check`).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -133,4 +133,16 @@ export function parseRawResponse(text) {
     headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
   }
   return { status, headers, body: rest.join('\r\n') };
+}
+
+// A demo database at db. `make check` builds the demo once and names it in
+// TIAOKUAI_DEMO_TEMPLATE, so each suite copies it instead of building its own;
+// run alone, a suite builds it. Resolves like runCli: { code, stdout, stderr }.
+export async function demoDatabase(db, { timeout = 600000 } = {}) {
+  const template = process.env.TIAOKUAI_DEMO_TEMPLATE;
+  if (template && existsSync(template)) {
+    copyFileSync(template, db);
+    return { code: 0, signal: null, stdout: '', stderr: '' };
+  }
+  return runCli(['demo', '--db', db, '--data', path.join(root, 'data')], { timeout });
 }

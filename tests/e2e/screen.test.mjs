@@ -1,0 +1,245 @@
+// End-to-end test of the big screen (web/screen/) in a real browser against the
+// real server on a fresh 衢州 demo database: the login form (as the leader), the
+// map with every county and township outline and its data layers, the KPI
+// cards, the township index ranking, the boards, an event reported through the
+// API arriving in the live feed over the stream, and the 15-second polling
+// fallback when the stream is not there.
+//
+// Needs Debian chromium (CHROMIUM overrides the path). Screenshots go to a temp
+// dir that is kept when a step fails or KEEP_SHOTS=1, and removed otherwise.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { Server, runCli, tempDir, ROOT } from '../api/lib/server.mjs';
+import { request } from '../api/lib/auth.mjs';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// The demo accounts come from the file the demo itself reads.
+function demoPassword(username) {
+  const lines = readFileSync(path.join(ROOT, 'data/demo-users.csv'), 'utf8').trim().split('\n');
+  const head = lines[0].split(',');
+  for (const line of lines.slice(1)) {
+    const row = Object.fromEntries(line.split(',').map((v, i) => [head[i], v]));
+    if (row.username === username) return row.password;
+  }
+  throw new Error(`no demo user ${username}`);
+}
+
+describe('big screen (browser)', { skip: existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}` }, () => {
+  let srv;
+  let browser;
+  let context;
+  let page;
+  let shots;
+  let failed = false;
+  let hotline; // { cookie, csrf }
+  const pageErrors = [];
+
+  const shot = async (name, p = page) => {
+    await p.screenshot({ path: path.join(shots, `${name}.png`) });
+  };
+  const step = (name, fn) => it(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      failed = true;
+      await page.screenshot({ path: path.join(shots, `FAILED-${name.replace(/[^\w\u4e00-\u9fff-]+/g, '_')}.png`) }).catch(() => {});
+      throw e;
+    }
+  });
+
+  // Reports an event as the 12345 hotline integration, through the API.
+  const report = async (lng, lat, description) => {
+    const res = await request(srv, 'POST', '/api/v1/events', {
+      json: { category: '0102', description, lng, lat, source: 'hotline' },
+      cookie: hotline.cookie,
+      headers: { 'x-csrf-token': hotline.csrf, origin: srv.base },
+    });
+    assert.equal(res.status, 201, res.text);
+    return res.body;
+  };
+
+  before(async () => {
+    srv = new Server();
+    const demo = await runCli(['demo', '--db', srv.db], { timeout: 300000 });
+    assert.equal(demo.code, 0, demo.stderr);
+    await srv.start();
+    const login = await request(srv, 'POST', '/api/v1/session', {
+      json: { username: 'hotline', password: demoPassword('hotline') },
+    });
+    assert.equal(login.status, 201, `hotline login: ${login.status}`);
+    hotline = { cookie: String(login.headers['set-cookie']).split(';')[0], csrf: login.body.csrf_token };
+
+    shots = tempDir('tk-e2e-screen-');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    page = await context.newPage();
+    page.setDefaultTimeout(20000);
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (srv) {
+      await srv.stop();
+      srv.cleanup();
+    }
+    if (shots) {
+      if (failed || process.env.KEEP_SHOTS) console.log(`# screenshots kept in ${shots}`);
+      else rmSync(shots, { recursive: true, force: true });
+    }
+  });
+
+  step('a visitor gets the login form; the leader logs in through it', async () => {
+    await page.goto(`${srv.base}/screen/`);
+    const form = page.locator('#login-form');
+    await form.waitFor();
+    assert.equal(await page.title(), '衢州市基层治理大脑 · 治理大屏');
+    assert.equal(await form.locator('[name="username"]').inputValue(), 'leader', 'the leader is the default user');
+    assert.match(await form.locator('.login-note').innerText(), /leader/);
+    await shot('01-login');
+
+    await form.locator('[name="password"]').fill('not-the-password');
+    await page.click('#login-submit');
+    await page.locator('#login-error').filter({ hasText: /\S/ }).waitFor();
+    assert.match(await page.locator('#login-error').innerText(), /用户名或密码错误/);
+
+    await form.locator('[name="password"]').fill(demoPassword('leader'));
+    await page.click('#login-submit');
+    await page.locator('#login').waitFor({ state: 'hidden' });
+    await page.locator('body[data-ready="1"]').waitFor({ timeout: 60000 });
+    assert.equal(await page.locator('#scope-name').innerText(), '衢州市');
+  });
+
+  step('the map draws all 6 counties and every township with heat and overdue layers', async () => {
+    await page.waitForFunction(() => {
+      const s = window.__screen;
+      if (!s || !s.map) return false;
+      const series = s.map.chart.getOption().series;
+      const towns = series.find((x) => x.id === 'towns');
+      const heat = series.find((x) => x.id === 'heat');
+      return towns.data.length > 0 && heat.data.length > 0;
+    });
+    const info = await page.evaluate(async () => {
+      const s = window.__screen;
+      const opt = s.map.chart.getOption();
+      const count = async (kind) => (await (await fetch(`/api/v1/units?kind=${kind}&limit=500`)).json()).items.length;
+      return {
+        counties: s.geo.countyCount,
+        townships: s.geo.townshipCount,
+        apiCounties: await count('county'),
+        apiTownships: await count('township'),
+        towns: opt.series.find((x) => x.id === 'towns').data.length,
+        heat: opt.series.find((x) => x.id === 'heat').data.length,
+        borders: opt.series.find((x) => x.id === 'borders').data.length,
+        labels: opt.series.find((x) => x.id === 'county-labels').data.map((d) => d.name),
+        overdue: opt.series.find((x) => x.id === 'overdue').data.length,
+        overdueRows: document.querySelectorAll('#overdue .board-row').length,
+      };
+    });
+    assert.equal(info.counties, 6, '衢州 has 6 counties (县、市、区)');
+    assert.equal(info.apiCounties, 6);
+    assert.equal(info.townships, info.apiTownships, 'every township has an outline');
+    assert.ok(info.townships >= 90, `townships: ${info.townships}`);
+    assert.equal(info.towns, info.townships);
+    assert.ok(info.heat > info.townships / 2, `heat points: ${info.heat}`);
+    assert.ok(info.borders >= 6);
+    assert.deepEqual([...info.labels].sort(), ['常山县', '开化县', '柯城区', '江山市', '衢江区', '龙游县'].sort());
+    // The overdue ripples are the overdue board's events.
+    assert.equal(info.overdue, info.overdueRows);
+    // The map fills its panel: its drawn box is most of the panel's height.
+    const ratio = await page.evaluate(() => {
+      const geo = window.__screen.map.chart.getModel().getComponent('geo', 1).coordinateSystem;
+      const rect = geo.getViewRect();
+      return { h: rect.height / document.querySelector('#map').clientHeight };
+    });
+    assert.ok(ratio.h > 0.85, `map height / panel height = ${ratio.h}`);
+    await shot('02-screen');
+  });
+
+  step('the KPI cards show numbers', async () => {
+    await page.waitForFunction(() => [...document.querySelectorAll('#kpis .kpi .num')].every((n) => n.dataset.value));
+    await page.waitForTimeout(1200); // the count-up animation
+    const kpis = await page.$$eval('#kpis .kpi', (els) => els.map((k) => ({
+      key: k.dataset.kpi, label: k.querySelector('.kpi-label').innerText, value: k.querySelector('.num').innerText,
+    })));
+    assert.deepEqual(kpis.map((k) => k.label), ['上报数', '立案数', '结案率', '按期结案率', '超期数', '满意率']);
+    for (const k of kpis) assert.match(k.value, /^\d{1,3}(,\d{3})*(\.\d)?$/, `${k.label}: ${k.value}`);
+    const reported = Number(kpis[0].value.replace(/,/g, ''));
+    assert.ok(reported > 100, `上报数 ${reported}`);
+    for (const k of kpis.filter((x) => ['closure', 'on_time', 'satisfaction'].includes(x.key))) {
+      assert.ok(Number(k.value) > 0 && Number(k.value) <= 100, `${k.label} ${k.value}`);
+    }
+    // Today's figures and the trend too.
+    assert.match(await page.locator('[data-today="reported"]').innerText(), /^\d[\d,]*$/);
+    const trendDays = await page.evaluate(() => window.__screen.trend.getOption().xAxis[0].data.length);
+    assert.ok(trendDays >= 28, `trend days: ${trendDays}`);
+  });
+
+  step('the ranking lists townships by index, and the county table lists the counties', async () => {
+    await page.waitForFunction(() => Number(document.querySelector('#rank').dataset.count) > 0);
+    const names = (await page.locator('#rank').getAttribute('data-names')).split(',');
+    assert.equal(names.length, 10);
+    const townships = await page.evaluate(() => window.__screen.townships.map((t) => t.name));
+    for (const n of names) assert.ok(townships.includes(n), `${n} is a township`);
+    const scores = await page.evaluate(() => window.__screen.rank.getOption().series[0].data);
+    for (let i = 1; i < scores.length; i++) assert.ok(scores[i - 1] >= scores[i], 'best first');
+    for (const s of scores) assert.ok(s >= 0 && s <= 100);
+    // The weights are explained on hover.
+    await page.hover('#rank-help');
+    await page.locator('#rank-tip').waitFor();
+    assert.match(await page.locator('#rank-tip').innerText(), /按期结案率 30%/);
+    await page.mouse.move(10, 10);
+    const counties = await page.$$eval('#counties .ct-row:not(.ct-head) .ct-name', (els) => els.map((e) => e.textContent));
+    assert.equal(counties.length, 6);
+    // The 乡呼县应 board lists departments.
+    assert.ok(await page.locator('#calls .board-row').count() > 0, '乡呼县应 rows');
+  });
+
+  step('an event reported through the API slides into the live feed', async () => {
+    await page.locator('#live[data-mode="live"]').waitFor({ timeout: 30000 });
+    const before = await page.locator('#feed .feed-row').count();
+    assert.ok(before > 0, 'the feed starts with the latest events');
+    const ev = await report(118.87, 28.94, '大屏测试：小区门口垃圾桶满溢，异味明显。');
+    const row = page.locator(`#feed .feed-row[data-id="${ev.id}"]`);
+    await row.waitFor({ timeout: 30000 });
+    const text = await row.innerText();
+    assert.match(text, new RegExp(ev.number));
+    assert.match(text, /上报/);
+    assert.match(text, /柯城区/);
+    assert.equal(await page.locator('#feed .feed-row').first().getAttribute('data-id'), String(ev.id), 'newest on top');
+    // And it ripples on the map.
+    const flashed = await page.evaluate((id) => window.__screen.map.chart.getOption().series
+      .find((x) => x.id === 'flash').data.some((d) => d.event.id === id), ev.id);
+    assert.ok(flashed, 'a ripple at the new event');
+    await shot('03-live');
+  });
+
+  step('without the stream the feed polls and still shows new events', async () => {
+    const p2 = await context.newPage();
+    p2.on('pageerror', (e) => pageErrors.push(e.message));
+    await p2.route('**/api/v1/stream', (route) => route.fulfill({
+      status: 404, contentType: 'application/problem+json',
+      body: JSON.stringify({ type: 'about:blank', title: '未找到', status: 404, code: 'not_found' }),
+    }));
+    await p2.goto(`${srv.base}/screen/`); // the session cookie is shared: no login
+    await p2.locator('body[data-ready="1"]').waitFor({ timeout: 60000 });
+    await p2.locator('#live[data-mode="poll"]').waitFor({ timeout: 20000 });
+    assert.match(await p2.locator('#live-text').innerText(), /轮询/);
+    const ev = await report(118.60, 28.75, '大屏测试：村道旁有人私自搭建棚屋。');
+    await p2.locator(`#feed .feed-row[data-id="${ev.id}"]`).waitFor({ timeout: 40000 });
+    await shot('04-poll', p2);
+    await p2.close();
+  });
+
+  step('no uncaught errors in the page', async () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
