@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "api/app.h"
+#include "api/input.h"
 #include "api/op.h"
 #include "api/render.h"
 #include "core/clock.h"
@@ -45,15 +46,6 @@ typedef struct {
     char sha256[65];
     tk_error refusal;   /* a refusal found before storing (refused_run) */
 } upload_ctx;
-
-static tk_conn *reader(tk_req *r)
-{
-    tk_error err;
-    tk_conn *c = tk_db_reader(TK_APP(r)->db, &err);
-    if (!c)
-        tk_reply_error(r, &err);
-    return c;
-}
 
 static const char *url_of(tk_req *r, const char *sha256)
 {
@@ -173,7 +165,7 @@ static void refuse_upload(tk_req *r, upload_ctx *x, const tk_error *err)
 static bool precheck(tk_req *r, upload_ctx *x)
 {
     tk_error err;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return false;
     tk_event ev;
@@ -299,7 +291,7 @@ void api_attachments_get(tk_req *r)
 {
     tk_error err;
     const char *sha256 = tk_req_param(r, "sha256");
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     tk_attachment att;
     if (!c)
         return;

@@ -20,15 +20,6 @@
 #include "gov/routing.h"
 #include "gov/units.h"
 
-static tk_conn *reader(tk_req *r)
-{
-    tk_error err;
-    tk_conn *c = tk_db_reader(TK_APP(r)->db, &err);
-    if (!c)
-        tk_reply_error(r, &err);
-    return c;
-}
-
 static json_t *limits_json(const tk_category *cat)
 {
     json_t *o = json_object();
@@ -96,7 +87,7 @@ void api_categories(tk_req *r)
     int64_t flat;
     if (api_failed(r, q_int(r, "flat", 0, 0, 1, &flat, &err), &err))
         return;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     tree_ctx t = {json_array(), NULL, flat};
@@ -112,7 +103,7 @@ void api_category_get(tk_req *r)
 {
     tk_error err;
     tk_category cat;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     if (tk_category_get(c, r->arena, tk_req_param(r, "code"), &cat, &err) != TK_OK) {
@@ -148,7 +139,7 @@ static void category_reply(tk_req *r, api_op *op)
     category_ctx *x = op->data;
     tk_error err;
     tk_category cat;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     if (tk_category_get(c, r->arena, x->cat.code, &cat, &err) != TK_OK) {
@@ -275,7 +266,7 @@ void api_route(tk_req *r)
     }
     char date[16];
     tk_date_format(tk_now_ms(), date, sizeof date);
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     tk_routing rr;

@@ -19,15 +19,6 @@
 #include "gov/categories.h"
 #include "gov/events.h"
 
-static tk_conn *reader(tk_req *r)
-{
-    tk_error err;
-    tk_conn *c = tk_db_reader(TK_APP(r)->db, &err);
-    if (!c)
-        tk_reply_error(r, &err);
-    return c;
-}
-
 static json_t *ref(int64_t id, const char *name)
 {
     return id ? json_pack("{s:I, s:s}", "id", (json_int_t)id, "name", name ? name : "")
@@ -231,7 +222,7 @@ static json_t *detail_json(tk_req *r, tk_conn *c, const tk_event *e, tk_error *e
 static void reply_event(tk_req *r, int64_t id, int status)
 {
     tk_error err;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     tk_event e;
     if (!c)
         return;
@@ -306,7 +297,7 @@ void api_events_list(tk_req *r)
     f.before_id = cursor;
     f.overdue_only = overdue;
     f.out_of_list_only = out_of_list;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     list_ctx ctx = {json_array(), api_who(r), 0};
@@ -349,7 +340,7 @@ static void created_reply(tk_req *r, api_op *op)
     snprintf(loc, sizeof loc, "/api/v1/events/%lld", (long long)x->out.id);
     tk_req_add_header(r, "Location", loc);
     tk_error err;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     tk_event e;
     if (!c)
         return;

@@ -1,5 +1,7 @@
 #include "api/input.h"
 
+#include "api/app.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -193,4 +195,13 @@ bool api_failed(tk_req *r, tk_status st, const tk_error *err)
         return false;
     tk_reply_error(r, err);
     return true;
+}
+
+tk_conn *api_reader(tk_req *r)
+{
+    tk_error err;
+    tk_conn *c = tk_db_reader(TK_APP(r)->db, &err);
+    if (!c)
+        tk_reply_error(r, &err);
+    return c;
 }

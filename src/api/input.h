@@ -41,6 +41,10 @@ tk_status q_str(tk_req *r, const char *name, size_t max_chars, const char **out,
 /* An ISO time or date parameter; 0 when absent. */
 tk_status q_time(tk_req *r, const char *name, int64_t *out, tk_error *err);
 
+/* The calling thread's read connection; on failure replies with the problem and
+ * returns NULL. */
+tk_conn *api_reader(tk_req *r);
+
 /* Replies with err and returns true when st is not TK_OK: `if (api_failed(r, st, &err)) return;` */
 bool api_failed(tk_req *r, tk_status st, const tk_error *err);
 

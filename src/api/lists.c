@@ -26,15 +26,6 @@
 #include "core/csv.h"
 #include "gov/lists.h"
 
-static tk_conn *reader(tk_req *r)
-{
-    tk_error err;
-    tk_conn *c = tk_db_reader(TK_APP(r)->db, &err);
-    if (!c)
-        tk_reply_error(r, &err);
-    return c;
-}
-
 /* ?as_of=YYYY-MM-DD, default today (Asia/Shanghai). */
 static bool as_of(tk_req *r, char out[16])
 {
@@ -109,7 +100,7 @@ static void add_item(void *ctx, const tk_list_item *it)
 void api_subject_types(tk_req *r)
 {
     tk_error err;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     tk_stmt *s = tk_prepare(c, "SELECT key, kind, name FROM subject_types ORDER BY ordinal", &err);
@@ -147,7 +138,7 @@ void api_list_items(tk_req *r)
     f.date = date;
     f.delegated = (int)delegated;
     f.enforcement = (int)enforcement;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     items_ctx ctx = {json_array(), NULL};
@@ -168,7 +159,7 @@ void api_list_item_get(tk_req *r)
     tk_error err;
     tk_list_item it;
     tk_conn *c;
-    if (!as_of(r, date) || !(c = reader(r)))
+    if (!as_of(r, date) || !(c = api_reader(r)))
         return;
     if (tk_list_item_get(c, r->arena, tk_req_param(r, "code"), date, &it, &err) != TK_OK) {
         tk_reply_error(r, &err);
@@ -180,7 +171,7 @@ void api_list_item_get(tk_req *r)
 void api_list_item_history(tk_req *r)
 {
     tk_error err;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     items_ctx ctx = {json_array(), NULL};
@@ -291,7 +282,7 @@ static void put_reply(tk_req *r, api_op *op)
     put_ctx *p = op->data;
     tk_error err;
     tk_list_item it;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     if (tk_list_item_get(c, r->arena, p->it.code, p->it.valid_from, &it, &err) != TK_OK) {
@@ -526,7 +517,7 @@ void api_list_export(tk_req *r)
         tk_reply_fail(r, TK_EVALID, "invalid_field", "format 需要 csv 或 xlsx");
         return;
     }
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     export_ctx x = {0};
@@ -598,7 +589,7 @@ void api_lists_summary(tk_req *r)
     char date[16];
     tk_list_count n[3];
     tk_conn *c;
-    if (!as_of(r, date) || !(c = reader(r)))
+    if (!as_of(r, date) || !(c = api_reader(r)))
         return;
     if (tk_list_summary(c, date, n, &err) != TK_OK) {
         tk_reply_error(r, &err);

@@ -23,15 +23,6 @@
 #include "gov/org.h"
 #include "gov/territory.h"
 
-static tk_conn *reader(tk_req *r)
-{
-    tk_error err;
-    tk_conn *c = tk_db_reader(TK_APP(r)->db, &err);
-    if (!c)
-        tk_reply_error(r, &err);
-    return c;
-}
-
 static bool param_id(tk_req *r, int64_t *id, const char *what)
 {
     if (tk_parse_i64(tk_req_param(r, "id"), id) && *id > 0)
@@ -47,7 +38,7 @@ static bool scoped_unit(tk_req *r, tk_place *p)
     tk_error err;
     if (!param_id(r, &id, "单位"))
         return false;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return false;
     if (tk_place_get(c, r->arena, id, api_who(r)->scope_path, false, p, &err) != TK_OK) {
@@ -73,7 +64,7 @@ void api_posts_list(tk_req *r)
         return;
     tk_error err;
     json_t *items = json_array();
-    if (tk_post_list(reader(r), r->arena, u.unit.id, add_post, items, &err) != TK_OK) {
+    if (tk_post_list(api_reader(r), r->arena, u.unit.id, add_post, items, &err) != TK_OK) {
         json_decref(items);
         tk_reply_error(r, &err);
         return;
@@ -192,7 +183,7 @@ void api_people_list(tk_req *r)
     }
     f.after_id = cursor;
     f.include_inactive = inactive;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     people_ctx ctx = {json_array(), api_who(r), 0};
@@ -208,7 +199,7 @@ void api_people_list(tk_req *r)
 static bool load_person(tk_req *r, int64_t id, tk_person *p)
 {
     tk_error err;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return false;
     if (tk_person_get(c, r->arena, id, api_who(r)->scope_path, p, &err) != TK_OK) {
@@ -367,7 +358,7 @@ void api_staffing_summary(tk_req *r)
 {
     tk_error err;
     tk_staffing_summary s[2];
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     if (tk_staffing_summary_get(c, api_who(r)->scope_path, s, &err) != TK_OK) {
@@ -465,7 +456,7 @@ void api_transfers_list(tk_req *r)
     if (api_failed(r, q_limit(r, &limit, &err), &err) ||
         api_failed(r, q_int(r, "cursor", 0, 0, INT64_MAX, &cursor, &err), &err))
         return;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     transfer_ctx ctx = {json_array(), 0};
@@ -519,7 +510,7 @@ void api_transfers_create(tk_req *r)
         tk_reply_error(r, &err);
         return;
     }
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     tk_place from, to;
     if (!c)
         return;
@@ -557,7 +548,7 @@ static void add_team(void *ctx, const tk_team *t)
 void api_teams_list(tk_req *r)
 {
     tk_error err;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     json_t *items = json_array();

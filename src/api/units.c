@@ -59,15 +59,6 @@ static json_t *place_json(const tk_place *p)
     return o;
 }
 
-static tk_conn *reader(tk_req *r)
-{
-    tk_error err;
-    tk_conn *c = tk_db_reader(TK_APP(r)->db, &err);
-    if (!c)
-        tk_reply_error(r, &err);
-    return c;
-}
-
 typedef struct {
     json_t *items;
     int64_t last;
@@ -112,7 +103,7 @@ static void list_places(tk_req *r, int64_t parent_id)
     f.after_id = cursor;
     f.with_geometry = with_geometry;
     f.include_inactive = inactive;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     list_ctx ctx = {json_array(), 0};
@@ -139,7 +130,7 @@ static bool load_place(tk_req *r, bool geometry, tk_place *p)
         tk_reply_fail(r, TK_ENOTFOUND, "unit_not_found", "没有找到该单位");
         return false;
     }
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return false;
     if (tk_place_get(c, r->arena, id, api_who(r)->scope_path, geometry, p, &err) != TK_OK) {
@@ -170,7 +161,7 @@ void api_units_ancestors(tk_req *r)
     if (!load_place(r, false, &p))
         return;
     tk_error err;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     list_ctx ctx = {json_array(), 0};
     if (!c || tk_place_ancestors(c, r->arena, &p.unit, add_place, &ctx, &err) != TK_OK) {
         json_decref(ctx.items);
@@ -249,7 +240,7 @@ static void unit_reply(tk_req *r, api_op *op)
     unit_ctx *u = op->data;
     tk_error err;
     tk_place p;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     if (tk_place_get(c, r->arena, u->id, NULL, false, &p, &err) != TK_OK) {
@@ -286,7 +277,7 @@ void api_units_create(tk_req *r)
     }
     /* The parent must be inside the caller's scope. */
     tk_place parent;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     if (tk_place_get(c, r->arena, u->in.parent_id, api_who(r)->scope_path, false, &parent, &err) !=
@@ -384,7 +375,7 @@ void api_units_enable(tk_req *r)
 void api_territory_summary(tk_req *r)
 {
     tk_error err;
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     tk_territory_counts n = {0};
     if (!c)
         return;
@@ -418,7 +409,7 @@ void api_locate(tk_req *r)
                       "坐标 (%.6f, %.6f) 不在本市任何网格内", lng, lat);
         return;
     }
-    tk_conn *c = reader(r);
+    tk_conn *c = api_reader(r);
     if (!c)
         return;
     tk_place p;

@@ -534,10 +534,7 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
     tk_stmt *s = tk_prepare(c, sql, err);
     if (!s)
         return TK_EIO;
-    char hi[512];
-    tk_path_range_end(who->scope_path, hi, sizeof hi);
-    tk_bind_text(s, 1, who->scope_path);
-    tk_bind_text(s, 2, hi);
+    tk_bind_path_range(s, 1, who->scope_path);
     tk_bind_i64(s, 3, who->user_id);
     tk_bind_i64(s, 4, who->unit_id);
     tk_bind_i64(s, 5, who->role == TK_ROLE_RESIDENT);

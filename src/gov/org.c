@@ -21,15 +21,6 @@ const char *tk_person_kind_label(const char *kind)
     return NULL;
 }
 
-static void bind_scope(tk_stmt *s, int i, const char *scope_path)
-{
-    char hi[512];
-    const char *lo = scope_path ? scope_path : "/";
-    tk_path_range_end(lo, hi, sizeof hi);
-    tk_bind_text(s, i, lo);
-    tk_bind_text(s, i + 1, hi);
-}
-
 static const char *dup(tk_arena *a, const char *s)
 {
     return s ? tk_arena_strdup(a, s) : NULL;
@@ -117,7 +108,7 @@ tk_status tk_person_list(tk_conn *c, tk_arena *a, const tk_person_filter *f, tk_
         err);
     if (!s)
         return TK_EIO;
-    bind_scope(s, 1, f->scope_path);
+    tk_bind_path_range(s, 1, f->scope_path);
     tk_bind_i64(s, 3, f->after_id);
     tk_bind_text(s, 4, f->kind);
     tk_bind_i64(s, 5, f->unit_id);
@@ -131,10 +122,10 @@ tk_status tk_person_list(tk_conn *c, tk_arena *a, const tk_person_filter *f, tk_
         under = u.path;
     else if (f->under_id)
         under = "/none/";
-    char hi[512];
-    tk_path_range_end(under, hi, sizeof hi);
-    tk_bind_text(s, 9, under);
-    tk_bind_text(s, 10, hi);
+    if (*under)
+        tk_bind_path_range(s, 9, under);
+    else
+        tk_bind_text(s, 9, ""); /* ?9 = '' means no "under" filter */
     tk_arena_free(tmp);
     tk_bind_i64(s, 11, f->limit + 1);
     int n = 0, rc;
@@ -161,7 +152,7 @@ tk_status tk_person_get(tk_conn *c, tk_arena *a, int64_t id, const char *scope_p
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, id);
-    bind_scope(s, 2, scope_path);
+    tk_bind_path_range(s, 2, scope_path);
     int rc = tk_step(s, err);
     if (rc == 1)
         person_from_row(s, a, out);
@@ -316,7 +307,7 @@ tk_status tk_staffing_summary_get(tk_conn *c, const char *scope_path, tk_staffin
     if (!s)
         return TK_EIO;
     for (int i = 0; i < 2; i++) {
-        bind_scope(s, 1, scope_path);
+        tk_bind_path_range(s, 1, scope_path);
         tk_bind_text(s, 3, kinds[i]);
         int rc = tk_step(s, err);
         if (rc < 0)
@@ -368,7 +359,7 @@ tk_status tk_transfer_list(tk_conn *c, tk_arena *a, const char *scope_path, int6
                             err);
     if (!s)
         return TK_EIO;
-    bind_scope(s, 1, scope_path);
+    tk_bind_path_range(s, 1, scope_path);
     tk_bind_i64(s, 3, after_id);
     tk_bind_i64(s, 4, limit + 1);
     int n = 0, rc;
@@ -404,7 +395,7 @@ tk_status tk_team_list(tk_conn *c, tk_arena *a, const char *scope_path, tk_team_
                               err);
     if (!teams || !cov)
         return TK_EIO;
-    bind_scope(teams, 1, scope_path);
+    tk_bind_path_range(teams, 1, scope_path);
     int rc;
     while ((rc = tk_step(teams, err)) == 1) {
         tk_team t = {0};

@@ -31,15 +31,6 @@ static void place_from_row(tk_stmt *s, tk_arena *a, tk_place *p)
     p->children = tk_col_i64(s, i + 8);
 }
 
-static void bind_scope(tk_stmt *s, int lo_index, const char *scope_path)
-{
-    char hi[512];
-    const char *lo = scope_path ? scope_path : "/";
-    tk_path_range_end(lo, hi, sizeof hi);
-    tk_bind_text(s, lo_index, lo);
-    tk_bind_text(s, lo_index + 1, hi);
-}
-
 static tk_status one_place(tk_stmt *s, tk_arena *a, tk_place *out, tk_error *err)
 {
     int rc = tk_step(s, err);
@@ -65,7 +56,7 @@ tk_status tk_place_get(tk_conn *c, tk_arena *a, int64_t id, const char *scope_pa
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, id);
-    bind_scope(s, 2, scope_path);
+    tk_bind_path_range(s, 2, scope_path);
     return one_place(s, a, out, err);
 }
 
@@ -82,7 +73,7 @@ tk_status tk_place_by_code(tk_conn *c, tk_arena *a, const char *code, const char
     if (!s)
         return TK_EIO;
     tk_bind_text(s, 1, code);
-    bind_scope(s, 2, scope_path);
+    tk_bind_path_range(s, 2, scope_path);
     return one_place(s, a, out, err);
 }
 
@@ -102,7 +93,7 @@ tk_status tk_place_list(tk_conn *c, tk_arena *a, const tk_place_filter *f, tk_pl
 #undef LIST_WHERE
     if (!s)
         return TK_EIO;
-    bind_scope(s, 1, f->scope_path);
+    tk_bind_path_range(s, 1, f->scope_path);
     tk_bind_i64(s, 3, f->after_id);
     tk_bind_text(s, 4, f->kind);
     tk_bind_i64(s, 5, f->parent_id);
@@ -331,7 +322,7 @@ tk_status tk_territory_count(tk_conn *c, const char *scope_path, tk_territory_co
                             err);
     if (!s)
         return TK_EIO;
-    bind_scope(s, 1, scope_path);
+    tk_bind_path_range(s, 1, scope_path);
     int rc = tk_step(s, err);
     if (rc == 1) {
         out->counties = tk_col_i64(s, 0);

@@ -1425,11 +1425,7 @@ static tk_stmt *export_query(tk_conn *c, const tk_export_options *opt, const cha
     tk_stmt *s = tk_prepare(c, sql, err);
     if (!s)
         return NULL;
-    const char *lo = opt->scope_path && *opt->scope_path ? opt->scope_path : "/";
-    char hi[512];
-    tk_path_range_end(lo, hi, sizeof hi);
-    tk_bind_text(s, 1, lo);
-    tk_bind_text(s, 2, hi);
+    tk_bind_path_range(s, 1, opt->scope_path && *opt->scope_path ? opt->scope_path : NULL);
     tk_bind_text(s, 3, set);
     return s;
 }

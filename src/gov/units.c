@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "gov/access.h"
 
 static const struct {
     const char *kind, *label;
@@ -151,4 +152,14 @@ tk_status tk_unit_insert(tk_conn *c, const char *code, const char *name, const c
 bool tk_path_within(const char *unit_path, const char *scope_path)
 {
     return unit_path && scope_path && strncmp(unit_path, scope_path, strlen(scope_path)) == 0;
+}
+
+void tk_bind_path_range(tk_stmt *s, int i, const char *path)
+{
+    /* NULL (an internal lookup) is everything; an empty scope is nothing. */
+    char hi[512];
+    const char *lo = path ? path : "/";
+    tk_path_range_end(lo, hi, sizeof hi);
+    tk_bind_text(s, i, lo);
+    tk_bind_text(s, i + 1, hi);
 }

@@ -40,6 +40,10 @@ tk_status tk_unit_by_code(tk_conn *c, tk_arena *a, const char *code, tk_unit *ou
 /* Inserts a unit under parent_id (0 for a root), computing path, depth and county. */
 tk_status tk_unit_insert(tk_conn *c, const char *code, const char *name, const char *kind,
                          int64_t parent_id, int64_t *id, tk_error *err);
+/* Binds the subtree of path as the half-open range [?i, ?i+1) of unit paths, for
+ * "x.path >= ?i AND x.path < ?i+1". NULL means everything (internal lookups);
+ * "" means nothing (a caller without a scope). */
+void tk_bind_path_range(tk_stmt *s, int i, const char *path);
 /* True when unit_path lies inside scope_path's subtree. */
 bool tk_path_within(const char *unit_path, const char *scope_path);
 bool tk_unit_kind_valid(const char *kind);

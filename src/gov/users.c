@@ -62,12 +62,8 @@ tk_status tk_user_get(tk_conn *c, tk_arena *a, int64_t id, const char *scope_pat
     tk_stmt *s = tk_prepare(c, USER_SELECT "WHERE us.id = ?1 AND u.path >= ?2 AND u.path < ?3", err);
     if (!s)
         return TK_EIO;
-    char hi[512];
-    const char *lo = scope_path ? scope_path : "/";
-    tk_path_range_end(lo, hi, sizeof hi);
     tk_bind_i64(s, 1, id);
-    tk_bind_text(s, 2, lo);
-    tk_bind_text(s, 3, hi);
+    tk_bind_path_range(s, 2, scope_path);
     return one_user(s, a, out, err);
 }
 
@@ -233,10 +229,7 @@ tk_status tk_user_list(tk_conn *c, tk_arena *a, const tk_user_filter *f, tk_user
                             err);
     if (!s)
         return TK_EIO;
-    char hi[512];
-    tk_path_range_end(f->scope_path, hi, sizeof hi);
-    tk_bind_text(s, 1, f->scope_path);
-    tk_bind_text(s, 2, hi);
+    tk_bind_path_range(s, 1, f->scope_path);
     tk_bind_i64(s, 3, f->after_id);
     tk_bind_text(s, 4, f->role);
     tk_bind_i64(s, 5, f->unit_id);
