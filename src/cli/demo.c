@@ -34,32 +34,33 @@
 #include "gov/units.h"
 #include "gov/users.h"
 
-#define DEMO_GRIDS 4589
+#define DEMO_GRIDS             4589
 #define DEMO_CENTRAL_TOWNSHIPS 35
-#define DEMO_TOWNSHIP_CADRES 5400
+#define DEMO_TOWNSHIP_CADRES   5400
 #define DEMO_DISPATCHED_CADRES 1460
-#define DEMO_ADMIN_MOVED_DOWN 159
-#define DEMO_INST_MOVED_DOWN 567
+#define DEMO_ADMIN_MOVED_DOWN  159
+#define DEMO_INST_MOVED_DOWN   567
 /* Totals chosen so that townships hold 41.9% / 21.3% of the quotas. */
-#define DEMO_ADMIN_TOTAL 2000
+#define DEMO_ADMIN_TOTAL    2000
 #define DEMO_ADMIN_TOWNSHIP 838
-#define DEMO_INST_TOTAL 6000
-#define DEMO_INST_TOWNSHIP 1278
+#define DEMO_INST_TOTAL     6000
+#define DEMO_INST_TOWNSHIP  1278
 /* The simulated event flow that ends at the build time. */
-#define DEMO_SIM_EVENTS 3000
-#define DEMO_SIM_DAYS 45
+#define DEMO_SIM_EVENTS  3000
+#define DEMO_SIM_DAYS    45
+#define DEMO_FOCUS_SHARE 0.25 /* of the events, in the demo accounts' townships */
 
 static const char *const departments[] = {
-    "自然资源和规划局", "农业农村局", "住房和城乡建设局", "人力资源和社会保障局",
-    "市场监督管理局", "生态环境分局", "综合行政执法局", "公安局",
-    "应急管理局", "卫生健康局", "交通运输局", "信访局",
+    "自然资源和规划局", "农业农村局",   "住房和城乡建设局", "人力资源和社会保障局",
+    "市场监督管理局",   "生态环境分局", "综合行政执法局",   "公安局",
+    "应急管理局",       "卫生健康局",   "交通运输局",       "信访局",
 };
 #define NDEPTS (int)(sizeof departments / sizeof departments[0])
 /* The module a department's dispatched cadres join (index into modules[]). */
 static const int dept_module[NDEPTS] = {1, 1, 1, 3, 1, 1, 2, 2, 2, 3, 1, 2};
-static const char *const dept_keys[NDEPTS] = {"ziran",   "nongye", "zhujian", "renshe",
-                                              "shichang", "shengtai", "zhifa", "gongan",
-                                              "yingji",   "weijian", "jiaotong", "xinfang"};
+static const char *const dept_keys[NDEPTS] = {"ziran",    "nongye",   "zhujian",  "renshe",
+                                              "shichang", "shengtai", "zhifa",    "gongan",
+                                              "yingji",   "weijian",  "jiaotong", "xinfang"};
 static const char *const modules[] = {"党建统领", "经济生态", "平安法治", "公共服务"};
 static const char *const module_keys[] = {"dangjian", "jingji", "pingan", "gonggong"};
 
@@ -83,7 +84,7 @@ typedef struct {
 typedef struct {
     division *d;
     int64_t id;
-    int county; /* index into counties */
+    int county;   /* index into counties */
     int township; /* index into townships (villages) */
     double lng, lat;
     int ngrids;
@@ -124,6 +125,7 @@ typedef struct {
     grid *grids;
     int ngrids;
     int64_t people;
+    int64_t events; /* simulated at the end (--events) */
 } demo;
 
 static void progress(int step, const char *what)
@@ -135,8 +137,8 @@ static char *read_file(const char *path, size_t *len, tk_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        tk_fail(err, TK_EIO, "data_missing", "无法读取 %s（请在项目根目录运行，或用 --data 指定数据目录）",
-                path);
+        tk_fail(err, TK_EIO, "data_missing",
+                "无法读取 %s（请在项目根目录运行，或用 --data 指定数据目录）", path);
         return NULL;
     }
     tk_buf b;
@@ -155,18 +157,15 @@ static tk_status load_divisions(demo *d, tk_error *err)
     snprintf(path, sizeof path, "%s/quzhou-divisions.csv", d->cfg->data);
     size_t len;
     char *text = read_file(path, &len, err);
-    if (!text)
-        return TK_EIO;
+    if (!text) return TK_EIO;
     d->divs = tk_xcalloc(4096, sizeof *d->divs);
     tk_slice rest = {text, len}, line;
     int lineno = 0;
     while (tk_slice_cut(&rest, '\n', &line) && d->ndivs < 4096) {
-        if (lineno++ == 0 || tk_slice_trim(line).len == 0)
-            continue;
+        if (lineno++ == 0 || tk_slice_trim(line).len == 0) continue;
         tk_slice f[4], cur = tk_slice_trim(line);
         for (int i = 0; i < 4; i++)
-            if (!tk_slice_cut(&cur, ',', &f[i]))
-                f[i] = (tk_slice){"", 0};
+            if (!tk_slice_cut(&cur, ',', &f[i])) f[i] = (tk_slice){"", 0};
         division *v = &d->divs[d->ndivs++];
         snprintf(v->code, sizeof v->code, "%.*s", (int)f[0].len, f[0].ptr);
         snprintf(v->name, sizeof v->name, "%.*s", (int)f[1].len, f[1].ptr);
@@ -183,20 +182,18 @@ static tk_status load_outlines(demo *d, tk_error *err)
     snprintf(path, sizeof path, "%s/quzhou-counties.geojson", d->cfg->data);
     json_error_t je;
     json_t *fc = json_load_file(path, 0, &je);
-    if (!fc)
-        return tk_fail(err, TK_EIO, "data_missing", "无法读取 %s：%s", path, je.text);
+    if (!fc) return tk_fail(err, TK_EIO, "data_missing", "无法读取 %s：%s", path, je.text);
     size_t i;
     json_t *feature;
     tk_status st = TK_OK;
     json_array_foreach(json_object_get(fc, "features"), i, feature)
     {
-        json_int_t adcode = json_integer_value(
-            json_object_get(json_object_get(feature, "properties"), "adcode"));
+        json_int_t adcode =
+            json_integer_value(json_object_get(json_object_get(feature, "properties"), "adcode"));
         char code[16];
         snprintf(code, sizeof code, "%lld", (long long)adcode);
         for (int k = 0; k < d->ncounties; k++) {
-            if (strcmp(d->counties[k].d->code, code) != 0)
-                continue;
+            if (strcmp(d->counties[k].d->code, code) != 0) continue;
             char *text = json_dumps(json_object_get(feature, "geometry"), JSON_COMPACT);
             st = tk_geom_from_geojson(text, strlen(text), &d->counties[k].outline, err);
             free(text);
@@ -212,8 +209,7 @@ static tk_status load_outlines(demo *d, tk_error *err)
 static int find_county(demo *d, const char *code)
 {
     for (int i = 0; i < d->ncounties; i++)
-        if (strcmp(d->counties[i].d->code, code) == 0)
-            return i;
+        if (strcmp(d->counties[i].d->code, code) == 0) return i;
     return -1;
 }
 
@@ -229,8 +225,7 @@ static void classify(demo *d)
     d->townships = tk_xcalloc((size_t)d->ndivs, sizeof *d->townships);
     d->villages = tk_xcalloc((size_t)d->ndivs, sizeof *d->villages);
     for (int i = 0; i < d->ndivs; i++)
-        if (!strcmp(d->divs[i].level, "county"))
-            d->counties[d->ncounties++].d = &d->divs[i];
+        if (!strcmp(d->divs[i].level, "county")) d->counties[d->ncounties++].d = &d->divs[i];
     for (int i = 0; i < d->ndivs; i++)
         if (!strcmp(d->divs[i].level, "township")) {
             place *t = &d->townships[d->ntownships++];
@@ -238,8 +233,7 @@ static void classify(demo *d)
             t->county = find_county(d, d->divs[i].parent);
         }
     for (int i = 0; i < d->ndivs; i++) {
-        if (strcmp(d->divs[i].level, "village") != 0)
-            continue;
+        if (strcmp(d->divs[i].level, "village") != 0) continue;
         place *v = &d->villages[d->nvillages];
         v->d = &d->divs[i];
         for (int k = 0; k < d->ntownships; k++)
@@ -255,8 +249,7 @@ static void classify(demo *d)
 static int cmp_by_villages(const void *a, const void *b)
 {
     const place *x = *(const place *const *)a, *y = *(const place *const *)b;
-    if (x->villages != y->villages)
-        return y->villages - x->villages;
+    if (x->villages != y->villages) return y->villages - x->villages;
     return strcmp(x->d->code, y->d->code);
 }
 
@@ -271,15 +264,13 @@ static void assign_classes(demo *d)
         const char *cc = d->counties[t->county].d->code;
         double u = tk_rand_unit(&d->rng);
         if (ends_with(t->d->name, "街道"))
-            t->class = (!strcmp(cc, "330802") || !strcmp(cc, "330803") || u < 0.7)
-                           ? "城区型"
-                           : "城郊型";
+            t->class =
+                (!strcmp(cc, "330802") || !strcmp(cc, "330803") || u < 0.7) ? "城区型" : "城郊型";
         else if (ends_with(t->d->name, "镇"))
             t->class = u < 0.35 ? "经济型" : u < 0.7 ? "复合型" : "城郊型";
         else
             t->class = u < 0.8 ? "生态型" : "复合型";
-        if (ends_with(t->d->name, "镇"))
-            towns[ntowns++] = t;
+        if (ends_with(t->d->name, "镇")) towns[ntowns++] = t;
     }
     qsort(towns, (size_t)ntowns, sizeof *towns, cmp_by_villages);
     for (int i = 0; i < ntowns && i < DEMO_CENTRAL_TOWNSHIPS; i++)
@@ -328,8 +319,7 @@ static void apportion(const double *w, int n, int total, int *out)
     while (given_out < total) {
         int best = 0;
         for (int i = 1; i < n; i++)
-            if (rem[i] > rem[best])
-                best = i;
+            if (rem[i] > rem[best]) best = i;
         out[best]++;
         rem[best] = -1;
         given_out++;
@@ -386,8 +376,7 @@ static tk_status make_grids(demo *d, tk_error *err)
         int first = d->ngrids;
         for (int i = 0, j = 0; i < d->nvillages; i++) {
             place *v = &d->villages[i];
-            if (v->county != c)
-                continue;
+            if (v->county != c) continue;
             v->ngrids = 1 + extra[j++];
             for (int g = 0; g < v->ngrids; g++) {
                 grid *gr = &d->grids[d->ngrids++];
@@ -417,8 +406,7 @@ static tk_status make_grids(demo *d, tk_error *err)
             d->grids[first + g].cell = cells[g];
         free(xy);
         free(cells);
-        if (st != TK_OK)
-            return st;
+        if (st != TK_OK) return st;
     }
     return TK_OK;
 }
@@ -427,8 +415,7 @@ static void set_geometry(tk_place_input *in, const tk_geom *g, tk_arena *a)
 {
     char *text = NULL;
     tk_error err;
-    if (tk_geom_to_geojson(g, &text, &err) != TK_OK)
-        return;
+    if (tk_geom_to_geojson(g, &text, &err) != TK_OK) return;
     in->geometry = tk_arena_strdup(a, text);
     free(text);
     in->area_m2 = tk_geom_area_m2(g);
@@ -442,8 +429,13 @@ static void set_geometry(tk_place_input *in, const tk_geom *g, tk_arena *a)
 
 static tk_place_input plain(const char *code, const char *name, const char *kind, int64_t parent)
 {
-    tk_place_input in = {.code = code, .name = name, .kind = kind, .parent_id = parent,
-                         .is_central = -1, .households = -1, .population = -1};
+    tk_place_input in = {.code = code,
+                         .name = name,
+                         .kind = kind,
+                         .parent_id = parent,
+                         .is_central = -1,
+                         .households = -1,
+                         .population = -1};
     return in;
 }
 
@@ -453,14 +445,12 @@ static tk_status write_territory(tk_conn *c, void *arg, tk_error *err)
     tk_arena *a = tk_arena_new(1 << 20);
     tk_unit root;
     tk_status st = tk_unit_by_code(c, a, "330800", &root, err);
-    if (st == TK_OK)
-        d->city_id = root.id;
+    if (st == TK_OK) d->city_id = root.id;
     for (int i = 0; st == TK_OK && i < d->ncounties; i++) {
         county *k = &d->counties[i];
         tk_place_input in = plain(k->d->code, k->d->name, "county", d->city_id);
         tk_geom *simple = NULL;
-        if (tk_geom_simplify(k->outline, 100, &simple, err) == TK_OK)
-            set_geometry(&in, simple, a);
+        if (tk_geom_simplify(k->outline, 100, &simple, err) == TK_OK) set_geometry(&in, simple, a);
         tk_geom_free(simple);
         st = tk_place_create(c, &in, &k->id, err);
     }
@@ -514,8 +504,7 @@ static tk_status township_outlines(tk_conn *c, void *arg, tk_error *err)
     for (int t = 0; st == TK_OK && t < d->ntownships; t++) {
         size_t n = 0;
         for (int g = 0; g < d->ngrids; g++)
-            if (d->villages[d->grids[g].village].township == t)
-                parts[n++] = d->grids[g].cell;
+            if (d->villages[d->grids[g].village].township == t) parts[n++] = d->grids[g].cell;
         tk_geom *u = NULL, *simple = NULL;
         if (n && tk_geom_union(parts, n, &u, err) == TK_OK &&
             tk_geom_simplify(u, 60, &simple, err) == TK_OK) {
@@ -565,7 +554,8 @@ static tk_status write_organisation(tk_conn *c, void *arg, tk_error *err)
         snprintf(code, sizeof code, "%sC", t->d->code);
         snprintf(name, sizeof name, "%s综合信息指挥室", t->d->name);
         st = add_unit(c, code, name, "command", "command", t->id, &t->command_id, err);
-        int watch = t->central ? 4 + (int)tk_rand_below(&d->rng, 3) : 3 + (int)tk_rand_below(&d->rng, 2);
+        int watch =
+            t->central ? 4 + (int)tk_rand_below(&d->rng, 3) : 3 + (int)tk_rand_below(&d->rng, 2);
         if (st == TK_OK)
             st = add_post(c, t->command_id, "指挥长", "统筹指挥、研判交办、督办考核", 1, err);
         if (st == TK_OK)
@@ -590,8 +580,7 @@ static tk_status write_organisation(tk_conn *c, void *arg, tk_error *err)
     bool *covered = tk_xcalloc((size_t)d->ntownships, sizeof *covered);
     for (int i = 0; st == TK_OK && i < d->ntownships; i++) {
         place *t = &d->townships[i];
-        if (!t->central)
-            continue;
+        if (!t->central) continue;
         int64_t list[3];
         int n = 0;
         for (int round = 0; round < 2; round++) {
@@ -599,8 +588,7 @@ static tk_status write_organisation(tk_conn *c, void *arg, tk_error *err)
             double best_d = 1e9;
             for (int j = 0; j < d->ntownships; j++) {
                 place *o = &d->townships[j];
-                if (o->central || covered[j] || o->county != t->county)
-                    continue;
+                if (o->central || covered[j] || o->county != t->county) continue;
                 double dx = o->lng - t->lng, dy = o->lat - t->lat, dist = dx * dx + dy * dy;
                 if (dist < best_d) {
                     best_d = dist;
@@ -660,9 +648,15 @@ static tk_status add_person(demo *d, tk_conn *c, const char *kind, int64_t unit,
     person_id_number(d, county_code, idn, sizeof idn);
     snprintf(since, sizeof since, "%d-%02d-01", 2015 + (int)tk_rand_below(&d->rng, 9),
              1 + (int)tk_rand_below(&d->rng, 12));
-    tk_person_input in = {.name = name, .phone = phone, .id_number = idn, .kind = kind,
-                          .since = since, .unit_id = unit, .home_unit_id = home,
-                          .quota_locked = locked, .person_locked = locked};
+    tk_person_input in = {.name = name,
+                          .phone = phone,
+                          .id_number = idn,
+                          .kind = kind,
+                          .since = since,
+                          .unit_id = unit,
+                          .home_unit_id = home,
+                          .quota_locked = locked,
+                          .person_locked = locked};
     int64_t id;
     d->people++;
     return tk_person_create(c, &in, &id, err);
@@ -753,15 +747,20 @@ static tk_status write_staffing(tk_conn *c, void *arg, tk_error *err)
         county *ct = &d->counties[d->townships[i].county];
         int64_t id;
         if (admin_moves[i]) {
-            tk_transfer t = {.from_unit_id = ct->dept_ids[6], .to_unit_id = d->townships[i].id,
-                             .kind = "administrative", .count = admin_moves[i],
-                             .effective_on = "2021-07-01", .document = "衢编〔2021〕12号"};
+            tk_transfer t = {.from_unit_id = ct->dept_ids[6],
+                             .to_unit_id = d->townships[i].id,
+                             .kind = "administrative",
+                             .count = admin_moves[i],
+                             .effective_on = "2021-07-01",
+                             .document = "衢编〔2021〕12号"};
             st = tk_transfer_create(c, &t, &id, err);
         }
         if (st == TK_OK && inst_moves[i]) {
             tk_transfer t = {.from_unit_id = ct->dept_ids[tk_rand_below(&d->rng, NDEPTS)],
-                             .to_unit_id = d->townships[i].id, .kind = "institutional",
-                             .count = inst_moves[i], .effective_on = "2021-07-01",
+                             .to_unit_id = d->townships[i].id,
+                             .kind = "institutional",
+                             .count = inst_moves[i],
+                             .effective_on = "2021-07-01",
                              .document = "衢编〔2021〕12号"};
             st = tk_transfer_create(c, &t, &id, err);
         }
@@ -795,27 +794,39 @@ static tk_status load_users(const char *dir, demo_users *du, tk_error *err)
     snprintf(path, sizeof path, "%s/demo-users.csv", dir);
     size_t len;
     char *text = read_file(path, &len, err);
-    if (!text)
-        return TK_EIO;
+    if (!text) return TK_EIO;
     tk_slice rest = {text, len}, line;
     int lineno = 0;
     while (tk_slice_cut(&rest, '\n', &line) && du->n < 32) {
         line = tk_slice_trim(line);
-        if (lineno++ == 0 || line.len == 0)
-            continue;
+        if (lineno++ == 0 || line.len == 0) continue;
         demo_user *u = &du->users[du->n++];
         char *fields[5] = {u->username, u->role, u->unit, u->name, u->password};
         size_t sizes[5] = {sizeof u->username, sizeof u->role, sizeof u->unit, sizeof u->name,
                            sizeof u->password};
         for (int i = 0; i < 5; i++) {
             tk_slice f;
-            if (!tk_slice_cut(&line, ',', &f))
-                f = (tk_slice){"", 0};
+            if (!tk_slice_cut(&line, ',', &f)) f = (tk_slice){"", 0};
             snprintf(fields[i], sizes[i], "%.*s", (int)f.len, f.ptr);
         }
     }
     free(text);
     return TK_OK;
+}
+
+/* The townships of the demo's command-room accounts (the first 9 digits of their unit
+ * codes), comma-separated: the simulation makes them busy, so that whoever logs in
+ * there finds work waiting in every queue. */
+static void focus_townships(const demo_users *du, char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < du->n; i++) {
+        const demo_user *u = &du->users[i];
+        if (strcmp(u->role, "township_command") != 0 || strlen(u->unit) < 9 || len + 11 > size)
+            continue;
+        len += (size_t)snprintf(out + len, size - len, "%s%.9s", len ? "," : "", u->unit);
+    }
 }
 
 static tk_status write_users(tk_conn *c, void *arg, tk_error *err)
@@ -829,10 +840,12 @@ static tk_status write_users(tk_conn *c, void *arg, tk_error *err)
         int role = tk_role_parse(u->role);
         st = role < 0 ? tk_fail(err, TK_EVALID, "demo_user", "演示账号 %s 的角色无效", u->username)
                       : tk_unit_by_code(c, a, u->unit, &unit, err);
-        if (st != TK_OK)
-            break;
-        tk_user_new nu = {.username = u->username, .display_name = u->name, .role = (tk_role)role,
-                          .unit_id = unit.id, .password_hash = u->hash};
+        if (st != TK_OK) break;
+        tk_user_new nu = {.username = u->username,
+                          .display_name = u->name,
+                          .role = (tk_role)role,
+                          .unit_id = unit.id,
+                          .password_hash = u->hash};
         int64_t id;
         st = tk_user_create(c, &nu, &id, err);
         /* Link the account to a person working in that unit, if there is one. */
@@ -845,8 +858,7 @@ static tk_status write_users(tk_conn *c, void *arg, tk_error *err)
         if (s) {
             tk_bind_i64(s, 1, id);
             tk_bind_i64(s, 2, unit.id);
-            if (tk_step(s, err) < 0)
-                st = err->status;
+            if (tk_step(s, err) < 0) st = err->status;
         }
         tk_arena_reset(a);
     }
@@ -871,8 +883,7 @@ static bool database_empty(tk_db *db)
     tk_error err;
     tk_conn *c = tk_db_reader(db, &err);
     tk_stmt *s = c ? tk_prepare(c, "SELECT count(*) FROM units WHERE kind != 'city'", &err) : NULL;
-    if (!s)
-        return false;
+    if (!s) return false;
     bool empty = tk_step(s, &err) == 1 && tk_col_i64(s, 0) == 0;
     tk_reset(s);
     return empty;
@@ -883,50 +894,50 @@ static int run(demo *d, tk_error *err)
     int64_t t0 = tk_monotonic_ns();
     int64_t built_at = tk_now_ms() / 60000 * 60000; /* the simulated period ends here */
     progress(1, "读取行政区划与县界");
-    if (load_divisions(d, err) != TK_OK)
-        return tk_cli_fail(err);
+    if (load_divisions(d, err) != TK_OK) return tk_cli_fail(err);
     classify(d);
-    if (load_outlines(d, err) != TK_OK)
-        return tk_cli_fail(err);
+    if (load_outlines(d, err) != TK_OK) return tk_cli_fail(err);
     assign_classes(d);
     progress(2, "布设乡镇、村社位置，划分网格");
-    if (place_points(d, err) != TK_OK || make_grids(d, err) != TK_OK)
-        return tk_cli_fail(err);
+    if (place_points(d, err) != TK_OK || make_grids(d, err) != TK_OK) return tk_cli_fail(err);
     progress(3, "写入区划与网格");
-    if (tk_cli_ensure_root(d->db, err) != TK_OK || tk_cli_seed_calendar(d->db, d->cfg->data, err) != TK_OK ||
+    if (tk_cli_ensure_root(d->db, err) != TK_OK ||
+        tk_cli_seed_calendar(d->db, d->cfg->data, err) != TK_OK ||
         tk_db_write(d->db, write_territory, d, err) != TK_OK ||
         tk_db_write(d->db, township_outlines, d, err) != TK_OK)
         return tk_cli_fail(err);
     progress(4, "县级部门、指挥室、模块、岗位与 1+X 执法队");
-    if (tk_db_write(d->db, write_organisation, d, err) != TK_OK)
-        return tk_cli_fail(err);
+    if (tk_db_write(d->db, write_organisation, d, err) != TK_OK) return tk_cli_fail(err);
     progress(5, "网格员、乡镇干部与派驻干部");
-    if (tk_db_write(d->db, write_people, d, err) != TK_OK)
-        return tk_cli_fail(err);
+    if (tk_db_write(d->db, write_people, d, err) != TK_OK) return tk_cli_fail(err);
     progress(6, "编制与编制下沉");
-    if (tk_db_write(d->db, write_staffing, d, err) != TK_OK)
-        return tk_cli_fail(err);
+    if (tk_db_write(d->db, write_staffing, d, err) != TK_OK) return tk_cli_fail(err);
     progress(7, "三张清单与事件类别");
-    if (tk_cli_seed_lists(d->db, d->cfg->data, err) != TK_OK)
-        return tk_cli_fail(err);
+    if (tk_cli_seed_lists(d->db, d->cfg->data, err) != TK_OK) return tk_cli_fail(err);
     progress(8, "演示账号");
     static demo_users du;
     memset(&du, 0, sizeof du);
-    if (load_users(d->cfg->data, &du, err) != TK_OK)
-        return tk_cli_fail(err);
+    if (load_users(d->cfg->data, &du, err) != TK_OK) return tk_cli_fail(err);
     for (int i = 0; i < du.n; i++)
         if (tk_password_hash(du.users[i].password, du.users[i].hash, err) != TK_OK)
             return tk_cli_fail(err);
-    if (tk_db_write(d->db, write_users, &du, err) != TK_OK)
-        return tk_cli_fail(err);
+    if (tk_db_write(d->db, write_users, &du, err) != TK_OK) return tk_cli_fail(err);
     /* A city at work: the events of the last weeks, through the real event loop. */
     char what[128];
-    snprintf(what, sizeof what, "模拟近 %d 天的事件流转（%d 件）", DEMO_SIM_DAYS, DEMO_SIM_EVENTS);
+    snprintf(what, sizeof what, "模拟近 %d 天的事件流转（%lld 件）", DEMO_SIM_DAYS,
+             (long long)d->events);
     progress(9, what);
-    tk_sim_options sim = {.events = DEMO_SIM_EVENTS, .days = DEMO_SIM_DAYS, .seed = d->seed,
-                          .end_ms = built_at, .quiet = true};
-    tk_sim_report rep;
-    if (tk_cli_simulate_run(d->db, &sim, &rep, err) != TK_OK)
+    tk_sim_report rep = {0};
+    char focus[256];
+    focus_townships(&du, focus, sizeof focus);
+    tk_sim_options sim = {.events = d->events,
+                          .days = DEMO_SIM_DAYS,
+                          .seed = d->seed,
+                          .end_ms = built_at,
+                          .quiet = true,
+                          .focus = focus,
+                          .focus_share = DEMO_FOCUS_SHARE};
+    if (d->events > 0 && tk_cli_simulate_run(d->db, &sim, &rep, err) != TK_OK)
         return tk_cli_fail(err);
     printf("演示数据已生成：%d 个县（市、区）、%d 个乡镇（街道）、%d 个村（社区）、%d 个网格、"
            "%lld 名人员、%d 个账号、%lld 件事件（近 %d 天，已结案 %lld 件），用时 %.1f 秒\n",
@@ -941,7 +952,7 @@ int tk_cli_demo(int argc, char **argv)
     int n = argc;
     char **args = tk_xcalloc((size_t)argc + 1, sizeof *args);
     memcpy(args, argv, (size_t)argc * sizeof *args);
-    int64_t seed = 20230601;
+    int64_t seed = 20230601, events = DEMO_SIM_EVENTS;
     for (int i = 0; i + 1 < n; i++)
         if (strcmp(args[i], "--seed") == 0) {
             if (!tk_parse_i64(args[i + 1], &seed) || seed < 0) {
@@ -953,18 +964,29 @@ int tk_cli_demo(int argc, char **argv)
             n -= 2;
             break;
         }
+    for (int i = 0; i + 1 < n; i++)
+        if (strcmp(args[i], "--events") == 0) {
+            if (!tk_parse_i64(args[i + 1], &events) || events < 0 || events > 1000000) {
+                fprintf(stderr, "tiaokuai: --events 需要 0 到 1000000 的整数\n");
+                free(args);
+                return EX_USAGE;
+            }
+            memmove(&args[i], &args[i + 2], (size_t)(n - i - 2) * sizeof *args);
+            n -= 2;
+            break;
+        }
     tk_config cfg;
     static demo d;
     memset(&d, 0, sizeof d);
-    int rc = tk_cli_open_db(n, args,
-                            "用法：tiaokuai demo [--db 路径] [--seed 整数] [--data 目录]\n"
-                            "在空数据库中生成衢州演示数据：真实区划、4,589 个网格、部门与模块、人员、"
-                            "编制下沉、每个角色的演示账号，以及截至生成时刻近 45 天的 3,000 件事件"
-                            "流转。同一种子在同一时刻生成的数据完全相同。",
-                            &cfg, &d.db, NULL, NULL);
+    int rc = tk_cli_open_db(
+        n, args,
+        "用法：tiaokuai demo [--db 路径] [--seed 整数] [--events 件数] [--data 目录]\n"
+        "在空数据库中生成衢州演示数据：真实区划、4,589 个网格、部门与模块、人员、"
+        "编制下沉、每个角色的演示账号，以及截至生成时刻近 45 天的事件流转（--events，"
+        "默认 3000 件，0 为不生成）。同一种子在同一时刻生成的数据完全相同。",
+        &cfg, &d.db, NULL, NULL);
     free(args);
-    if (rc >= 0)
-        return rc;
+    if (rc >= 0) return rc;
     if (!database_empty(d.db)) {
         fprintf(stderr, "tiaokuai: 数据库 %s 已有区划数据，演示数据只能生成在空数据库中\n",
                 tk_db_path(d.db));
@@ -973,6 +995,7 @@ int tk_cli_demo(int argc, char **argv)
     }
     d.cfg = &cfg;
     d.seed = (uint64_t)seed;
+    d.events = events;
     tk_rand_seed(&d.rng, d.seed);
     tk_error err;
     rc = run(&d, &err);

@@ -21,10 +21,17 @@
  * built for the unit (user_id 0): the command room of the event's township, the
  * staff of the assignee unit, the grid's worker under the name on the roster.
  *
- * Steps run in write jobs of thousands (one transaction each), every step inside
- * its own savepoint so a refused step leaves nothing behind. The same seed, period
- * and database give the same result. Audit records are not written: the audit
- * chain records requests, and nothing here is one.
+ * Steps run in write jobs (one transaction each), every step inside its own
+ * savepoint so a refused step leaves nothing behind: 20,000 steps per job for runs
+ * of up to 20,000 events, 100 above. Long jobs are cheap on a small database but
+ * not on a large one: inside a job every statement's savepoint is released by
+ * truncating SQLite's in-memory sub-journal (the writer runs with temp_store=MEMORY),
+ * which walks it from its start, so a statement costs more the more distinct pages
+ * the job has touched; on a year of a city that dominates after a few hundred steps.
+ * Where the commits fall does not change the result: the same seed, period and
+ * database give the same events. Audit records are not written: the audit
+ * chain records requests, and nothing here is one. Run it on a database no server
+ * is using: its transactions hold the write lock for their whole length.
  */
 #include <math.h>
 #include <stdio.h>
@@ -47,9 +54,9 @@
 #include "gov/units.h"
 #include "gov/workcal.h"
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define COUNT(a)  (sizeof(a) / sizeof((a)[0]))
 #define MINUTE_MS 60000LL
-#define DAY_MS 86400000LL
+#define DAY_MS    86400000LL
 
 /* ---- the world: units, grids, categories, accounts ------------------------------ */
 
@@ -58,17 +65,17 @@ static const char *const module_functions[NMODULES] = {"dangjian", "jingji", "pi
 
 typedef struct {
     int64_t id, parent_id;
-    const char *name, *kind, *function, *path, *scope_path;
+    const char *code, *name, *kind, *function, *path, *scope_path;
     tk_identity staff; /* who acts for the unit */
     bool staffed;
 } sim_unit;
 
 typedef struct {
     int64_t id;
-    const char *name, *path;
-    int county;             /* index into counties */
-    int command;            /* unit index, -1 when none */
-    int modules[NMODULES];  /* unit indexes, -1 when none */
+    const char *code, *name, *path;
+    int county;            /* index into counties */
+    int command;           /* unit index, -1 when none */
+    int modules[NMODULES]; /* unit indexes, -1 when none */
 } sim_township;
 
 typedef struct {
@@ -99,30 +106,42 @@ typedef struct {
 
 /* ---- events and the step queue --------------------------------------------------- */
 
-enum {
-    SRC_GRID, SRC_HOTLINE, SRC_RESIDENT, SRC_DEPARTMENT, SRC_SENSOR, SRC_HIGHER, NSOURCES
-};
-static const char *const source_codes[NSOURCES] = {"grid_patrol", "hotline",  "resident",
-                                                   "department",  "sensor",   "higher_level"};
+enum { SRC_GRID, SRC_HOTLINE, SRC_RESIDENT, SRC_DEPARTMENT, SRC_SENSOR, SRC_HIGHER, NSOURCES };
+static const char *const source_codes[NSOURCES] = {"grid_patrol", "hotline", "resident",
+                                                   "department",  "sensor",  "higher_level"};
 static const double source_weights[NSOURCES] = {0.42, 0.24, 0.16, 0.07, 0.06, 0.05};
 static const char *const source_phrases[NSOURCES] = {
-    "网格员巡查发现：", "12345 热线来电反映：", "居民反映：", "部门移交：", "物联感知设备告警：",
-    "上级交办：",
+    "网格员巡查发现：", "12345 热线来电反映：", "居民反映：",
+    "部门移交：",       "物联感知设备告警：",   "上级交办：",
 };
 
 typedef enum {
-    S_REPORT, S_ACCEPT, S_DISPATCH, S_CALL, S_SIGN, S_RETURN, S_EXT_REQUEST, S_EXT_DECIDE,
-    S_FEEDBACK, S_VERIFY, S_CLOSE, S_REVISIT, S_REJECT, S_VERIFY_REQUEST, S_ONSITE, S_DONE
+    S_REPORT,
+    S_ACCEPT,
+    S_DISPATCH,
+    S_CALL,
+    S_SIGN,
+    S_RETURN,
+    S_EXT_REQUEST,
+    S_EXT_DECIDE,
+    S_FEEDBACK,
+    S_VERIFY,
+    S_CLOSE,
+    S_REVISIT,
+    S_REJECT,
+    S_VERIFY_REQUEST,
+    S_ONSITE,
+    S_DONE
 } sim_step;
 
 /* Plans drawn at the report. */
-#define F_REJECT 0x01
+#define F_REJECT       0x01
 #define F_VERIFY_FIRST 0x02
-#define F_RETURN 0x04
-#define F_CALL 0x08
-#define F_EXTEND 0x10
-#define F_REWORK 0x20
-#define F_DUPLICATE 0x40
+#define F_RETURN       0x04
+#define F_CALL         0x08
+#define F_EXTEND       0x10
+#define F_REWORK       0x20
+#define F_DUPLICATE    0x40
 
 typedef struct {
     int64_t id; /* the event's id once reported */
@@ -222,8 +241,7 @@ static int unit_index(const sim *s, int64_t id)
     int lo = 0, hi = s->nunits - 1;
     while (lo <= hi) {
         int mid = (lo + hi) / 2;
-        if (s->units[mid].id == id)
-            return mid;
+        if (s->units[mid].id == id) return mid;
         if (s->units[mid].id < id)
             lo = mid + 1;
         else
@@ -235,16 +253,14 @@ static int unit_index(const sim *s, int64_t id)
 static int township_index(const sim *s, int64_t id)
 {
     for (int i = 0; i < s->ntownships; i++)
-        if (s->townships[i].id == id)
-            return i;
+        if (s->townships[i].id == id) return i;
     return -1;
 }
 
 static int county_index(const sim *s, int64_t id)
 {
     for (int i = 0; i < s->ncounties; i++)
-        if (s->counties[i].id == id)
-            return i;
+        if (s->counties[i].id == id) return i;
     return -1;
 }
 
@@ -258,9 +274,10 @@ static const char *const given[] = {"建", "国", "华", "明", "伟", "芳", "�
                                     "霞", "峰", "磊", "婷", "超", "鹏", "辉", "文", "海", "林",
                                     "波", "颖", "飞", "俊", "志", "宏", "亮", "新", "玲", "春"};
 static const char *const landmarks[] = {
-    "村口",       "文化礼堂旁", "菜市场附近", "主干道旁",   "小区东门", "桥头",
-    "老年活动中心附近", "停车场", "溪边步道", "公交站旁", "幼儿园门口", "农贸市场北侧",
-    "综合楼后侧", "沿街商铺前", "健身广场",   "祠堂边",
+    "村口",       "文化礼堂旁", "菜市场附近",       "主干道旁",
+    "小区东门",   "桥头",       "老年活动中心附近", "停车场",
+    "溪边步道",   "公交站旁",   "幼儿园门口",       "农贸市场北侧",
+    "综合楼后侧", "沿街商铺前", "健身广场",         "祠堂边",
 };
 
 typedef struct {
@@ -300,8 +317,7 @@ static const sim_words default_words = {
 static const sim_words *words_for(const char *klass)
 {
     for (size_t i = 0; i < COUNT(words); i++)
-        if (!strcmp(words[i].klass, klass))
-            return &words[i];
+        if (!strcmp(words[i].klass, klass)) return &words[i];
     return &default_words;
 }
 
@@ -332,8 +348,7 @@ static double class_weight(const char *klass)
                  {"23", 4},  {"14", 4},  {"19", 4}, {"03", 3}, {"12", 3}, {"16", 3}, {"02", 2},
                  {"20", 2},  {"21", 2},  {"13", 2}, {"17", 2}, {"04", 1}, {"24", 1}, {"06", 1}};
     for (size_t i = 0; i < COUNT(table); i++)
-        if (!strcmp(table[i].klass, klass))
-            return table[i].w;
+        if (!strcmp(table[i].klass, klass)) return table[i].w;
     return 1;
 }
 
@@ -343,11 +358,9 @@ static int module_for(const char *klass)
     static const char *const jingji[] = {"01", "03", "14", "15", "19", "20", "21", "24"};
     static const char *const gonggong[] = {"12", "17", "18"};
     for (size_t i = 0; i < COUNT(jingji); i++)
-        if (!strcmp(jingji[i], klass))
-            return MOD_JINGJI;
+        if (!strcmp(jingji[i], klass)) return MOD_JINGJI;
     for (size_t i = 0; i < COUNT(gonggong); i++)
-        if (!strcmp(gonggong[i], klass))
-            return MOD_GONGGONG;
+        if (!strcmp(gonggong[i], klass)) return MOD_GONGGONG;
     return MOD_PINGAN;
 }
 
@@ -356,14 +369,13 @@ static const char *department_for(const char *klass)
 {
     static const struct {
         const char *klass, *function;
-    } table[] = {{"01", "zhifa"},    {"05", "zhifa"},    {"02", "zhifa"},   {"03", "zhujian"},
-                 {"14", "zhujian"},  {"15", "shengtai"}, {"19", "nongye"},  {"20", "nongye"},
+    } table[] = {{"01", "zhifa"},    {"05", "zhifa"},    {"02", "zhifa"},    {"03", "zhujian"},
+                 {"14", "zhujian"},  {"15", "shengtai"}, {"19", "nongye"},   {"20", "nongye"},
                  {"21", "yingji"},   {"24", "ziran"},    {"17", "shichang"}, {"12", "renshe"},
-                 {"22", "gongan"},   {"16", "yingji"},   {"11", "yingji"},  {"04", "yingji"},
-                 {"23", "jiaotong"}, {"13", "xinfang"},  {"18", "weijian"}, {"10", "xinfang"}};
+                 {"22", "gongan"},   {"16", "yingji"},   {"11", "yingji"},   {"04", "yingji"},
+                 {"23", "jiaotong"}, {"13", "xinfang"},  {"18", "weijian"},  {"10", "xinfang"}};
     for (size_t i = 0; i < COUNT(table); i++)
-        if (!strcmp(table[i].klass, klass))
-            return table[i].function;
+        if (!strcmp(table[i].klass, klass)) return table[i].function;
     return "zhifa";
 }
 
@@ -385,14 +397,14 @@ static void identity_for_unit(sim *s, tk_identity *who, const sim_unit *u, tk_ro
 
 static tk_status load_units(sim *s, tk_conn *c, tk_error *err)
 {
-    tk_stmt *st = tk_prepare(c,
-                             "SELECT id, coalesce(parent_id, 0), name, kind, coalesce(function, ''), "
-                             "path, scope_path FROM units WHERE active = 1 AND kind IN ('county', "
-                             "'township', 'command', 'module', 'team', 'institution', 'department') "
-                             "ORDER BY id",
-                             err);
-    if (!st)
-        return TK_EIO;
+    tk_stmt *st =
+        tk_prepare(c,
+                   "SELECT id, coalesce(parent_id, 0), name, kind, coalesce(function, ''), "
+                   "path, scope_path, code FROM units WHERE active = 1 AND kind IN ('county', "
+                   "'township', 'command', 'module', 'team', 'institution', 'department') "
+                   "ORDER BY id",
+                   err);
+    if (!st) return TK_EIO;
     int cap = 1024, rc;
     s->units = tk_xcalloc((size_t)cap, sizeof *s->units);
     while ((rc = tk_step(st, err)) == 1) {
@@ -409,10 +421,10 @@ static tk_status load_units(sim *s, tk_conn *c, tk_error *err)
         u->function = wdup(s, tk_col_text(st, 4));
         u->path = wdup(s, tk_col_text(st, 5));
         u->scope_path = wdup(s, tk_col_text(st, 6));
+        u->code = wdup(s, tk_col_text(st, 7));
     }
     tk_reset(st);
-    if (rc < 0)
-        return err->status;
+    if (rc < 0) return err->status;
     int ncounties = 0, ntownships = 0;
     for (int i = 0; i < s->nunits; i++) {
         ncounties += !strcmp(s->units[i].kind, "county");
@@ -429,6 +441,7 @@ static tk_status load_units(sim *s, tk_conn *c, tk_error *err)
         } else if (!strcmp(u->kind, "township")) {
             sim_township *t = &s->townships[s->ntownships++];
             t->id = u->id;
+            t->code = u->code;
             t->name = u->name;
             t->path = u->path;
             t->county = -1;
@@ -448,11 +461,9 @@ static tk_status load_units(sim *s, tk_conn *c, tk_error *err)
                 s->counties[k].depts[s->counties[k].ndepts++] = i;
         } else if (!strcmp(u->kind, "command") || !strcmp(u->kind, "module")) {
             int t = township_index(s, u->parent_id);
-            if (t < 0)
-                continue;
+            if (t < 0) continue;
             if (!strcmp(u->kind, "command")) {
-                if (s->townships[t].command < 0)
-                    s->townships[t].command = i;
+                if (s->townships[t].command < 0) s->townships[t].command = i;
                 continue;
             }
             for (int m = 0; m < NMODULES; m++)
@@ -460,6 +471,39 @@ static tk_status load_units(sim *s, tk_conn *c, tk_error *err)
                     s->townships[t].modules[m] = i;
         }
     }
+    return TK_OK;
+}
+
+/* Whether township `t` is one of the comma-separated codes of opt->focus. */
+static bool in_focus(const sim *s, int t)
+{
+    const char *code = s->townships[t].code, *p = s->opt->focus;
+    size_t n = strlen(code);
+    while (p && *p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && !memcmp(p, code, n)) return true;
+        p = comma ? comma + 1 : NULL;
+    }
+    return false;
+}
+
+/* Scales the grid weights so that the focus townships' grids, in proportion to their
+ * people among themselves, draw opt->focus_share of the events: the busy townships
+ * whose accounts a demo visitor logs in with. */
+static tk_status focus_grids(sim *s, tk_error *err)
+{
+    if (!s->opt->focus || !*s->opt->focus) return TK_OK;
+    double in = 0, out = 0, share = s->opt->focus_share;
+    for (int i = 0; i < s->ngrids; i++)
+        *(in_focus(s, s->grids[i].township) ? &in : &out) += s->grid_cum[i];
+    if (in == 0)
+        return tk_fail(err, TK_EINVAL, "simulate_focus",
+                       "--focus 中的乡镇代码都不是有网格的乡镇：%s", s->opt->focus);
+    if (out == 0 || share <= 0 || share >= 1) return TK_OK;
+    double scale = share / (1 - share) * out / in;
+    for (int i = 0; i < s->ngrids; i++)
+        if (in_focus(s, s->grids[i].township)) s->grid_cum[i] *= scale;
     return TK_OK;
 }
 
@@ -474,12 +518,10 @@ static tk_status load_grids(sim *s, tk_conn *c, tk_error *err)
         "LEFT JOIN territory tr ON tr.unit_id = g.id WHERE g.kind = 'grid' AND g.active = 1 AND "
         "v.kind = 'village' AND t.kind = 'township' ORDER BY g.id",
         err);
-    if (!st)
-        return TK_EIO;
+    if (!st) return TK_EIO;
     int cap = 1024, rc;
     s->grids = tk_xcalloc((size_t)cap, sizeof *s->grids);
     s->grid_cum = tk_xcalloc((size_t)cap, sizeof *s->grid_cum);
-    double total = 0;
     while ((rc = tk_step(st, err)) == 1) {
         int t = township_index(s, tk_col_i64(st, 4));
         if (t < 0 || s->townships[t].county < 0 || s->townships[t].command < 0)
@@ -504,16 +546,18 @@ static tk_status load_grids(sim *s, tk_conn *c, tk_error *err)
             g->bbox[k] = tk_col_double(st, 7 + k);
         double people = (double)tk_col_i64(st, 11);
         g->worker_name = tk_col_null(st, 12) ? NULL : wdup(s, tk_col_text(st, 12));
-        total += people > 0 ? people : 1000;
-        s->grid_cum[s->ngrids++] = total;
+        s->grid_cum[s->ngrids++] = people > 0 ? people : 1000; /* a weight until the end */
     }
     tk_reset(st);
-    if (rc < 0)
-        return err->status;
+    if (rc < 0) return err->status;
     if (!s->ngrids)
         return tk_fail(err, TK_EVALID, "no_grids",
                        "数据库中没有可用的网格（需要网格、村、乡镇、县和乡镇指挥室；可先运行 "
                        "tiaokuai demo）");
+    if (focus_grids(s, err) != TK_OK) return err->status;
+    double total = 0;
+    for (int i = 0; i < s->ngrids; i++)
+        s->grid_cum[i] = total += s->grid_cum[i];
     return TK_OK;
 }
 
@@ -528,8 +572,7 @@ static void collect_shape(void *ctx, int64_t id, const char *geojson)
     shape_ctx *x = ctx;
     tk_geom *g = NULL;
     tk_error err;
-    if (tk_geom_from_geojson(geojson, strlen(geojson), &g, &err) != TK_OK)
-        return;
+    if (tk_geom_from_geojson(geojson, strlen(geojson), &g, &err) != TK_OK) return;
     if (x->n == x->cap) {
         x->cap = x->cap ? x->cap * 2 : 1024;
         x->items = tk_xrealloc(x->items, x->cap * sizeof *x->items);
@@ -541,8 +584,7 @@ static tk_status load_locator(sim *s, tk_conn *c, tk_error *err)
 {
     shape_ctx x = {.s = s};
     tk_status st = tk_grid_shapes(c, collect_shape, &x, err);
-    if (st == TK_OK)
-        st = tk_locator_build(x.items, x.n, &s->locator, err);
+    if (st == TK_OK) st = tk_locator_build(x.items, x.n, &s->locator, err);
     for (size_t i = 0; i < x.n; i++)
         tk_geom_free((tk_geom *)x.items[i].geom);
     free(x.items);
@@ -558,8 +600,7 @@ static void collect_category(void *ctx, const tk_category *cat)
 {
     cat_ctx *x = ctx;
     sim *s = x->s;
-    if (!cat->active || !cat->leaf || strlen(cat->code) < 2)
-        return;
+    if (!cat->active || !cat->leaf || strlen(cat->code) < 2) return;
     if (s->ncats == x->cap) {
         x->cap = x->cap ? x->cap * 2 : 256;
         s->cats = tk_xrealloc(s->cats, (size_t)x->cap * sizeof *s->cats);
@@ -580,8 +621,7 @@ static void collect_category(void *ctx, const tk_category *cat)
 static tk_status load_categories(sim *s, tk_conn *c, tk_error *err)
 {
     cat_ctx x = {.s = s};
-    if (tk_category_list(c, s->world, true, collect_category, &x, err) != TK_OK)
-        return err->status;
+    if (tk_category_list(c, s->world, true, collect_category, &x, err) != TK_OK) return err->status;
     if (!s->ncats)
         return tk_fail(err, TK_EVALID, "no_categories",
                        "数据库中没有事件类别（可先运行 tiaokuai demo）");
@@ -595,8 +635,7 @@ static tk_status load_users(sim *s, tk_conn *c, tk_error *err)
                              "u.name, u.kind, u.path, u.scope_path FROM users us JOIN units u ON "
                              "u.id = us.unit_id WHERE us.disabled = 0 ORDER BY us.id",
                              err);
-    if (!st)
-        return TK_EIO;
+    if (!st) return TK_EIO;
     int cap = 64, rc;
     s->users = tk_xcalloc((size_t)cap, sizeof *s->users);
     s->resident_user = -1;
@@ -609,8 +648,7 @@ static tk_status load_users(sim *s, tk_conn *c, tk_error *err)
     bool have_hotline = false;
     while ((rc = tk_step(st, err)) == 1) {
         int role = tk_role_parse(tk_col_text(st, 3));
-        if (role < 0)
-            continue;
+        if (role < 0) continue;
         if (s->nusers == cap) {
             cap *= 2;
             s->users = tk_xrealloc(s->users, (size_t)cap * sizeof *s->users);
@@ -631,8 +669,7 @@ static tk_status load_users(sim *s, tk_conn *c, tk_error *err)
             s->hotline = *who;
             have_hotline = true;
         }
-        if (role == TK_ROLE_RESIDENT && s->resident_user < 0)
-            s->resident_user = s->nusers;
+        if (role == TK_ROLE_RESIDENT && s->resident_user < 0) s->resident_user = s->nusers;
         s->nusers++;
     }
     tk_reset(st);
@@ -651,8 +688,7 @@ static const tk_identity *account_in(const sim *s, int64_t unit_id, tk_role role
 static const tk_identity *staff(sim *s, int unit)
 {
     sim_unit *u = &s->units[unit];
-    if (u->staffed)
-        return &u->staff;
+    if (u->staffed) return &u->staff;
     tk_role role = !strcmp(u->kind, "command")      ? TK_ROLE_TOWNSHIP_COMMAND
                    : !strcmp(u->kind, "department") ? TK_ROLE_COUNTY_DEPT
                                                     : TK_ROLE_TOWNSHIP_MODULE;
@@ -677,8 +713,7 @@ static const tk_identity *desk(sim *s, const sim_event *e)
 static const tk_identity *grid_worker(sim *s, int grid)
 {
     sim_grid *g = &s->grids[grid];
-    if (g->worker_ready)
-        return &g->worker;
+    if (g->worker_ready) return &g->worker;
     const tk_identity *account = account_in(s, g->id, TK_ROLE_GRID_WORKER);
     if (account) {
         g->worker = *account;
@@ -711,8 +746,7 @@ static void heap_push(sim *s, int64_t at, uint32_t ev)
     int64_t i = s->nheap++;
     while (i > 0) {
         int64_t p = (i - 1) / 2;
-        if (!item_less(&it, &s->heap[p]))
-            break;
+        if (!item_less(&it, &s->heap[p])) break;
         s->heap[i] = s->heap[p];
         i = p;
     }
@@ -730,26 +764,21 @@ static sim_item heap_pop(sim *s)
             m = l;
             best = &s->heap[l];
         }
-        if (r < s->nheap && item_less(&s->heap[r], best))
-            m = r;
-        if (m == i)
-            break;
+        if (r < s->nheap && item_less(&s->heap[r], best)) m = r;
+        if (m == i) break;
         s->heap[i] = s->heap[m];
         i = m;
     }
-    if (s->nheap)
-        s->heap[i] = last;
+    if (s->nheap) s->heap[i] = last;
     return top;
 }
 
 static void schedule(sim *s, sim_event *e, sim_step step, int64_t at)
 {
     e->step = (uint8_t)step;
-    if (at < s->now)
-        at = s->now;
+    if (at < s->now) at = s->now;
     at += (int64_t)below(s, 60) * 1000; /* seconds past the minute */
-    if (at > s->end)
-        return; /* stays where it is when the period ends */
+    if (at > s->end) return;            /* stays where it is when the period ends */
     heap_push(s, at, (uint32_t)(e - s->events));
 }
 
@@ -760,10 +789,8 @@ static void schedule(sim *s, sim_event *e, sim_step step, int64_t at)
 static double lateness(sim *s, double p_yellow, double p_red)
 {
     double u = unit_rand(s);
-    if (u < p_red)
-        return tk_rand_uniform(&s->rng, 1.03, 2.2);
-    if (u < p_red + p_yellow)
-        return tk_rand_uniform(&s->rng, 0.82, 0.98);
+    if (u < p_red) return tk_rand_uniform(&s->rng, 1.03, 2.2);
+    if (u < p_red + p_yellow) return tk_rand_uniform(&s->rng, 0.82, 0.98);
     return tk_rand_uniform(&s->rng, 0.04, 0.75);
 }
 
@@ -782,13 +809,11 @@ static int64_t stage_point(sim *s, const sim_event *e, const char *stage, int64_
         deadline = tk_workcal_deadline(s->cal, from, l.amount, l.unit);
     if (deadline == TK_CALENDAR_NEVER || deadline <= from)
         deadline = tk_calendar_add_work_minutes(s->cal, from, 240);
-    if (deadline == TK_CALENDAR_NEVER)
-        deadline = from + 4 * 3600000LL;
+    if (deadline == TK_CALENDAR_NEVER) deadline = from + 4 * 3600000LL;
     int64_t minutes = tk_calendar_work_minutes_between(s->cal, from, deadline);
     if (minutes > 0) {
         int64_t at = tk_calendar_add_work_minutes(s->cal, from, llround((double)minutes * f));
-        if (at != TK_CALENDAR_NEVER)
-            return at;
+        if (at != TK_CALENDAR_NEVER) return at;
     }
     return from + (int64_t)((double)(deadline - from) * f);
 }
@@ -796,7 +821,8 @@ static int64_t stage_point(sim *s, const sim_event *e, const char *stage, int64_
 /* A few working minutes from `from`. */
 static int64_t work_gap(sim *s, int64_t from, int64_t lo, int64_t hi)
 {
-    int64_t at = tk_calendar_add_work_minutes(s->cal, from, lo + (int64_t)below(s, (uint64_t)(hi - lo + 1)));
+    int64_t at =
+        tk_calendar_add_work_minutes(s->cal, from, lo + (int64_t)below(s, (uint64_t)(hi - lo + 1)));
     return at == TK_CALENDAR_NEVER ? from + lo * MINUTE_MS : at;
 }
 
@@ -810,10 +836,13 @@ static double intensity(sim *s, int source, int64_t t)
     double h = minute / 60.0;
     bool workday = tk_calendar_is_workday(s->cal, t);
     switch (source) {
-    case SRC_GRID: return (h >= 8 && h < 18) ? (workday ? 1.0 : 0.35) : 0.02;
-    case SRC_SENSOR: return 1.0;
+    case SRC_GRID:
+        return (h >= 8 && h < 18) ? (workday ? 1.0 : 0.35) : 0.02;
+    case SRC_SENSOR:
+        return 1.0;
     case SRC_DEPARTMENT:
-    case SRC_HIGHER: return tk_calendar_is_working_time(s->cal, t) ? 1.0 : 0.02;
+    case SRC_HIGHER:
+        return tk_calendar_is_working_time(s->cal, t) ? 1.0 : 0.02;
     default: {
         double w = (h >= 8 && h < 12) || (h >= 14 && h < 18) ? 1.0
                    : (h >= 12 && h < 14)                     ? 0.7
@@ -828,8 +857,7 @@ static double intensity(sim *s, int source, int64_t t)
 static int cmp_events(const void *a, const void *b)
 {
     const sim_event *x = a, *y = b;
-    if (x->at != y->at)
-        return x->at < y->at ? -1 : 1;
+    if (x->at != y->at) return x->at < y->at ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
@@ -845,8 +873,7 @@ static void make_arrivals(sim *s)
         e->source = (uint8_t)pick_cum(cum, NSOURCES, unit_rand(s));
         for (int tries = 0; tries < 200; tries++) {
             e->at = s->start + (int64_t)(unit_rand(s) * (double)span);
-            if (unit_rand(s) < intensity(s, e->source, e->at))
-                break;
+            if (unit_rand(s) < intensity(s, e->source, e->at)) break;
         }
         e->id = i; /* generation order, for a stable sort */
     }
@@ -867,12 +894,10 @@ static void make_arrivals(sim *s)
 static tk_status finish_step(sim *s, tk_conn *c, tk_status st, const char *what, tk_error *err)
 {
     tk_error ignored;
-    if (st == TK_OK)
-        return tk_exec(c, "RELEASE sim_step", err);
+    if (st == TK_OK) return tk_exec(c, "RELEASE sim_step", err);
     tk_exec(c, "ROLLBACK TO sim_step", &ignored);
     tk_exec(c, "RELEASE sim_step", &ignored);
-    if (st == TK_EIO || st == TK_EINTERNAL || st == TK_EUNAVAIL)
-        return st;
+    if (st == TK_EIO || st == TK_EINTERNAL || st == TK_EUNAVAIL) return st;
     s->rep->refused++;
     if (s->refusals_shown++ < 5 && !s->opt->quiet)
         fprintf(stderr, "模拟：%s 被拒绝：%s\n", what, err->detail);
@@ -883,8 +908,7 @@ static tk_status act(sim *s, tk_conn *c, sim_event *e, const tk_identity *who, c
                      const tk_event_input *in, bool *ok, tk_error *err)
 {
     *ok = false;
-    if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK)
-        return err->status;
+    if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK) return err->status;
     tk_event_change ch;
     tk_status st = tk_event_act(c, s->a, s->cal, who, e->id, action, in, &ch, err);
     if (st == TK_OK) {
@@ -897,8 +921,7 @@ static tk_status act(sim *s, tk_conn *c, sim_event *e, const tk_identity *who, c
 static int64_t event_column(tk_conn *c, int64_t id, const char *sql, tk_error *err)
 {
     tk_stmt *st = tk_prepare(c, sql, err);
-    if (!st)
-        return -1;
+    if (!st) return -1;
     tk_bind_i64(st, 1, id);
     int rc = tk_step(st, err);
     int64_t v = rc == 1 ? tk_col_i64(st, 0) : 0;
@@ -941,8 +964,7 @@ static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
     if (!duplicate) {
         e->grid = pick_cum(s->grid_cum, s->ngrids, unit_rand(s));
         e->cat = (int16_t)pick_cum(s->cat_cum, s->ncats, unit_rand(s));
-        if (!point_in_grid(s, &s->grids[e->grid], &e->lng, &e->lat))
-            e->lng = e->lat = 0;
+        if (!point_in_grid(s, &s->grids[e->grid], &e->lng, &e->lat)) e->lng = e->lat = 0;
     }
     const sim_grid *g = &s->grids[e->grid];
     const sim_cat *sc = &s->cats[e->cat];
@@ -950,9 +972,12 @@ static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
     double u = unit_rand(s);
     const char *given_urgency = u < 0.015 ? "critical" : u < 0.085 ? "urgent" : NULL;
     const char *urgency = given_urgency ? given_urgency : sc->cat.default_urgency;
-    e->urgency = urgency && !strcmp(urgency, "critical") ? 2 : urgency && !strcmp(urgency, "urgent") ? 1 : 0;
+    e->urgency = urgency && !strcmp(urgency, "critical") ? 2
+                 : urgency && !strcmp(urgency, "urgent") ? 1
+                                                         : 0;
     const sim_words *w = words_for(sc->klass);
-    const char *address = tk_arena_printf(s->a, "%s%s", g->village, one_of(s, landmarks, COUNT(landmarks)));
+    const char *address =
+        tk_arena_printf(s->a, "%s%s", g->village, one_of(s, landmarks, COUNT(landmarks)));
     tk_event_new in = {
         .category_code = sc->cat.code,
         .description = tk_arena_printf(s->a, "%s%s%s，%s。", source_phrases[e->source], address,
@@ -970,8 +995,7 @@ static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
     if (e->source == SRC_GRID) {
         who = grid_worker(s, e->grid);
     } else if (e->source == SRC_RESIDENT) {
-        const tk_identity *account =
-            s->resident_user >= 0 ? &s->users[s->resident_user].who : NULL;
+        const tk_identity *account = s->resident_user >= 0 ? &s->users[s->resident_user].who : NULL;
         if (account && tk_path_within(g->path, account->unit_path) && unit_rand(s) < 0.5) {
             who = account;
         } else {
@@ -988,37 +1012,27 @@ static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         in.reporter_name = person_name(s);
         in.reporter_phone = phone(s);
     }
-    if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK)
-        return err->status;
+    if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK) return err->status;
     tk_event_created out;
     tk_status st = tk_event_create(c, s->a, s->cal, who, &in, &out, err);
     if (st == TK_OK) {
         e->id = out.id;
         s->rep->created++;
-        int slot = s->nrecent < (int)COUNT(s->recent) ? s->nrecent++
-                                                      : (int)below(s, COUNT(s->recent));
+        int slot =
+            s->nrecent < (int)COUNT(s->recent) ? s->nrecent++ : (int)below(s, COUNT(s->recent));
         s->recent[slot] = e - s->events;
     }
-    if (finish_step(s, c, st, "上报", err) != TK_OK)
-        return err->status;
-    if (!e->id)
-        return TK_OK;
+    if (finish_step(s, c, st, "上报", err) != TK_OK) return err->status;
+    if (!e->id) return TK_OK;
     /* The plan. */
     e->flags = 0;
-    if (duplicate && out.duplicate_of && unit_rand(s) < 0.8)
-        e->flags |= F_DUPLICATE | F_REJECT;
-    if (unit_rand(s) < 0.03)
-        e->flags |= F_REJECT;
-    if (unit_rand(s) < 0.05)
-        e->flags |= F_VERIFY_FIRST;
-    if (unit_rand(s) < 0.05)
-        e->flags |= F_RETURN;
-    if (unit_rand(s) < 0.06)
-        e->flags |= F_CALL;
-    if (unit_rand(s) < 0.05)
-        e->flags |= F_EXTEND;
-    if (unit_rand(s) < 0.07)
-        e->flags |= F_REWORK;
+    if (duplicate && out.duplicate_of && unit_rand(s) < 0.8) e->flags |= F_DUPLICATE | F_REJECT;
+    if (unit_rand(s) < 0.03) e->flags |= F_REJECT;
+    if (unit_rand(s) < 0.05) e->flags |= F_VERIFY_FIRST;
+    if (unit_rand(s) < 0.05) e->flags |= F_RETURN;
+    if (unit_rand(s) < 0.06) e->flags |= F_CALL;
+    if (unit_rand(s) < 0.05) e->flags |= F_EXTEND;
+    if (unit_rand(s) < 0.07) e->flags |= F_REWORK;
     /* The dispatch stage runs from the report: accepting and dispatching share it. */
     double f = lateness(s, 0.06, 0.02);
     int64_t at = stage_point(s, e, "dispatch", s->now, f * tk_rand_uniform(&s->rng, 0.3, 0.85));
@@ -1051,8 +1065,7 @@ static tk_status dispatch_target(sim *s, tk_conn *c, sim_event *e, int *unit, in
     if (e->first_unit < 0) {
         int64_t suggested = event_column(
             c, e->id, "SELECT coalesce(suggested_unit_id, 0) FROM events WHERE id = ?1", err);
-        if (suggested < 0)
-            return err->status;
+        if (suggested < 0) return err->status;
         int i = suggested ? unit_index(s, suggested) : -1;
         if (i >= 0) {
             *unit = i;
@@ -1064,8 +1077,7 @@ static tk_status dispatch_target(sim *s, tk_conn *c, sim_event *e, int *unit, in
     int pick = t->modules[m];
     for (int k = 0; k < NMODULES && (pick < 0 || pick == e->first_unit); k++)
         pick = t->modules[(m + 1 + k) % NMODULES];
-    if (pick < 0)
-        pick = t->command;
+    if (pick < 0) pick = t->command;
     *unit = pick;
     *unit_id = s->units[pick].id;
     return TK_OK;
@@ -1077,15 +1089,13 @@ static int department_of(sim *s, const sim_event *e)
     const sim_county *k = &s->counties[t->county];
     const char *function = department_for(s->cats[e->cat].klass);
     for (int i = 0; i < k->ndepts; i++)
-        if (!strcmp(s->units[k->depts[i]].function, function))
-            return k->depts[i];
+        if (!strcmp(s->units[k->depts[i]].function, function)) return k->depts[i];
     return k->ndepts ? k->depts[0] : -1;
 }
 
 static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
 {
-    if (e->step == S_REPORT)
-        return step_report(s, c, e, err);
+    if (e->step == S_REPORT) return step_report(s, c, e, err);
     const sim_cat *sc = &s->cats[e->cat];
     const sim_words *w = words_for(sc->klass);
     tk_event_input in = {0};
@@ -1093,21 +1103,19 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
     int64_t now = s->now;
     switch ((sim_step)e->step) {
     case S_REJECT:
-        in.note = e->flags & F_DUPLICATE ? "重复上报，已并入原事件办理"
-                                         : one_of(s, (const char *const[]){"经研判不属于受理范围",
-                                                                           "反映情况与事实不符",
-                                                                           "已由其他渠道办理"},
-                                                  3);
-        if (act(s, c, e, desk(s, e), "reject", &in, &ok, err) != TK_OK)
-            return err->status;
+        in.note = e->flags & F_DUPLICATE
+                      ? "重复上报，已并入原事件办理"
+                      : one_of(s,
+                               (const char *const[]){"经研判不属于受理范围", "反映情况与事实不符",
+                                                     "已由其他渠道办理"},
+                               3);
+        if (act(s, c, e, desk(s, e), "reject", &in, &ok, err) != TK_OK) return err->status;
         e->step = S_DONE;
         return TK_OK;
     case S_VERIFY_REQUEST:
         in.note = "请网格员现场核实";
-        if (act(s, c, e, desk(s, e), "verify-request", &in, &ok, err) != TK_OK)
-            return err->status;
-        if (ok)
-            schedule(s, e, S_ONSITE, stage_point(s, e, "verify", now, lateness(s, 0.08, 0.03)));
+        if (act(s, c, e, desk(s, e), "verify-request", &in, &ok, err) != TK_OK) return err->status;
+        if (ok) schedule(s, e, S_ONSITE, stage_point(s, e, "verify", now, lateness(s, 0.08, 0.03)));
         return TK_OK;
     case S_ONSITE: {
         bool passed = unit_rand(s) < 0.85;
@@ -1115,31 +1123,26 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         in.note = passed ? "现场核实属实" : "现场核实，情况不属实";
         if (act(s, c, e, grid_worker(s, e->grid), "verify", &in, &ok, err) != TK_OK)
             return err->status;
-        if (ok)
-            plan_dispatch(s, e, passed ? S_ACCEPT : S_REJECT);
+        if (ok) plan_dispatch(s, e, passed ? S_ACCEPT : S_REJECT);
         return TK_OK;
     }
     case S_ACCEPT:
-        if (act(s, c, e, desk(s, e), "accept", &in, &ok, err) != TK_OK)
-            return err->status;
+        if (act(s, c, e, desk(s, e), "accept", &in, &ok, err) != TK_OK) return err->status;
         if (ok)
             schedule(s, e, e->flags & F_CALL ? S_CALL : S_DISPATCH,
                      e->planned > now ? e->planned : work_gap(s, now, 1, 5));
         return TK_OK;
     case S_DISPATCH: {
         int unit;
-        if (dispatch_target(s, c, e, &unit, &in.unit_id, err) != TK_OK)
-            return err->status;
-        if (act(s, c, e, desk(s, e), "dispatch", &in, &ok, err) != TK_OK)
-            return err->status;
-        if (!ok)
-            return TK_OK;
+        if (dispatch_target(s, c, e, &unit, &in.unit_id, err) != TK_OK) return err->status;
+        if (act(s, c, e, desk(s, e), "dispatch", &in, &ok, err) != TK_OK) return err->status;
+        if (!ok) return TK_OK;
         e->unit = unit;
         bool give_back = (e->flags & F_RETURN) && e->first_unit < 0;
-        if (e->first_unit < 0)
-            e->first_unit = unit;
+        if (e->first_unit < 0) e->first_unit = unit;
         schedule(s, e, give_back ? S_RETURN : S_SIGN,
-                 stage_point(s, e, "sign", now, give_back ? lateness(s, 0, 0) : lateness(s, 0.08, 0.03)));
+                 stage_point(s, e, "sign", now,
+                             give_back ? lateness(s, 0, 0) : lateness(s, 0.08, 0.03)));
         return TK_OK;
     }
     case S_CALL: {
@@ -1151,8 +1154,7 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         }
         in.unit_id = s->units[dept].id;
         in.note = "超出乡镇处置能力，呼叫县级部门协同处置";
-        if (act(s, c, e, desk(s, e), "call-county", &in, &ok, err) != TK_OK)
-            return err->status;
+        if (act(s, c, e, desk(s, e), "call-county", &in, &ok, err) != TK_OK) return err->status;
         if (ok) {
             e->unit = e->first_unit = dept;
             schedule(s, e, S_SIGN, stage_point(s, e, "sign", now, lateness(s, 0.1, 0.05)));
@@ -1161,8 +1163,7 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
     }
     case S_RETURN:
         in.note = "不属于本单位职责范围，申请退回重新交办";
-        if (act(s, c, e, staff(s, e->unit), "return", &in, &ok, err) != TK_OK)
-            return err->status;
+        if (act(s, c, e, staff(s, e->unit), "return", &in, &ok, err) != TK_OK) return err->status;
         if (ok) {
             /* The dispatch stage starts again: the desk's next turn is a dispatch. */
             double f = lateness(s, 0.06, 0.02);
@@ -1170,13 +1171,13 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         }
         return TK_OK;
     case S_SIGN:
-        if (act(s, c, e, staff(s, e->unit), "sign", &in, &ok, err) != TK_OK)
-            return err->status;
+        if (act(s, c, e, staff(s, e->unit), "sign", &in, &ok, err) != TK_OK) return err->status;
         if (ok) {
             bool extend = e->flags & F_EXTEND;
-            schedule(s, e, extend ? S_EXT_REQUEST : S_FEEDBACK,
-                     stage_point(s, e, "handle", now,
-                                 extend ? tk_rand_uniform(&s->rng, 0.3, 0.7) : lateness(s, 0.1, 0.045)));
+            schedule(
+                s, e, extend ? S_EXT_REQUEST : S_FEEDBACK,
+                stage_point(s, e, "handle", now,
+                            extend ? tk_rand_uniform(&s->rng, 0.3, 0.7) : lateness(s, 0.1, 0.045)));
         }
         return TK_OK;
     case S_EXT_REQUEST:
@@ -1198,8 +1199,7 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         return TK_OK;
     case S_FEEDBACK:
         in.note = one_of(s, w->feedbacks, COUNT(w->feedbacks));
-        if (act(s, c, e, staff(s, e->unit), "feedback", &in, &ok, err) != TK_OK)
-            return err->status;
+        if (act(s, c, e, staff(s, e->unit), "feedback", &in, &ok, err) != TK_OK) return err->status;
         if (ok) {
             /* The verify stage runs from the feedback to the closing. */
             double f = lateness(s, 0.08, 0.02);
@@ -1213,10 +1213,8 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         in.passed = !rework;
         in.note = rework ? "整改不到位，请返工" : "现场核查，处置到位";
         const tk_identity *who = unit_rand(s) < 0.8 ? grid_worker(s, e->grid) : desk(s, e);
-        if (act(s, c, e, who, "verify", &in, &ok, err) != TK_OK)
-            return err->status;
-        if (!ok)
-            return TK_OK;
+        if (act(s, c, e, who, "verify", &in, &ok, err) != TK_OK) return err->status;
+        if (!ok) return TK_OK;
         e->flags &= (uint8_t)~F_REWORK;
         if (rework)
             schedule(s, e, S_FEEDBACK, stage_point(s, e, "handle", now, lateness(s, 0.1, 0.04)));
@@ -1225,8 +1223,7 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         return TK_OK;
     }
     case S_CLOSE:
-        if (act(s, c, e, desk(s, e), "close", &in, &ok, err) != TK_OK)
-            return err->status;
+        if (act(s, c, e, desk(s, e), "close", &in, &ok, err) != TK_OK) return err->status;
         if (ok) {
             s->rep->closed++;
             schedule(s, e, S_REVISIT, work_gap(s, now, 60, 1200));
@@ -1236,12 +1233,12 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         double u = unit_rand(s);
         in.satisfaction = u < 0.62 ? 5 : u < 0.9 ? 4 : u < 0.97 ? 3 : u < 0.99 ? 2 : 1;
         in.note = in.satisfaction >= 4 ? "电话回访，群众满意" : "电话回访，群众认为处置不够及时";
-        if (act(s, c, e, desk(s, e), "revisit", &in, &ok, err) != TK_OK)
-            return err->status;
+        if (act(s, c, e, desk(s, e), "revisit", &in, &ok, err) != TK_OK) return err->status;
         e->step = S_DONE;
         return TK_OK;
     }
-    default: return TK_OK;
+    default:
+        return TK_OK;
     }
 }
 
@@ -1252,10 +1249,8 @@ static tk_status catch_up(sim *s, tk_conn *c, int64_t until, tk_error *err)
 {
     for (;;) {
         int64_t next = 0;
-        if (tk_events_next_alert(c, &next, err) != TK_OK)
-            return err->status;
-        if (!next || next > until)
-            return TK_OK;
+        if (tk_events_next_alert(c, &next, err) != TK_OK) return err->status;
+        if (!next || next > until) return TK_OK;
         if (next > s->now) {
             s->now = next;
             tk_clock_set(next);
@@ -1265,8 +1260,7 @@ static tk_status catch_up(sim *s, tk_conn *c, int64_t until, tk_error *err)
             return err->status;
         tk_arena_reset(s->a);
         s->rep->alerts += n;
-        if (n == 0)
-            return TK_OK;
+        if (n == 0) return TK_OK;
     }
 }
 
@@ -1277,23 +1271,22 @@ static tk_status sim_job(tk_conn *c, void *arg, tk_error *err)
         return tk_fail(err, TK_EIO, "simulate_lost",
                        "模拟批次的事务丢失，数据库已回到该批次之前；请在新数据库上重新运行");
     s->job_running = s->job;
-    int64_t budget = s->opt->steps_per_job > 0 ? s->opt->steps_per_job : 20000;
+    int64_t budget = s->opt->steps_per_job > 0 ? s->opt->steps_per_job
+                     : s->nevents <= 20000     ? 20000
+                                               : 100;
     while (budget-- > 0 && s->nheap > 0 && s->heap[0].at <= s->end) {
         sim_item it = heap_pop(s);
-        if (catch_up(s, c, it.at, err) != TK_OK)
-            return err->status;
+        if (catch_up(s, c, it.at, err) != TK_OK) return err->status;
         if (it.at > s->now) {
             s->now = it.at;
             tk_clock_set(it.at);
         }
         tk_status st = step(s, c, &s->events[it.ev], err);
         tk_arena_reset(s->a);
-        if (st != TK_OK)
-            return st;
+        if (st != TK_OK) return st;
     }
     if (s->nheap == 0 || s->heap[0].at > s->end) {
-        if (catch_up(s, c, s->end, err) != TK_OK)
-            return err->status;
+        if (catch_up(s, c, s->end, err) != TK_OK) return err->status;
         if (s->end > s->now) {
             s->now = s->end;
             tk_clock_set(s->end);
@@ -1306,12 +1299,10 @@ static tk_status sim_job(tk_conn *c, void *arg, tk_error *err)
 static tk_status count_states(sim *s, tk_error *err)
 {
     tk_conn *c = tk_db_reader(s->db, err);
-    if (!c)
-        return err->status;
-    tk_stmt *st = tk_prepare(c, "SELECT state, count(*) FROM events GROUP BY state ORDER BY 2 DESC",
-                             err);
-    if (!st)
-        return TK_EIO;
+    if (!c) return err->status;
+    tk_stmt *st =
+        tk_prepare(c, "SELECT state, count(*) FROM events GROUP BY state ORDER BY 2 DESC", err);
+    if (!st) return TK_EIO;
     int rc;
     s->rep->nstates = 0;
     while ((rc = tk_step(st, err)) == 1 && s->rep->nstates < (int)COUNT(s->rep->states)) {
@@ -1320,11 +1311,9 @@ static tk_status count_states(sim *s, tk_error *err)
         s->rep->states[s->rep->nstates++].count = tk_col_i64(st, 1);
     }
     tk_reset(st);
-    if (rc < 0)
-        return err->status;
+    if (rc < 0) return err->status;
     st = tk_prepare(c, "SELECT count(*), coalesce(sum(overdue), 0) FROM events", err);
-    if (!st)
-        return TK_EIO;
+    if (!st) return TK_EIO;
     if (tk_step(st, err) == 1) {
         s->rep->total_events = tk_col_i64(st, 0);
         s->rep->overdue = tk_col_i64(st, 1);
@@ -1349,10 +1338,8 @@ static void sim_free(sim *s)
     free(s->heap);
     tk_locator_unref(s->locator);
     tk_calendar_free(s->cal);
-    if (s->a)
-        tk_arena_free(s->a);
-    if (s->world)
-        tk_arena_free(s->world);
+    if (s->a) tk_arena_free(s->a);
+    if (s->world) tk_arena_free(s->world);
 }
 
 tk_status tk_cli_simulate_run(tk_db *db, const tk_sim_options *opt, tk_sim_report *rep,
@@ -1360,7 +1347,8 @@ tk_status tk_cli_simulate_run(tk_db *db, const tk_sim_options *opt, tk_sim_repor
 {
     memset(rep, 0, sizeof *rep);
     if (opt->events <= 0 || opt->events > 100000000 || opt->days <= 0 || opt->days > 3650)
-        return tk_fail(err, TK_EINVAL, "simulate_options", "事件数需要 1 到 1 亿，天数需要 1 到 3650");
+        return tk_fail(err, TK_EINVAL, "simulate_options",
+                       "事件数需要 1 到 1 亿，天数需要 1 到 3650");
     int64_t t0 = tk_monotonic_ns();
     sim *s = tk_xcalloc(1, sizeof *s);
     s->db = db;
@@ -1375,18 +1363,12 @@ tk_status tk_cli_simulate_run(tk_db *db, const tk_sim_options *opt, tk_sim_repor
     s->nevents = opt->events;
     tk_conn *c = tk_db_reader(db, err);
     tk_status st = c ? TK_OK : err->status;
-    if (st == TK_OK)
-        st = tk_workcal_load(c, &s->cal, err);
-    if (st == TK_OK)
-        st = load_units(s, c, err);
-    if (st == TK_OK)
-        st = load_grids(s, c, err);
-    if (st == TK_OK)
-        st = load_categories(s, c, err);
-    if (st == TK_OK)
-        st = load_users(s, c, err);
-    if (st == TK_OK)
-        st = load_locator(s, c, err);
+    if (st == TK_OK) st = tk_workcal_load(c, &s->cal, err);
+    if (st == TK_OK) st = load_units(s, c, err);
+    if (st == TK_OK) st = load_grids(s, c, err);
+    if (st == TK_OK) st = load_categories(s, c, err);
+    if (st == TK_OK) st = load_users(s, c, err);
+    if (st == TK_OK) st = load_locator(s, c, err);
     if (st != TK_OK) {
         sim_free(s);
         free(s);
@@ -1396,13 +1378,19 @@ tk_status tk_cli_simulate_run(tk_db *db, const tk_sim_options *opt, tk_sim_repor
     bool was_manual = tk_clock_is_manual();
     int64_t wall = tk_now_ms();
     tk_clock_use_manual(s->start);
+    int64_t shown = 0;
     while (st == TK_OK && !s->finished) {
         s->job++;
         st = tk_db_write(db, sim_job, s, err);
-        if (st == TK_OK && !opt->quiet) {
+        /* Progress at most every 2 seconds, and at the end. */
+        if (st == TK_OK && !opt->quiet &&
+            (s->finished || tk_monotonic_ns() - shown >= 2000000000LL)) {
+            shown = tk_monotonic_ns();
             char at[40];
             tk_time_format(s->now, at, sizeof at);
-            fprintf(stderr, "模拟：已上报 %lld / %lld 件，操作 %lld 次，预警 %lld 次，模拟时间 %.16s，用时 %.1f 秒\n",
+            fprintf(stderr,
+                    "模拟：已上报 %lld / %lld 件，操作 %lld 次，预警 %lld 次，模拟时间 %.16s，用时 "
+                    "%.1f 秒\n",
                     (long long)rep->created, (long long)s->nevents, (long long)rep->actions,
                     (long long)rep->alerts, at, (double)(tk_monotonic_ns() - t0) / 1e9);
         }
@@ -1411,8 +1399,7 @@ tk_status tk_cli_simulate_run(tk_db *db, const tk_sim_options *opt, tk_sim_repor
         tk_clock_set(wall);
     else
         tk_clock_use_system();
-    if (st == TK_OK)
-        st = count_states(s, err);
+    if (st == TK_OK) st = count_states(s, err);
     rep->seconds = (double)(tk_monotonic_ns() - t0) / 1e9;
     sim_free(s);
     free(s);
@@ -1424,8 +1411,7 @@ tk_status tk_cli_simulate_run(tk_db *db, const tk_sim_options *opt, tk_sim_repor
 static const char *take_flag(int *argc, char **argv, const char *name)
 {
     for (int i = 0; i < *argc; i++) {
-        if (strcmp(argv[i], name) != 0 || i + 1 >= *argc)
-            continue;
+        if (strcmp(argv[i], name) != 0 || i + 1 >= *argc) continue;
         const char *v = argv[i + 1];
         for (int k = i; k + 2 <= *argc; k++)
             argv[k] = argv[k + 2];
@@ -1437,10 +1423,11 @@ static const char *take_flag(int *argc, char **argv, const char *name)
 
 void tk_cli_simulate_print(const tk_sim_report *rep)
 {
-    printf("模拟完成：上报 %lld 件，执行操作 %lld 次（被拒 %lld 次），结案 %lld 件，预警处理 %lld 次，"
-           "用时 %.1f 秒\n",
-           (long long)rep->created, (long long)rep->actions, (long long)rep->refused,
-           (long long)rep->closed, (long long)rep->alerts, rep->seconds);
+    printf(
+        "模拟完成：上报 %lld 件，执行操作 %lld 次（被拒 %lld 次），结案 %lld 件，预警处理 %lld 次，"
+        "用时 %.1f 秒\n",
+        (long long)rep->created, (long long)rep->actions, (long long)rep->refused,
+        (long long)rep->closed, (long long)rep->alerts, rep->seconds);
     printf("事件总数 %lld，其中曾超时 %lld 件；按状态：", (long long)rep->total_events,
            (long long)rep->overdue);
     for (int i = 0; i < rep->nstates; i++)
@@ -1459,21 +1446,24 @@ int tk_cli_simulate(int argc, char **argv)
     const char *seed = take_flag(&n, args, "--seed");
     const char *end = take_flag(&n, args, "--end");
     const char *batch = take_flag(&n, args, "--batch");
+    const char *focus = take_flag(&n, args, "--focus");
+    const char *share = take_flag(&n, args, "--focus-share");
     tk_config cfg;
     tk_db *db = NULL;
     int rc = tk_cli_open_db(
         n, args,
         "用法：tiaokuai simulate --db 路径 --events 件数 [--days 天数] [--seed 整数] [--end 时间] "
-        "[--batch 步数]\n"
+        "[--batch 步数] [--focus 乡镇代码,… [--focus-share 比例]]\n"
         "在已有区划、类别和日历的数据库（如 tiaokuai demo 生成的）中模拟事件流转：按真实的上报、"
-        "受理、交办、签收、反馈、核查、结案、回访流程和时限，在手动时钟上从 end 前 D 天（默认 30 天）"
+        "受理、交办、签收、反馈、核查、结案、回访流程和时限，在手动时钟上从 end 前 D 天（默认 30 "
+        "天）"
         "运行到 end（默认现在），期间按时触发黄灯、红灯督办。同一种子与数据库得到相同结果。\n"
-        "  --batch 每个写事务执行的步数（默认 20000）",
+        "  --batch 每个写事务执行的步数（默认：2 万件以内 20000，更多时 100）\n"
+        "  --focus 重点乡镇（逗号分隔的区划代码），其网格分得 --focus-share（默认 0.25）的事件",
         &cfg, &db, NULL, NULL);
     free(args);
-    if (rc >= 0)
-        return rc;
-    tk_sim_options opt = {.days = 30, .seed = 20230601};
+    if (rc >= 0) return rc;
+    tk_sim_options opt = {.days = 30, .seed = 20230601, .focus = focus, .focus_share = 0.25};
     int64_t v;
     rc = 0;
     if (!events || !tk_parse_i64(events, &opt.events) || opt.events <= 0) {
@@ -1497,6 +1487,14 @@ int tk_cli_simulate(int argc, char **argv)
     if (!rc && batch && (!tk_parse_i64(batch, &opt.steps_per_job) || opt.steps_per_job <= 0)) {
         fprintf(stderr, "tiaokuai: --batch 需要正整数\n");
         rc = EX_USAGE;
+    }
+    if (!rc && share) {
+        char *tail = NULL;
+        opt.focus_share = strtod(share, &tail);
+        if (!focus || tail == share || *tail || !(opt.focus_share > 0 && opt.focus_share < 1)) {
+            fprintf(stderr, "tiaokuai: --focus-share 需要与 --focus 同用，取 0 到 1 之间的小数\n");
+            rc = EX_USAGE;
+        }
     }
     if (!rc) {
         if (end) {

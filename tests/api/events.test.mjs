@@ -356,6 +356,36 @@ async function gridsOf(tk, township, n) {
 }
 
 // ===========================================================================
+// 0. The demo as a visitor finds it: the townships of the demo accounts are
+// busy, so their queues hold open work in several stages.
+// ===========================================================================
+
+describe('0. the demo leaves work waiting for the demo accounts', () => {
+  test('航埠镇 and 杜泽镇 have open events in several states, in the command queues', async () => {
+    const srv = await startServer('demo');
+    try {
+      const tk = new Tk(srv);
+      let queued = 0; // events to accept, dispatch or check, in both command rooms
+      for (const who of ['command', 'command2']) {
+        const box = await tk.get(who, '/api/v1/events?box=reported&limit=100');
+        expectStatus(box, 200, `${who} queue`);
+        queued += box.body.items.length;
+        const all = await tk.get(who, '/api/v1/events?limit=500');
+        expectStatus(all, 200);
+        const open = all.body.items.filter((e) => !['closed', 'archived', 'rejected', 'void'].includes(e.state));
+        const states = new Set(open.map((e) => e.state));
+        assert.ok(open.length >= 10, `${who}: ${open.length} open events`);
+        assert.ok(states.size >= 3, `${who}: open events in ${[...states].join(', ')}`);
+      }
+      // Whenever the demo is built (work hours, nights, weekends): 5 to 38 in samples.
+      assert.ok(queued >= 2, `${queued} events waiting in the command rooms' queues`);
+    } finally {
+      await stopServer(srv);
+    }
+  });
+});
+
+// ===========================================================================
 // 1, 2, 6, 7: paths, refusals, lists, intake — one manual-clock server.
 // ===========================================================================
 
