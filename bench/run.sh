@@ -1,0 +1,264 @@
+#!/bin/bash
+# bench/run.sh - what `make bench` runs (after building build/tiaokuai).
+#
+# Starts the server on a temporary database and a free loopback port, then runs
+# wrk twice against it, each for BENCH_DURATION at BENCH_CONNECTIONS connections:
+#   1. GET /healthz                       (bench/healthz.lua)
+#   2. POST /api/v1/_probe/writes         (bench/write.lua: a unique key per request;
+#                                          201 only once the row is durable)
+# and prints req/s, p50, p99 and non-2xx counts for each, the write/read ratio
+# (write req/s / healthz req/s of this run), the group-commit batch sizes from
+# GET /metrics and how the CPU was split between wrk and the server.
+# Everything printed is also saved under bench/out/ (gitignored).
+# Then it runs bench/events.sh, the event intake benchmark (BENCH_EVENTS=0 skips it;
+# bench/summary.sh, the statistics summary at 1,000,000 events, is run on its own).
+#
+# Environment:
+#   BENCH_DURATION      wrk duration per endpoint (default 10s; a bare number is seconds)
+#   BENCH_CONNECTIONS   open connections (default 64)
+#   BENCH_THREADS       wrk threads (default 2)
+#   BENCH_SERVER_ARGS   extra arguments for `tiaokuai serve` (e.g. "--threads 4")
+#   BENCH_HEALTHZ_COUNT "wrk" to count /healthz statuses from wrk's summary instead of
+#                       a Lua response() callback (see bench/healthz.lua)
+#   TIAOKUAI_BIN        the binary (default build/tiaokuai)
+#
+# Exit status: 0 when both runs mostly succeeded, 1 when most responses of a run were
+# errors, the server died, or fewer rows than 201 responses reached the database.
+# Missing the performance targets is reported, not treated as a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${TIAOKUAI_BIN:-build/tiaokuai}
+DURATION=${BENCH_DURATION:-10s}
+[[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+THREADS=${BENCH_THREADS:-2}
+TARGET_HEALTHZ=50000
+TARGET_WRITES=20000
+read -r -a SERVER_ARGS <<<"${BENCH_SERVER_ARGS:-}"
+
+die() {
+  echo "bench: $*" >&2
+  exit 1
+}
+command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk, or scripts/bootstrap.sh check)"
+[ -x "$BIN" ] || die "$BIN is missing; run make build first"
+[[ $CONNECTIONS =~ ^[0-9]+$ ]] || die "BENCH_CONNECTIONS must be a number"
+[ "$THREADS" -le "$CONNECTIONS" ] || THREADS=$CONNECTIONS
+
+mkdir -p bench/out
+stamp=$(date +%Y%m%d-%H%M%S)
+out=bench/out/bench-$stamp.txt
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tiaokuai-bench.XXXXXX")
+db=$tmp/bench.db
+server_pid=""
+port=""
+
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 100); do
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  [ -f "$tmp/server.log" ] && cp "$tmp/server.log" "bench/out/server-$stamp.log"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Everything from here on goes to the terminal and to $out.
+exec > >(tee "$out") 2>&1
+
+# --- helpers -----------------------------------------------------------------
+
+# http METHOD PATH [BODY]: a raw HTTP/1.1 exchange over bash's /dev/tcp (no curl
+# needed); prints the whole response, headers included.
+http() {
+  local method=$1 path=$2 body=${3:-}
+  exec 3<>"/dev/tcp/127.0.0.1/$port"
+  if [ -n "$body" ]; then
+    printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' \
+      "$method" "$path" "${#body}" "$body" >&3
+  else
+    printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$method" "$path" >&3
+  fi
+  timeout 10 cat <&3 || true
+  exec 3<&-
+}
+http_status() { http "$@" | head -1 | awk '{print $2}'; }
+
+# field NAME LINE: the value of NAME=value in a BENCH line.
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
+
+server_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+# "busy total" jiffies of the whole machine.
+machine_ticks() { awk '/^cpu /{t=0; for (i=2;i<=NF;i++) t+=$i; print t-$5-$6, t}' /proc/stat; }
+
+hz=$(getconf CLK_TCK)
+cores=$(nproc)
+
+start_server() {
+  "$BIN" serve --listen 127.0.0.1:0 --db "$db" --probe 1 --per-ip-connections 1024 \
+    "${SERVER_ARGS[@]}" 2>"$tmp/server.log" >/dev/null &
+  server_pid=$!
+  for _ in $(seq 200); do
+    port=$(sed -n 's/.*msg="listening" port=\([0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
+    [ -n "$port" ] && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  cat "$tmp/server.log" >&2
+  die "the server did not start"
+}
+
+# run_wrk NAME SCRIPT PATH: runs wrk, prints its output, sets R_* results.
+run_wrk() {
+  local name=$1 script=$2 path=$3
+  local s0 s1 m0 m1 wrk_cpu status=0
+  echo
+  echo "== $name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s $script http://127.0.0.1:$port$path"
+  s0=$(server_ticks)
+  m0=$(machine_ticks)
+  local t0 t1
+  t0=$(date +%s.%N)
+  # bash's `time` reports wrk's own user+sys CPU seconds.
+  {
+    TIMEFORMAT='%U %S'
+    time BENCH_RUN_ID="$stamp-$RANDOM" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+      -s "$script" "http://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>"$tmp/wrk.err"
+  } 2>"$tmp/wrk.time" || status=$?
+  t1=$(date +%s.%N)
+  cat "$tmp/wrk.out"
+  cat "$tmp/wrk.err" >&2
+  kill -0 "$server_pid" 2>/dev/null || die "the server died during the $name run"
+  s1=$(server_ticks)
+  m1=$(machine_ticks)
+  R_LINE=$(grep '^BENCH ' "$tmp/wrk.out" | tail -1 || true)
+  [ -n "$R_LINE" ] || die "wrk printed no BENCH line for $name (status $status)"
+  R_STATUS=$status
+  R_RPS=$(field rps "$R_LINE")
+  R_P50=$(field p50_ms "$R_LINE")
+  R_P99=$(field p99_ms "$R_LINE")
+  R_OK=$(field ok "$R_LINE")
+  R_NON2XX=$(field non2xx "$R_LINE")
+  R_SOCK=$(field socket_errors "$R_LINE")
+  R_TIMEOUTS=$(field timeouts "$R_LINE")
+  R_CODES=$(field statuses "$R_LINE")
+  wrk_cpu=$(tail -1 "$tmp/wrk.time")
+  R_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
+  R_SRV_CPU=$(awk -v d="$((s1 - s0))" -v hz="$hz" -v s="$R_SECONDS" 'BEGIN{printf "%.2f", d/hz/s}')
+  R_WRK_CPU=$(awk -v u="${wrk_cpu% *}" -v y="${wrk_cpu#* }" -v s="$R_SECONDS" 'BEGIN{printf "%.2f", (u+y)/s}')
+  R_BUSY=$(awk -v a="$m0" -v b="$m1" 'BEGIN{split(a,x," "); split(b,y," "); printf "%.0f", 100*(y[1]-x[1])/(y[2]-x[2])}')
+  # CPU the machine spent on anything but the server and wrk (other processes,
+  # interrupts): a noisy neighbour makes the figures of this run unreliable.
+  R_OTHER=$(awk -v b="$R_BUSY" -v c="$cores" -v s="$R_SRV_CPU" -v w="$R_WRK_CPU" \
+    'BEGIN{o=b*c/100-s-w; printf "%.2f", (o < 0) ? 0 : o}')
+  echo "-- server CPU ${R_SRV_CPU} cores, wrk CPU ${R_WRK_CPU} cores, other ${R_OTHER} cores; machine busy ${R_BUSY}% of $cores cores"
+  if [ "$status" -ne 0 ]; then
+    echo "!! $name: wrk exited with status $status (most responses were errors?)" >&2
+  fi
+}
+
+# --- run ---------------------------------------------------------------------
+
+echo "tiaokuai bench $stamp"
+echo "machine: $cores cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), kernel $(uname -r)"
+echo "server: $BIN serve --probe 1 --per-ip-connections 1024 ${SERVER_ARGS[*]:-} (db $db)"
+start_server
+echo "listening on 127.0.0.1:$port (pid $server_pid)"
+
+# Sanity checks before loading: the endpoints answer as the benchmark expects.
+st=$(http_status GET /healthz)
+[ "$st" = 200 ] || die "GET /healthz answered $st, expected 200"
+st=$(http_status POST /api/v1/_probe/writes "{\"key\":\"bench-sanity-$stamp\"}")
+[ "$st" = 201 ] || die "POST /api/v1/_probe/writes answered $st, expected 201 (is --probe honoured?)"
+# keepalive_closes PATH: true when the server answers a plain HTTP/1.1 request (which
+# asks for keep-alive by default) with "Connection: close".
+keepalive_closes() {
+  local line closes
+  exec 4<>"/dev/tcp/127.0.0.1/$port"
+  printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' "$1" >&4
+  closes=0
+  while IFS= read -r -t 5 line <&4; do
+    line=${line%$'\r'}
+    [ -n "$line" ] || break # end of the headers
+    if [[ ${line,,} =~ ^connection:[[:space:]]*close ]]; then
+      closes=1
+      break
+    fi
+  done
+  exec 4<&-
+  [ "$closes" -eq 1 ]
+}
+keepalive_note=""
+if keepalive_closes /healthz; then
+  keepalive_note="GET /healthz answers 'Connection: close' even to an HTTP/1.1 keep-alive request, so wrk opens a new TCP connection for every /healthz request"
+  echo "note: $keepalive_note"
+fi
+
+failed=0
+run_wrk "GET /healthz" bench/healthz.lua /healthz
+H_RPS=$R_RPS H_P50=$R_P50 H_P99=$R_P99 H_NON2XX=$R_NON2XX H_SOCK=$R_SOCK H_TO=$R_TIMEOUTS
+H_CODES=$R_CODES H_SRV=$R_SRV_CPU H_WRK=$R_WRK_CPU H_BUSY=$R_BUSY H_OTHER=$R_OTHER
+[ "$R_STATUS" -eq 0 ] || failed=1
+
+jobs0=$(http GET /metrics | sed -n 's/^tiaokuai_write_batch_size_sum //p')
+run_wrk "POST /api/v1/_probe/writes" bench/write.lua /api/v1/_probe/writes
+W_RPS=$R_RPS W_P50=$R_P50 W_P99=$R_P99 W_NON2XX=$R_NON2XX W_SOCK=$R_SOCK W_TO=$R_TIMEOUTS
+W_CODES=$R_CODES W_SRV=$R_SRV_CPU W_WRK=$R_WRK_CPU W_BUSY=$R_BUSY W_OTHER=$R_OTHER W_OK=$R_OK
+[ "$R_STATUS" -eq 0 ] || failed=1
+
+# Group commit: the batch-size histogram (cumulative buckets) from /metrics.
+metrics=$(http GET /metrics)
+batches=$(sed -n 's/^tiaokuai_write_batch_size_count //p' <<<"$metrics")
+jobs=$(sed -n 's/^tiaokuai_write_batch_size_sum //p' <<<"$metrics")
+hist=$(sed -n 's/^tiaokuai_write_batch_size_bucket{le="\([^"]*\)"} \([0-9]*\)/\1 \2/p' <<<"$metrics" |
+  awk '{n=$2-prev; prev=$2; if (n>0) printf "%s<=%s:%d", sep, $1, n; if (n>0) sep=" "}')
+echo
+echo "-- group commit since start: $jobs jobs in $batches commits (mean batch $(awk -v j="$jobs" -v b="$batches" 'BEGIN{printf "%.1f", (b > 0) ? j/b : 0}'))"
+echo "-- batch sizes (commits per size bucket): $hist"
+
+# Every 201 must be a row: rows >= 201s (wrk stops counting at the deadline while
+# the server still commits the requests in flight, so rows may be a few more).
+if command -v sqlite3 >/dev/null; then
+  rows=$(sqlite3 -readonly "$db" "SELECT count(*) FROM probe_writes WHERE key LIKE '$stamp-%'" 2>/dev/null || echo "?")
+  echo "-- rows written by the write run: $rows (201 responses counted by wrk: $W_OK; jobs committed: $((jobs - jobs0)))"
+  if [ "$rows" != "?" ] && [ "$rows" -lt "$W_OK" ]; then
+    echo "!! fewer rows than 201 responses" >&2
+    failed=1
+  fi
+fi
+
+ratio=$(awk -v w="$W_RPS" -v h="$H_RPS" 'BEGIN{printf "%.2f", (h > 0) ? w/h : 0}')
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN{print (v >= t) ? "met" : "MISSED"}'; }
+
+echo
+echo "== summary ($DURATION, $CONNECTIONS connections, $THREADS wrk threads, loopback, $cores cores)"
+printf '%-28s %9s %8s %8s %8s %8s %11s %8s %6s %5s\n' endpoint "req/s" "p50 ms" "p99 ms" non-2xx "sock err" "server CPU" "wrk CPU" other busy
+printf '%-28s %9.0f %8.2f %8.2f %8d %8d %11s %8s %6s %4s%%\n' "GET /healthz" "$H_RPS" "$H_P50" "$H_P99" \
+  "$H_NON2XX" "$H_SOCK" "$H_SRV" "$H_WRK" "$H_OTHER" "$H_BUSY"
+printf '%-28s %9.0f %8.2f %8.2f %8d %8d %11s %8s %6s %4s%%\n' "POST /api/v1/_probe/writes" "$W_RPS" "$W_P50" \
+  "$W_P99" "$W_NON2XX" "$W_SOCK" "$W_SRV" "$W_WRK" "$W_OTHER" "$W_BUSY"
+echo "(CPU columns in cores; 'other' is CPU used by anything else on the machine: if it is"
+echo " well above zero, another process competed with the benchmark and the run should be repeated)"
+echo "statuses: healthz $H_CODES; writes $W_CODES (timeouts: healthz $H_TO, writes $W_TO)"
+echo "write/read ratio: $ratio (write req/s / healthz req/s)"
+echo "targets: healthz >= $TARGET_HEALTHZ req/s: $(verdict "$H_RPS" "$TARGET_HEALTHZ"); durable writes >= $TARGET_WRITES/s: $(verdict "$W_RPS" "$TARGET_WRITES")"
+[ -z "$keepalive_note" ] || echo "note: $keepalive_note"
+echo "saved: $out"
+
+# The event intake beside /healthz: bench/events.sh (its own server on a fresh demo
+# database, same BENCH_* settings). BENCH_EVENTS=0 skips it.
+if [ "${BENCH_EVENTS:-1}" != 0 ]; then
+  echo
+  echo "== bench/events.sh: POST /api/v1/events (intake with routing) beside GET /healthz"
+  bench/events.sh || failed=1
+fi
+if [ "$failed" -ne 0 ]; then
+  echo "bench: FAILED (see the messages above)" >&2
+  exit 1
+fi
