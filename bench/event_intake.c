@@ -93,8 +93,12 @@ static tk_status run(tk_conn *c, void *arg, tk_error *err)
         snprintf(target, sizeof target, "%lld", (long long)out.id);
         snprintf(detail, sizeof detail, "{\"number\":\"%s\",\"category\":\"%s\"}", out.number,
                  in.category_code);
-        tk_audit_entry e = {.who = &b->who, .ip = "127.0.0.1", .action = "event.create",
-                            .target_type = "event", .target_id = target, .outcome = "ok",
+        tk_audit_entry e = {.who = &b->who,
+                            .ip = "127.0.0.1",
+                            .action = "event.create",
+                            .target_type = "event",
+                            .target_id = target,
+                            .outcome = "ok",
                             .detail = detail};
         st = tk_audit_append(c, &e, NULL, err);
     }
@@ -149,8 +153,10 @@ int main(int argc, char **argv)
     if (!s || tk_step(s, &err) != 1)
         die("the demo's hotline account", &err);
     tk_arena *keep = tk_arena_new(4096);
-    b.who = (tk_identity){.user_id = tk_col_i64(s, 0), .username = "hotline",
-                          .display_name = "12345热线对接", .role = TK_ROLE_INTEGRATION,
+    b.who = (tk_identity){.user_id = tk_col_i64(s, 0),
+                          .username = "hotline",
+                          .display_name = "12345热线对接",
+                          .role = TK_ROLE_INTEGRATION,
                           .unit_id = tk_col_i64(s, 1),
                           .unit_path = tk_arena_strdup(keep, tk_col_text(s, 2)),
                           .scope_path = tk_arena_strdup(keep, tk_col_text(s, 3))};
@@ -206,8 +212,8 @@ int main(int argc, char **argv)
      * submitting thread), the figure that bounds events per second on one core. */
     printf("BENCH intakes=%lld failed=%lld wall_s=%.2f per_s_wall=%.0f job_cpu_us=%.1f "
            "process_cpu_us=%.1f per_s_process_cpu=%.0f commits=%llu\n",
-           (long long)n, (long long)atomic_load(&b.failed), wall, (double)n / wall, cpu_us,
-           proc_us, 1e6 / proc_us, (unsigned long long)st.batches);
+           (long long)n, (long long)atomic_load(&b.failed), wall, (double)n / wall, cpu_us, proc_us,
+           1e6 / proc_us, (unsigned long long)st.batches);
     tk_db_close(db);
     tk_calendar_free(b.cal);
     tk_arena_free(keep);

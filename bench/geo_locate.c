@@ -68,8 +68,8 @@ static size_t load_counties(const char *path, tk_geom **out, size_t max)
     json_t *features = json_object_get(root, "features");
     size_t n = 0;
     for (size_t i = 0; i < json_array_size(features) && n < max; i++) {
-        char *text = json_dumps(json_object_get(json_array_get(features, i), "geometry"),
-                                JSON_COMPACT);
+        char *text =
+            json_dumps(json_object_get(json_array_get(features, i), "geometry"), JSON_COMPACT);
         tk_error err;
         if (!text || tk_geom_import_polygon(text, strlen(text), &out[n], &err) != TK_OK)
             die("county outline", &err);
@@ -161,8 +161,9 @@ static double index_throughput(const tk_locator *loc, const double *xy, size_t n
     run_job jobs[MAX_THREADS];
     int64_t t0 = tk_monotonic_ns();
     for (int k = 0; k < nthreads; k++) {
-        jobs[k] = (run_job){loc, xy, n * (size_t)k / (size_t)nthreads,
-                            n * (size_t)(k + 1) / (size_t)nthreads, NULL, 0};
+        jobs[k] = (run_job){
+            loc,  xy, n * (size_t)k / (size_t)nthreads, n * (size_t)(k + 1) / (size_t)nthreads,
+            NULL, 0};
         if (pthread_create(&t[k], NULL, run_index, &jobs[k]) != 0)
             die("pthread_create", NULL);
     }

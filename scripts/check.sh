@@ -74,6 +74,19 @@ run_node() {
   count_node "$out/$suite-$build.tap" $status
 }
 
+# The C sources are formatted with the committed .clang-format (make format).
+echo "== format"
+unformatted=$(for f in $(git ls-files 'src/*.c' 'src/*.h' 'tests/unit/*.c' 'bench/*.c'); do
+  clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || echo "$f"
+done)
+if [ -z "$unformatted" ]; then
+  passed=$((passed + 1))
+  echo "  1 passed, 0 failed"
+else
+  echo "  not formatted (run make format): $unformatted"
+  failed=$((failed + 1))
+fi
+
 shopt -s nullglob
 api_tests=(tests/api/*.test.mjs)
 e2e_tests=(tests/e2e/*.test.mjs)

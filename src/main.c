@@ -29,13 +29,19 @@ typedef struct {
 static int exit_code_for(tk_status st)
 {
     switch (st) {
-    case TK_OK: return 0;
-    case TK_EINVAL: return EX_USAGE;
+    case TK_OK:
+        return 0;
+    case TK_EINVAL:
+        return EX_USAGE;
     case TK_EVALID:
-    case TK_ECONFLICT: return EX_DATAERR;
-    case TK_EUNAVAIL: return EX_UNAVAILABLE;
-    case TK_EIO: return EX_IOERR;
-    default: return EX_SOFTWARE;
+    case TK_ECONFLICT:
+        return EX_DATAERR;
+    case TK_EUNAVAIL:
+        return EX_UNAVAILABLE;
+    case TK_EIO:
+        return EX_IOERR;
+    default:
+        return EX_SOFTWARE;
     }
 }
 
@@ -102,15 +108,17 @@ static void raise_fd_limit(void)
 static int cmd_serve(int argc, char **argv)
 {
     tk_config cfg;
-    int rc = load_config(&cfg, argc, argv, TK_CMD_SERVE | TK_CMD_DB,
-                         "用法：tiaokuai serve [选项]\n启动 HTTP 服务：网页界面、/api/v1、/healthz、/metrics。",
-                         NULL, NULL);
+    int rc = load_config(
+        &cfg, argc, argv, TK_CMD_SERVE | TK_CMD_DB,
+        "用法：tiaokuai serve [选项]\n启动 HTTP 服务：网页界面、/api/v1、/healthz、/metrics。",
+        NULL, NULL);
     if (rc >= 0)
         return rc;
     if (cfg.manual_clock[0]) {
         int64_t start;
         if (!tk_time_parse(cfg.manual_clock, &start)) {
-            fprintf(stderr, "tiaokuai: --manual-clock 需要 ISO 时间，例如 2026-02-13T16:00:00+08:00\n");
+            fprintf(stderr,
+                    "tiaokuai: --manual-clock 需要 ISO 时间，例如 2026-02-13T16:00:00+08:00\n");
             return EX_USAGE;
         }
         tk_clock_use_manual(start);
@@ -161,9 +169,10 @@ static int cmd_serve(int argc, char **argv)
 static int cmd_init(int argc, char **argv)
 {
     tk_config cfg;
-    int rc = load_config(&cfg, argc, argv, TK_CMD_DB,
-                         "用法：tiaokuai init [--db 路径]\n创建数据库，或把已有数据库升级到本程序的结构版本。",
-                         NULL, NULL);
+    int rc = load_config(
+        &cfg, argc, argv, TK_CMD_DB,
+        "用法：tiaokuai init [--db 路径]\n创建数据库，或把已有数据库升级到本程序的结构版本。", NULL,
+        NULL);
     if (rc >= 0)
         return rc;
     tk_error err;
@@ -173,7 +182,8 @@ static int cmd_init(int argc, char **argv)
         return fail(&err);
     int version = 0;
     tk_db_schema_version(db, &version, &err);
-    if (tk_cli_ensure_root(db, &err) != TK_OK || tk_cli_seed_calendar(db, cfg.data, &err) != TK_OK) {
+    if (tk_cli_ensure_root(db, &err) != TK_OK ||
+        tk_cli_seed_calendar(db, cfg.data, &err) != TK_OK) {
         tk_db_close(db);
         return fail(&err);
     }
@@ -231,7 +241,8 @@ static int cmd_help(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    printf("tiaokuai %s — 条块：县乡一体、条抓块统的基层治理平台\n\n用法：tiaokuai 命令 [选项]\n\n命令：\n",
+    printf("tiaokuai %s — 条块：县乡一体、条抓块统的基层治理平台\n\n用法：tiaokuai 命令 "
+           "[选项]\n\n命令：\n",
            TK_VERSION);
     for (size_t i = 0; i < NCOMMANDS; i++)
         printf("  %-14s %s\n", commands[i].name, commands[i].summary);

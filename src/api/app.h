@@ -23,14 +23,14 @@ typedef struct tk_app {
     const tk_config *cfg;
     tk_server *server; /* set once the server has started */
     int64_t started_ms;
-    tk_pool *hasher;   /* password hashing, off the HTTP threads */
+    tk_pool *hasher; /* password hashing, off the HTTP threads */
     tk_throttle *throttle;
     tk_session_limits session_limits;
     unsigned char csrf_key[32];
     struct tk_locator_holder *grids; /* point -> grid, swapped when grids change */
     pthread_rwlock_t calendar_lock;  /* guards the pointer; the calendar itself is read-only */
     struct tk_calendar *calendar;
-    struct tk_timer *timer; /* time limits: yellow, red, 督办 */
+    struct tk_timer *timer;       /* time limits: yellow, red, 督办 */
     struct tk_stream_hub *stream; /* GET /api/v1/stream subscribers (api/stream.h) */
     /* Photo attachments (gov/attachments.h): content-addressed files in
      * "<db path>.files/", stored by attach_io off the HTTP threads. */
@@ -39,7 +39,7 @@ typedef struct tk_app {
 } tk_app;
 
 #define TK_SESSION_COOKIE "tk_session"
-#define TK_CSRF_HEADER "X-CSRF-Token"
+#define TK_CSRF_HEADER    "X-CSRF-Token"
 
 /* Opens what the app needs beside the database (pool, throttle, keys, data files).
  * The database must be migrated. */

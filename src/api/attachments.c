@@ -33,18 +33,18 @@
 #include "gov/attachments.h"
 #include "http/multipart.h"
 
-#define MAX_PARTS 8
-#define MAX_FIELD_BYTES 64
+#define MAX_PARTS         8
+#define MAX_FIELD_BYTES   64
 #define TAKEN_AT_SLACK_MS (24LL * 3600 * 1000) /* camera clocks run ahead */
 
 typedef struct {
-    tk_attachment in;   /* what was sent (sha256 once stored) */
-    tk_attachment out;  /* the committed row */
-    const void *bytes;  /* the photo, inside r->body */
+    tk_attachment in;  /* what was sent (sha256 once stored) */
+    tk_attachment out; /* the committed row */
+    const void *bytes; /* the photo, inside r->body */
     size_t len;
-    const char *dir;    /* where blobs live (the app's) */
+    const char *dir; /* where blobs live (the app's) */
     char sha256[65];
-    tk_error refusal;   /* a refusal found before storing (refused_run) */
+    tk_error refusal; /* a refusal found before storing (refused_run) */
 } upload_ctx;
 
 static const char *url_of(tk_req *r, const char *sha256)
@@ -77,8 +77,9 @@ static tk_status read_metadata(const char *kind, const char *lng, const char *la
 {
     in->kind = kind ? kind : "other";
     if (!tk_attach_kind_label(in->kind))
-        return tk_fail_field(err, "kind", "照片类型需要 before（处置前）、after（处置后）、"
-                                          "near（近景）、far（远景）或 other（其他）");
+        return tk_fail_field(err, "kind",
+                             "照片类型需要 before（处置前）、after（处置后）、"
+                             "near（近景）、far（远景）或 other（其他）");
     if (!lng != !lat)
         return tk_fail_field(err, lng ? "lat" : "lng", "经纬度需要同时提供");
     if (lng) {
@@ -118,8 +119,8 @@ static tk_status read_form(tk_req *r, upload_ctx *x, tk_error *err)
             k++;
         const char *shown = tk_arena_strndup(r->arena, p->name.ptr, p->name.len);
         if (k == 5)
-            return tk_fail_field(err, shown, "不认识的字段 %s（可用：file、kind、lng、lat、taken_at）",
-                                 shown);
+            return tk_fail_field(err, shown,
+                                 "不认识的字段 %s（可用：file、kind、lng、lat、taken_at）", shown);
         if ((k == 0 && file) || (k > 0 && values[k]))
             return tk_fail_field(err, shown, "字段 %s 重复（每次只能上传一张照片）", shown);
         if (k == 0)

@@ -18,14 +18,14 @@ static void add_row(void *ctx, const tk_audit_row *a)
     audit_ctx *x = ctx;
     json_error_t je;
     json_t *detail = json_loads(a->detail, JSON_DECODE_ANY, &je);
-    json_array_append_new(
-        x->items,
-        json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "seq",
-                  (json_int_t)a->seq, "at", api_time(a->at), "actor_id",
-                  a->actor_id ? json_integer(a->actor_id) : json_null(), "actor", a->actor, "role",
-                  a->role, "ip", a->ip, "action", a->action, "target_type", a->target_type,
-                  "target_id", a->target_id, "outcome", a->outcome, "detail",
-                  detail ? detail : json_string(a->detail), "hash", a->hash));
+    json_array_append_new(x->items,
+                          json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}",
+                                    "seq", (json_int_t)a->seq, "at", api_time(a->at), "actor_id",
+                                    a->actor_id ? json_integer(a->actor_id) : json_null(), "actor",
+                                    a->actor, "role", a->role, "ip", a->ip, "action", a->action,
+                                    "target_type", a->target_type, "target_id", a->target_id,
+                                    "outcome", a->outcome, "detail",
+                                    detail ? detail : json_string(a->detail), "hash", a->hash));
     x->last = a->seq;
 }
 

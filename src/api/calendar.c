@@ -284,7 +284,8 @@ void api_calendar_deadline(tk_req *r)
     for (int i = 0; unit && units[i]; i++)
         known |= !strcmp(unit, units[i]);
     if (!known) {
-        tk_fail_field(&err, "unit", "参数 unit 需要 work_minutes、work_hours、work_days 或 natural_days");
+        tk_fail_field(&err, "unit",
+                      "参数 unit 需要 work_minutes、work_hours、work_days 或 natural_days");
         tk_reply_error(r, &err);
         return;
     }
@@ -293,15 +294,15 @@ void api_calendar_deadline(tk_req *r)
     tk_app *app = TK_APP(r);
     const tk_calendar *cal = tk_app_calendar_acquire(app);
     int64_t deadline = tk_workcal_deadline(cal, start, amount, unit);
-    int64_t minutes = deadline == TK_CALENDAR_NEVER ? -1
-                                                    : tk_calendar_work_minutes_between(cal, start,
-                                                                                       deadline);
+    int64_t minutes =
+        deadline == TK_CALENDAR_NEVER ? -1 : tk_calendar_work_minutes_between(cal, start, deadline);
     tk_app_calendar_release(app);
     if (deadline == TK_CALENDAR_NEVER) {
         tk_reply_fail(r, TK_EVALID, "no_deadline", "按当前工作日历无法算出期限（没有工作时间）");
         return;
     }
-    tk_reply_json(r, 200, json_pack("{s:o, s:I, s:s, s:o, s:I}", "start", api_time(start),
-                                    "amount", (json_int_t)amount, "unit", unit, "deadline",
-                                    api_time(deadline), "work_minutes", (json_int_t)minutes));
+    tk_reply_json(r, 200,
+                  json_pack("{s:o, s:I, s:s, s:o, s:I}", "start", api_time(start), "amount",
+                            (json_int_t)amount, "unit", unit, "deadline", api_time(deadline),
+                            "work_minutes", (json_int_t)minutes));
 }

@@ -42,7 +42,8 @@ static json_t *category_json(const tk_category *cat)
     json_t *o = json_object();
     json_object_set_new(o, "code", json_string(cat->code));
     json_object_set_new(o, "name", json_string(cat->name));
-    json_object_set_new(o, "parent_code", cat->parent_code ? json_string(cat->parent_code) : json_null());
+    json_object_set_new(o, "parent_code",
+                        cat->parent_code ? json_string(cat->parent_code) : json_null());
     json_object_set_new(o, "leaf", json_boolean(cat->leaf));
     json_object_set_new(o, "active", json_boolean(cat->active));
     if (cat->leaf) {
@@ -129,7 +130,8 @@ static tk_status category_put_run(tk_conn *c, api_op *op, tk_error *err)
         if (tk_list_item_exists(c, x->cat.list_item_code, &exists, err) != TK_OK)
             return err->status;
         if (!exists)
-            return tk_fail_field(err, "list_item_code", "清单事项 %s 不存在", x->cat.list_item_code);
+            return tk_fail_field(err, "list_item_code", "清单事项 %s 不存在",
+                                 x->cat.list_item_code);
     }
     return tk_category_put(c, &x->cat, &x->created, err);
 }
@@ -162,19 +164,22 @@ void api_category_put(tk_req *r)
         tk_reply_error(r, &err);
         return;
     }
-    static const char *const fields[] = {"name", "parent_code", "accept_condition",
-                                         "close_condition", "list_item_code", "default_urgency",
-                                         "active", NULL};
+    static const char *const fields[] = {
+        "name",           "parent_code",     "accept_condition", "close_condition",
+        "list_item_code", "default_urgency", "active",           NULL};
     static const char *const urgencies[] = TK_URGENCIES;
     category_ctx *x = tk_arena_zalloc(r->arena, sizeof *x);
     tk_category *cat = &x->cat;
     if (api_failed(r, in_only(in, fields, &err), &err) ||
         api_failed(r, in_str(in, "name", true, 32, &cat->name, &err), &err) ||
         api_failed(r, in_str(in, "parent_code", false, 16, &cat->parent_code, &err), &err) ||
-        api_failed(r, in_text(in, "accept_condition", false, 300, &cat->accept_condition, &err), &err) ||
-        api_failed(r, in_text(in, "close_condition", false, 300, &cat->close_condition, &err), &err) ||
+        api_failed(r, in_text(in, "accept_condition", false, 300, &cat->accept_condition, &err),
+                   &err) ||
+        api_failed(r, in_text(in, "close_condition", false, 300, &cat->close_condition, &err),
+                   &err) ||
         api_failed(r, in_str(in, "list_item_code", false, 32, &cat->list_item_code, &err), &err) ||
-        api_failed(r, in_enum(in, "default_urgency", false, urgencies, &cat->default_urgency, &err), &err) ||
+        api_failed(r, in_enum(in, "default_urgency", false, urgencies, &cat->default_urgency, &err),
+                   &err) ||
         api_failed(r, in_bool(in, "active", true, &cat->active, &err), &err))
         return;
     cat->code = copy(r, tk_req_param(r, "code"));
@@ -282,22 +287,22 @@ void api_route(tk_req *r)
     json_object_set_new(o, "township_id", json_integer(rr.township_id));
     json_object_set_new(o, "county_id", json_integer(rr.county_id));
     if (!rr.out_of_list) {
-        json_object_set_new(o, "list_item", json_pack("{s:s, s:s, s:s, s:b}", "code", rr.item.code,
-                                                      "name", rr.item.name, "list", rr.item.list,
-                                                      "delegated", rr.item.delegated));
+        json_object_set_new(o, "list_item",
+                            json_pack("{s:s, s:s, s:s, s:b}", "code", rr.item.code, "name",
+                                      rr.item.name, "list", rr.item.list, "delegated",
+                                      rr.item.delegated));
         json_object_set_new(o, "subject",
                             rr.subject_unit_id
                                 ? json_pack("{s:I, s:s, s:s}", "unit_id",
                                             (json_int_t)rr.subject_unit_id, "name",
                                             rr.subject_unit_name, "kind", rr.subject_kind)
                                 : json_null());
-        json_object_set_new(o, "assignee",
-                            rr.person_id ? json_pack("{s:I, s:o, s:o}", "person_id",
-                                                     (json_int_t)rr.person_id, "name",
-                                                     api_personal(rr.person_name, 'n', api_who(r)),
-                                                     "user_id",
-                                                     rr.user_id ? json_integer(rr.user_id) : json_null())
-                                         : json_null());
+        json_object_set_new(
+            o, "assignee",
+            rr.person_id ? json_pack("{s:I, s:o, s:o}", "person_id", (json_int_t)rr.person_id,
+                                     "name", api_personal(rr.person_name, 'n', api_who(r)),
+                                     "user_id", rr.user_id ? json_integer(rr.user_id) : json_null())
+                         : json_null());
     }
     tk_reply_json(r, 200, o);
 }

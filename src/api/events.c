@@ -34,8 +34,9 @@ static json_t *event_json(const tk_event *e, const tk_identity *viewer)
     json_object_set_new(o, "state_label", json_string(tk_event_state_label(e->state)));
     json_object_set_new(o, "source", json_string(e->source));
     json_object_set_new(o, "source_label", json_string(tk_event_source_label(e->source)));
-    json_object_set_new(o, "category", json_pack("{s:s, s:s}", "code", e->category_code, "name",
-                                                 e->category_name ? e->category_name : ""));
+    json_object_set_new(o, "category",
+                        json_pack("{s:s, s:s}", "code", e->category_code, "name",
+                                  e->category_name ? e->category_name : ""));
     json_object_set_new(o, "urgency", json_string(e->urgency));
     json_object_set_new(o, "urgency_label", json_string(tk_urgency_label(e->urgency)));
     json_object_set_new(o, "title", json_string(e->title));
@@ -49,32 +50,33 @@ static json_t *event_json(const tk_event *e, const tk_identity *viewer)
     json_object_set_new(o, "village", ref(e->village_id, e->village_name));
     json_object_set_new(o, "township", ref(e->township_id, e->township_name));
     json_object_set_new(o, "county", ref(e->county_id, e->county_name));
-    json_object_set_new(o, "reporter", json_pack("{s:o, s:o}", "name",
-                                                 api_personal(e->reporter_name, 'n', viewer),
-                                                 "phone",
-                                                 api_personal(e->reporter_phone, 'p', viewer)));
+    json_object_set_new(o, "reporter",
+                        json_pack("{s:o, s:o}", "name", api_personal(e->reporter_name, 'n', viewer),
+                                  "phone", api_personal(e->reporter_phone, 'p', viewer)));
     json_object_set_new(o, "out_of_list", json_boolean(e->out_of_list));
     json_object_set_new(o, "routing_note", json_string(e->routing_note ? e->routing_note : ""));
-    json_object_set_new(o, "list_item_code", e->list_item_code ? json_string(e->list_item_code)
-                                                               : json_null());
+    json_object_set_new(o, "list_item_code",
+                        e->list_item_code ? json_string(e->list_item_code) : json_null());
     json_object_set_new(o, "suggested_unit", ref(e->suggested_unit_id, e->suggested_unit_name));
     json_object_set_new(o, "assignee_unit", ref(e->assignee_unit_id, e->assignee_unit_name));
-    json_object_set_new(o, "assignee_user",
-                        e->assignee_user_id
-                            ? json_pack("{s:I, s:o}", "id", (json_int_t)e->assignee_user_id, "name",
-                                        api_personal(e->assignee_user_name ? e->assignee_user_name
-                                                                           : "",
-                                                     'n', viewer))
-                            : json_null());
+    json_object_set_new(
+        o, "assignee_user",
+        e->assignee_user_id
+            ? json_pack(
+                  "{s:I, s:o}", "id", (json_int_t)e->assignee_user_id, "name",
+                  api_personal(e->assignee_user_name ? e->assignee_user_name : "", 'n', viewer))
+            : json_null());
     json_object_set_new(o, "called_unit", ref(e->called_unit_id, e->called_unit_name));
-    json_object_set_new(o, "duplicate_of", e->duplicate_of ? json_integer(e->duplicate_of) : json_null());
+    json_object_set_new(o, "duplicate_of",
+                        e->duplicate_of ? json_integer(e->duplicate_of) : json_null());
     json_object_set_new(o, "verified", json_boolean(e->verified));
     json_object_set_new(o, "pending", e->pending ? json_string(e->pending) : json_null());
     json_error_t je;
     json_t *pending = e->pending_detail ? json_loads(e->pending_detail, 0, &je) : NULL;
     json_object_set_new(o, "pending_detail", pending ? pending : json_null());
     json_object_set_new(o, "stage", e->stage ? json_string(e->stage) : json_null());
-    json_object_set_new(o, "stage_label", e->stage ? json_string(tk_stage_label(e->stage)) : json_null());
+    json_object_set_new(o, "stage_label",
+                        e->stage ? json_string(tk_stage_label(e->stage)) : json_null());
     json_object_set_new(o, "stage_started_at", api_time(e->stage_started_at));
     json_object_set_new(o, "stage_deadline", api_time(e->stage_deadline));
     json_object_set_new(o, "due_at", api_time(e->due_at));
@@ -84,7 +86,8 @@ static json_t *event_json(const tk_event *e, const tk_identity *viewer)
     json_object_set_new(o, "returns", json_integer(e->returns));
     json_object_set_new(o, "reworks", json_integer(e->reworks));
     json_object_set_new(o, "extensions", json_integer(e->extensions));
-    json_object_set_new(o, "satisfaction", e->satisfaction ? json_integer(e->satisfaction) : json_null());
+    json_object_set_new(o, "satisfaction",
+                        e->satisfaction ? json_integer(e->satisfaction) : json_null());
     json_object_set_new(o, "created_at", api_time(e->created_at));
     json_object_set_new(o, "updated_at", api_time(e->updated_at));
     json_object_set_new(o, "accepted_at", api_time(e->accepted_at));
@@ -99,8 +102,8 @@ static json_t *allowed_json(const tk_event *e, const tk_identity *who)
     int n = tk_event_allowed(e, who, list, 24);
     json_t *a = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s}", "action", list[i].action, "label",
-                                           list[i].label));
+        json_array_append_new(
+            a, json_pack("{s:s, s:s}", "action", list[i].action, "label", list[i].label));
     return a;
 }
 
@@ -167,8 +170,8 @@ static json_t *rows_json(tk_conn *c, const char *sql, int64_t event_id, tk_error
 static void add_target(void *ctx, const tk_event_target *t)
 {
     json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:b}", "id", (json_int_t)t->id,
-                                         "name", t->name, "kind", t->kind, "function",
-                                         t->function, "call", !strcmp(t->kind, "department")));
+                                         "name", t->name, "kind", t->kind, "function", t->function,
+                                         "call", !strcmp(t->kind, "department")));
 }
 
 static json_t *detail_json(tk_req *r, tk_conn *c, const tk_event *e, tk_error *err)
@@ -193,8 +196,8 @@ static json_t *detail_json(tk_req *r, tk_conn *c, const tk_event *e, tk_error *e
                               "cc.event_id = ?1 ORDER BY cc.id",
                               e->id, err);
     if (!attachments || !supervisions || !calls ||
-        tk_event_timeline(c, r->arena, e->id, add_timeline,
-                          &(timeline_ctx){timeline, who}, err) != TK_OK) {
+        tk_event_timeline(c, r->arena, e->id, add_timeline, &(timeline_ctx){timeline, who}, err) !=
+            TK_OK) {
         json_decref(o);
         json_decref(timeline);
         json_decref(attachments);
@@ -360,12 +363,15 @@ static void created_reply(tk_req *r, api_op *op)
 static bool source_allowed(tk_role role, const char *source)
 {
     switch (role) {
-    case TK_ROLE_RESIDENT: return !strcmp(source, "resident");
-    case TK_ROLE_GRID_WORKER: return !strcmp(source, "grid_patrol");
+    case TK_ROLE_RESIDENT:
+        return !strcmp(source, "resident");
+    case TK_ROLE_GRID_WORKER:
+        return !strcmp(source, "grid_patrol");
     case TK_ROLE_INTEGRATION:
         return !strcmp(source, "hotline") || !strcmp(source, "sensor") ||
                !strcmp(source, "department") || !strcmp(source, "higher_level");
-    default: return true;
+    default:
+        return true;
     }
 }
 
@@ -377,9 +383,9 @@ void api_events_create(tk_req *r)
         tk_reply_error(r, &err);
         return;
     }
-    static const char *const fields[] = {"category", "title", "description", "address", "lng",
-                                         "lat", "grid_id", "urgency", "source", "reporter_name",
-                                         "reporter_phone", NULL};
+    static const char *const fields[] = {"category", "title",         "description",    "address",
+                                         "lng",      "lat",           "grid_id",        "urgency",
+                                         "source",   "reporter_name", "reporter_phone", NULL};
     static const char *const sources[] = TK_EVENT_SOURCES;
     static const char *const urgencies[] = TK_URGENCIES;
     create_ctx *x = tk_arena_zalloc(r->arena, sizeof *x);
@@ -393,7 +399,8 @@ void api_events_create(tk_req *r)
         api_failed(r, in_str(in, "address", false, 200, &e->address, &err), &err) ||
         api_failed(r, in_num(in, "lng", false, 73, 136, &e->lng, &has_lng, &err), &err) ||
         api_failed(r, in_num(in, "lat", false, 3, 54, &e->lat, &has_lat, &err), &err) ||
-        api_failed(r, in_int(in, "grid_id", false, 1, INT64_MAX, &e->grid_id, &has_grid, &err), &err) ||
+        api_failed(r, in_int(in, "grid_id", false, 1, INT64_MAX, &e->grid_id, &has_grid, &err),
+                   &err) ||
         api_failed(r, in_enum(in, "urgency", false, urgencies, &e->urgency, &err), &err) ||
         api_failed(r, in_enum(in, "source", true, sources, &e->source, &err), &err) ||
         api_failed(r, in_str(in, "reporter_name", false, 32, &e->reporter_name, &err), &err) ||
@@ -429,9 +436,8 @@ void api_events_create(tk_req *r)
         tk_reply_error(r, &err);
         return;
     }
-    const char **copies[] = {&e->category_code, &e->title,         &e->description,
-                             &e->address,       &e->urgency,       &e->source,
-                             &e->reporter_name, &e->reporter_phone};
+    const char **copies[] = {&e->category_code, &e->title,  &e->description,   &e->address,
+                             &e->urgency,       &e->source, &e->reporter_name, &e->reporter_phone};
     for (size_t i = 0; i < sizeof copies / sizeof copies[0]; i++)
         if (*copies[i])
             *copies[i] = tk_arena_strdup(r->arena, *copies[i]);
@@ -453,7 +459,8 @@ static tk_status act_run(tk_conn *c, api_op *op, tk_error *err)
     tk_app *app = TK_APP(op->r);
     tk_arena *a = tk_arena_new(16384);
     const tk_calendar *cal = tk_app_calendar_acquire(app);
-    tk_status st = tk_event_act(c, a, cal, api_who(op->r), x->id, x->action, &x->in, &x->change, err);
+    tk_status st =
+        tk_event_act(c, a, cal, api_who(op->r), x->id, x->action, &x->in, &x->change, err);
     tk_app_calendar_release(app);
     if (st == TK_ECONFLICT && !strcmp(err->code, "illegal_transition")) {
         tk_event e;
@@ -494,9 +501,9 @@ void api_events_act(tk_req *r)
         tk_reply_error(r, &err);
         return;
     }
-    static const char *const fields[] = {"note", "unit_id", "user_id", "approve", "passed",
-                                         "satisfaction", "kind", "amount", "unit", "urgency",
-                                         "category", NULL};
+    static const char *const fields[] = {"note",   "unit_id",      "user_id",  "approve",
+                                         "passed", "satisfaction", "kind",     "amount",
+                                         "unit",   "urgency",      "category", NULL};
     static const char *const kinds[] = {"extension", "suspend", NULL};
     static const char *const units[] = {"work_minutes", "work_hours", "work_days", "natural_days",
                                         NULL};

@@ -25,9 +25,9 @@ void api_healthz(tk_req *r)
 {
     tk_app *app = TK_APP(r);
     bool db_ok = database_ok(app);
-    json_t *body = json_pack("{s:s, s:s, s:s, s:I}", "status", db_ok ? "ok" : "degraded",
-                             "version", TK_VERSION, "database", db_ok ? "ok" : "error",
-                             "uptime_s", (json_int_t)((tk_now_ms() - app->started_ms) / 1000));
+    json_t *body = json_pack("{s:s, s:s, s:s, s:I}", "status", db_ok ? "ok" : "degraded", "version",
+                             TK_VERSION, "database", db_ok ? "ok" : "error", "uptime_s",
+                             (json_int_t)((tk_now_ms() - app->started_ms) / 1000));
     tk_reply_json(r, db_ok ? 200 : 503, body);
 }
 
@@ -78,8 +78,7 @@ static void render_stream(tk_app *app, tk_buf *out)
                   "# HELP tiaokuai_stream_dropped_total Live streams dropped for a full queue.\n"
                   "# TYPE tiaokuai_stream_dropped_total counter\n"
                   "tiaokuai_stream_dropped_total %llu\n",
-                  st.subscribers, (unsigned long long)st.published,
-                  (unsigned long long)st.dropped);
+                  st.subscribers, (unsigned long long)st.published, (unsigned long long)st.dropped);
 }
 
 void api_metrics(tk_req *r)

@@ -64,16 +64,17 @@ static json_t *item_json(const tk_list_item *it)
     json_object_set_new(o, "list", json_string(it->list));
     json_object_set_new(o, "list_label", json_string(tk_list_label(it->list)));
     json_object_set_new(o, "name", json_string(it->name));
-    json_object_set_new(o, "subject", json_pack("{s:s, s:s, s:s}", "key", it->subject, "name",
-                                                it->subject_name, "kind", it->subject_kind));
+    json_object_set_new(o, "subject",
+                        json_pack("{s:s, s:s, s:s}", "key", it->subject, "name", it->subject_name,
+                                  "kind", it->subject_kind));
     json_object_set_new(o, "cooperating", split(it->cooperating));
     json_object_set_new(o, "legal_basis", json_string(it->legal_basis));
     json_object_set_new(o, "time_limit",
-                        it->limit_amount ? json_pack("{s:I, s:s, s:s}", "amount",
-                                                     (json_int_t)it->limit_amount, "unit",
-                                                     it->limit_unit, "label",
-                                                     tk_limit_unit_label(it->limit_unit))
-                                         : json_null());
+                        it->limit_amount
+                            ? json_pack("{s:I, s:s, s:s}", "amount", (json_int_t)it->limit_amount,
+                                        "unit", it->limit_unit, "label",
+                                        tk_limit_unit_label(it->limit_unit))
+                            : json_null());
     json_object_set_new(o, "process", split(it->process));
     json_object_set_new(o, "delegated", json_boolean(it->delegated));
     json_object_set_new(o, "enforcement", json_boolean(it->enforcement));
@@ -131,8 +132,8 @@ void api_list_items(tk_req *r)
         api_failed(r, q_int(r, "enforcement", -1, -1, 1, &enforcement, &err), &err))
         return;
     if (f.list && !tk_list_label(f.list)) {
-        tk_reply_fail(r, TK_EVALID, "invalid_field", "清单类别 %s 不存在，可选 power、service、territorial",
-                      f.list);
+        tk_reply_fail(r, TK_EVALID, "invalid_field",
+                      "清单类别 %s 不存在，可选 power、service、territorial", f.list);
         return;
     }
     f.date = date;
@@ -149,7 +150,8 @@ void api_list_items(tk_req *r)
         return;
     }
     json_t *body = json_pack("{s:o, s:s}", "items", ctx.items, "as_of", date);
-    json_object_set_new(body, "next_cursor", more && ctx.last ? json_string(ctx.last) : json_null());
+    json_object_set_new(body, "next_cursor",
+                        more && ctx.last ? json_string(ctx.last) : json_null());
     tk_reply_json(r, 200, body);
 }
 
@@ -236,7 +238,8 @@ static tk_status read_item(tk_req *r, json_t *in, tk_list_item *it, tk_error *er
             in_int(limit, "amount", true, 1, 100000, &it->limit_amount, NULL, err) != TK_OK ||
             in_enum(limit, "unit", true, units, &it->limit_unit, err) != TK_OK) {
             if (err->status == TK_OK)
-                tk_fail_field(err, "time_limit", "time_limit 需要 {\"amount\": 整数, \"unit\": 单位}");
+                tk_fail_field(err, "time_limit",
+                              "time_limit 需要 {\"amount\": 整数, \"unit\": 单位}");
             snprintf(err->field, sizeof err->field, "time_limit");
             return err->status;
         }
@@ -300,9 +303,10 @@ static void put_item(tk_req *r, const char *code, bool must_be_new)
         tk_reply_error(r, &err);
         return;
     }
-    static const char *const fields[] = {"code", "list", "name", "subject", "cooperating",
-                                         "legal_basis", "time_limit", "process", "delegated",
-                                         "enforcement", "effective_on", "note", NULL};
+    static const char *const fields[] = {"code",        "list",        "name",         "subject",
+                                         "cooperating", "legal_basis", "time_limit",   "process",
+                                         "delegated",   "enforcement", "effective_on", "note",
+                                         NULL};
     put_ctx *p = tk_arena_zalloc(r->arena, sizeof *p);
     p->must_be_new = must_be_new;
     if (api_failed(r, in_only(in, fields, &err), &err))
@@ -345,8 +349,9 @@ static tk_status retire_run(tk_conn *c, api_op *op, tk_error *err)
 static void retire_reply(tk_req *r, api_op *op)
 {
     retire_ctx *x = op->data;
-    tk_reply_json(r, 200, json_pack("{s:s, s:s, s:b}", "code", x->code, "retired_from", x->date,
-                                    "retired", 1));
+    tk_reply_json(
+        r, 200,
+        json_pack("{s:s, s:s, s:b}", "code", x->code, "retired_from", x->date, "retired", 1));
 }
 
 void api_list_item_retire(tk_req *r)
@@ -489,9 +494,17 @@ static void export_row(void *ctx, const tk_list_item *it)
     char limit[48] = "";
     if (it->limit_amount)
         snprintf(limit, sizeof limit, "%lld %s", (long long)it->limit_amount, it->limit_unit);
-    const char *cols[] = {it->code,        it->list,        it->name,    it->subject_kind,
-                          it->subject,     it->cooperating, it->legal_basis, limit,
-                          it->process,     it->delegated ? "1" : "0", it->enforcement ? "1" : "0"};
+    const char *cols[] = {it->code,
+                          it->list,
+                          it->name,
+                          it->subject_kind,
+                          it->subject,
+                          it->cooperating,
+                          it->legal_basis,
+                          limit,
+                          it->process,
+                          it->delegated ? "1" : "0",
+                          it->enforcement ? "1" : "0"};
     for (int i = 0; i < 11; i++) {
         if (x->sheet)
             worksheet_write_string(x->sheet, (lxw_row_t)x->row, (lxw_col_t)i, cols[i], NULL);
@@ -501,9 +514,9 @@ static void export_row(void *ctx, const tk_list_item *it)
     x->row++;
 }
 
-static const char *const export_header[] = {"code", "list", "name", "subject_kind", "subject",
-                                            "cooperating", "legal_basis", "time_limit", "process",
-                                            "delegated", "enforcement"};
+static const char *const export_header[] = {"code",    "list",        "name",        "subject_kind",
+                                            "subject", "cooperating", "legal_basis", "time_limit",
+                                            "process", "delegated",   "enforcement"};
 
 void api_list_export(tk_req *r)
 {
@@ -598,11 +611,11 @@ void api_lists_summary(tk_req *r)
     json_t *lists = json_array();
     int64_t enforcement = 0, delegated = 0;
     for (int i = 0; i < 3; i++) {
-        json_array_append_new(lists, json_pack("{s:s, s:s, s:I, s:I, s:I}", "list", n[i].list,
-                                               "label", tk_list_label(n[i].list), "items",
-                                               (json_int_t)n[i].items, "enforcement",
-                                               (json_int_t)n[i].enforcement, "delegated",
-                                               (json_int_t)n[i].delegated));
+        json_array_append_new(lists,
+                              json_pack("{s:s, s:s, s:I, s:I, s:I}", "list", n[i].list, "label",
+                                        tk_list_label(n[i].list), "items", (json_int_t)n[i].items,
+                                        "enforcement", (json_int_t)n[i].enforcement, "delegated",
+                                        (json_int_t)n[i].delegated));
         enforcement += n[i].enforcement;
         delegated += n[i].delegated;
     }

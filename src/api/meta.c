@@ -24,9 +24,9 @@ void api_permissions(tk_req *r)
         for (int k = 0; k < TK_ROLE_COUNT; k++)
             if (tk_permissions[i].roles & TK_ROLE_BIT(k))
                 json_array_append_new(who, json_string(tk_role_code((tk_role)k)));
-        json_array_append_new(actions, json_pack("{s:s, s:s, s:o}", "action",
-                                                 tk_permissions[i].action, "label",
-                                                 tk_permissions[i].label, "roles", who));
+        json_array_append_new(actions,
+                              json_pack("{s:s, s:s, s:o}", "action", tk_permissions[i].action,
+                                        "label", tk_permissions[i].label, "roles", who));
     }
     tk_reply_json(r, 200, json_pack("{s:o, s:o}", "roles", roles, "actions", actions));
 }
@@ -50,9 +50,9 @@ void api_clock(tk_req *r)
         bool has_minutes;
         if (api_failed(r, in_only(in, fields, &err), &err) ||
             api_failed(r, in_str(in, "now", false, 40, &now, &err), &err) ||
-            api_failed(r, in_int(in, "advance_minutes", false, 0, 10000000, &minutes, &has_minutes,
-                                 &err),
-                       &err))
+            api_failed(
+                r, in_int(in, "advance_minutes", false, 0, 10000000, &minutes, &has_minutes, &err),
+                &err))
             return;
         int64_t at;
         if (now) {

@@ -54,12 +54,13 @@ void api_notifications_list(tk_req *r)
         }
         last = tk_col_i64(s, 0);
         json_array_append_new(
-            items, json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:o, s:b}", "id", (json_int_t)last,
-                             "event_id", tk_col_null(s, 1) ? json_null() : json_integer(tk_col_i64(s, 1)),
-                             "event_number", tk_col_null(s, 2) ? json_null() : json_string(tk_col_text(s, 2)),
-                             "kind", tk_col_text(s, 3), "title", tk_col_text(s, 4), "body",
-                             tk_col_text(s, 5), "created_at", api_time(tk_col_i64(s, 6)), "read",
-                             tk_col_i64(s, 7) != 0));
+            items,
+            json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:o, s:b}", "id", (json_int_t)last,
+                      "event_id", tk_col_null(s, 1) ? json_null() : json_integer(tk_col_i64(s, 1)),
+                      "event_number",
+                      tk_col_null(s, 2) ? json_null() : json_string(tk_col_text(s, 2)), "kind",
+                      tk_col_text(s, 3), "title", tk_col_text(s, 4), "body", tk_col_text(s, 5),
+                      "created_at", api_time(tk_col_i64(s, 6)), "read", tk_col_i64(s, 7) != 0));
     }
     tk_reset(s);
     tk_bind_i64(count, 1, api_who(r)->user_id);

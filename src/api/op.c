@@ -41,8 +41,7 @@ void api_op_detail(api_op *op, const char *key, json_t *value)
 }
 
 tk_status api_audit(tk_conn *c, tk_req *r, const char *action, const char *target_type,
-                    const char *target_id, const char *outcome, const json_t *detail,
-                    tk_error *err)
+                    const char *target_id, const char *outcome, const json_t *detail, tk_error *err)
 {
     char *text = detail ? tk_json_dump(detail, NULL) : NULL;
     tk_audit_entry e = {

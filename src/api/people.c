@@ -50,11 +50,11 @@ static bool scoped_unit(tk_req *r, tk_place *p)
 
 static void add_post(void *ctx, const tk_post *p)
 {
-    json_array_append_new(ctx, json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:b}", "id",
-                                         (json_int_t)p->id, "unit_id", (json_int_t)p->unit_id,
-                                         "name", p->name, "duty", p->duty, "headcount",
-                                         (json_int_t)p->headcount, "filled", (json_int_t)p->filled,
-                                         "active", p->active));
+    json_array_append_new(ctx,
+                          json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:b}", "id", (json_int_t)p->id,
+                                    "unit_id", (json_int_t)p->unit_id, "name", p->name, "duty",
+                                    p->duty, "headcount", (json_int_t)p->headcount, "filled",
+                                    (json_int_t)p->filled, "active", p->active));
 }
 
 void api_posts_list(tk_req *r)
@@ -89,9 +89,10 @@ static tk_status post_create_run(tk_conn *c, api_op *op, tk_error *err)
 static void post_created(tk_req *r, api_op *op)
 {
     post_ctx *p = op->data;
-    tk_reply_json(r, 201, json_pack("{s:I, s:I, s:s, s:s, s:I}", "id", (json_int_t)p->id,
-                                    "unit_id", (json_int_t)p->unit_id, "name", p->name, "duty",
-                                    p->duty ? p->duty : "", "headcount", (json_int_t)p->headcount));
+    tk_reply_json(r, 201,
+                  json_pack("{s:I, s:I, s:s, s:s, s:I}", "id", (json_int_t)p->id, "unit_id",
+                            (json_int_t)p->unit_id, "name", p->name, "duty", p->duty ? p->duty : "",
+                            "headcount", (json_int_t)p->headcount));
 }
 
 void api_posts_create(tk_req *r)
@@ -129,13 +130,15 @@ static json_t *person_json(const tk_person *p, const tk_identity *viewer)
     json_object_set_new(o, "kind", json_string(p->kind));
     json_object_set_new(o, "kind_label", json_string(tk_person_kind_label(p->kind)));
     json_object_set_new(o, "unit", api_unit_brief(&p->unit));
-    json_object_set_new(o, "post", p->post_id ? json_pack("{s:I, s:s}", "id", (json_int_t)p->post_id,
-                                                          "name", p->post_name ? p->post_name : "")
-                                              : json_null());
+    json_object_set_new(o, "post",
+                        p->post_id ? json_pack("{s:I, s:s}", "id", (json_int_t)p->post_id, "name",
+                                               p->post_name ? p->post_name : "")
+                                   : json_null());
     json_object_set_new(o, "home_unit",
-                        p->home_unit_id ? json_pack("{s:I, s:s}", "id", (json_int_t)p->home_unit_id,
-                                                    "name", p->home_unit_name ? p->home_unit_name : "")
-                                        : json_null());
+                        p->home_unit_id
+                            ? json_pack("{s:I, s:s}", "id", (json_int_t)p->home_unit_id, "name",
+                                        p->home_unit_name ? p->home_unit_name : "")
+                            : json_null());
     json_object_set_new(o, "quota_locked", json_boolean(p->quota_locked));
     json_object_set_new(o, "person_locked", json_boolean(p->person_locked));
     json_object_set_new(o, "user_id", p->user_id ? json_integer(p->user_id) : json_null());
@@ -292,9 +295,9 @@ static tk_status read_person(tk_req *r, json_t *in, bool create, tk_person_input
     return TK_OK;
 }
 
-static const char *const person_fields[] = {"name", "phone", "id_number", "kind", "since",
-                                            "unit_id", "post_id", "home_unit_id", "user_id",
-                                            "quota_locked", "person_locked", NULL};
+static const char *const person_fields[] = {
+    "name",    "phone",        "id_number", "kind",         "since",         "unit_id",
+    "post_id", "home_unit_id", "user_id",   "quota_locked", "person_locked", NULL};
 
 void api_people_create(tk_req *r)
 {
@@ -367,15 +370,15 @@ void api_staffing_summary(tk_req *r)
     }
     json_t *items = json_array();
     for (int i = 0; i < 2; i++)
-        json_array_append_new(
-            items, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f}", "kind", s[i].kind,
-                             "kind_label", i == 0 ? "行政编制" : "事业编制", "township_approved",
-                             (json_int_t)s[i].township_approved, "county_approved",
-                             (json_int_t)s[i].county_approved, "township_used",
-                             (json_int_t)s[i].township_used, "county_used",
-                             (json_int_t)s[i].county_used, "moved_down",
-                             (json_int_t)s[i].moved_down, "township_share",
-                             round(s[i].township_share * 1000) / 1000));
+        json_array_append_new(items,
+                              json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f}", "kind",
+                                        s[i].kind, "kind_label", i == 0 ? "行政编制" : "事业编制",
+                                        "township_approved", (json_int_t)s[i].township_approved,
+                                        "county_approved", (json_int_t)s[i].county_approved,
+                                        "township_used", (json_int_t)s[i].township_used,
+                                        "county_used", (json_int_t)s[i].county_used, "moved_down",
+                                        (json_int_t)s[i].moved_down, "township_share",
+                                        round(s[i].township_share * 1000) / 1000));
     tk_reply_json(r, 200, json_pack("{s:o}", "items", items));
 }
 
@@ -395,9 +398,10 @@ static tk_status quota_run(tk_conn *c, api_op *op, tk_error *err)
 static void quota_reply(tk_req *r, api_op *op)
 {
     quota_ctx *q = op->data;
-    tk_reply_json(r, 200, json_pack("{s:I, s:s, s:I, s:I}", "unit_id", (json_int_t)q->unit_id,
-                                    "kind", q->kind, "approved", (json_int_t)q->approved, "used",
-                                    (json_int_t)q->used));
+    tk_reply_json(r, 200,
+                  json_pack("{s:I, s:s, s:I, s:I}", "unit_id", (json_int_t)q->unit_id, "kind",
+                            q->kind, "approved", (json_int_t)q->approved, "used",
+                            (json_int_t)q->used));
 }
 
 void api_quotas_set(tk_req *r)
@@ -493,13 +497,15 @@ void api_transfers_create(tk_req *r)
         return;
     }
     static const char *const fields[] = {"from_unit_id", "to_unit_id", "kind", "count",
-                                         "effective_on", "document", NULL};
+                                         "effective_on", "document",   NULL};
     static const char *const kinds[] = {"administrative", "institutional", NULL};
     tk_transfer *t = tk_arena_zalloc(r->arena, sizeof *t);
     int64_t day;
     if (api_failed(r, in_only(in, fields, &err), &err) ||
-        api_failed(r, in_int(in, "from_unit_id", true, 1, INT64_MAX, &t->from_unit_id, NULL, &err), &err) ||
-        api_failed(r, in_int(in, "to_unit_id", true, 1, INT64_MAX, &t->to_unit_id, NULL, &err), &err) ||
+        api_failed(r, in_int(in, "from_unit_id", true, 1, INT64_MAX, &t->from_unit_id, NULL, &err),
+                   &err) ||
+        api_failed(r, in_int(in, "to_unit_id", true, 1, INT64_MAX, &t->to_unit_id, NULL, &err),
+                   &err) ||
         api_failed(r, in_enum(in, "kind", true, kinds, &t->kind, &err), &err) ||
         api_failed(r, in_int(in, "count", true, 1, 10000, &t->count, NULL, &err), &err) ||
         api_failed(r, in_str(in, "effective_on", true, 10, &t->effective_on, &err), &err) ||

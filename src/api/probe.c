@@ -75,8 +75,8 @@ void api_probe_read(tk_req *r)
     }
     tk_error err;
     tk_conn *c = tk_db_reader(TK_APP(r)->db, &err);
-    tk_stmt *s = c ? tk_prepare(c, "SELECT id, created_at FROM probe_writes WHERE key = ?1", &err)
-                   : NULL;
+    tk_stmt *s =
+        c ? tk_prepare(c, "SELECT id, created_at FROM probe_writes WHERE key = ?1", &err) : NULL;
     if (!s) {
         tk_reply_error(r, &err);
         return;

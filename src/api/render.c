@@ -41,11 +41,14 @@ json_t *api_user_json(const tk_user *u, const tk_identity *viewer)
     json_object_set_new(o, "id", json_integer(u->id));
     json_object_set_new(o, "username", json_string(u->username));
     json_object_set_new(o, "display_name",
-                        self ? json_string(u->display_name) : api_personal(u->display_name, 'n', eye));
-    json_object_set_new(o, "phone", self ? (u->phone ? json_string(u->phone) : json_null())
-                                         : api_personal(u->phone, 'p', eye));
-    json_object_set_new(o, "id_number", self ? (u->id_number ? json_string(u->id_number) : json_null())
-                                             : api_personal(u->id_number, 'i', eye));
+                        self ? json_string(u->display_name)
+                             : api_personal(u->display_name, 'n', eye));
+    json_object_set_new(o, "phone",
+                        self ? (u->phone ? json_string(u->phone) : json_null())
+                             : api_personal(u->phone, 'p', eye));
+    json_object_set_new(o, "id_number",
+                        self ? (u->id_number ? json_string(u->id_number) : json_null())
+                             : api_personal(u->id_number, 'i', eye));
     json_object_set_new(o, "role", json_string(tk_role_code(u->role)));
     json_object_set_new(o, "role_label", json_string(tk_role_label(u->role)));
     json_object_set_new(o, "unit", api_unit_brief(&u->unit));
@@ -60,7 +63,7 @@ json_t *api_page(json_t *items, bool more, int64_t next_cursor)
 {
     json_t *o = json_object();
     json_object_set_new(o, "items", items);
-    json_object_set_new(o, "next_cursor", more ? json_sprintf("%lld", (long long)next_cursor)
-                                               : json_null());
+    json_object_set_new(o, "next_cursor",
+                        more ? json_sprintf("%lld", (long long)next_cursor) : json_null());
     return o;
 }

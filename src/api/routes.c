@@ -104,4 +104,3 @@ const tk_route tk_api_routes[] = {
 };
 
 const size_t tk_api_routes_count = sizeof tk_api_routes / sizeof tk_api_routes[0];
-

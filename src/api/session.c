@@ -24,7 +24,7 @@
 #include "gov/users.h"
 
 #define USER_FREE_FAILURES 5
-#define IP_FREE_FAILURES 20
+#define IP_FREE_FAILURES   20
 
 typedef struct {
     const char *username;
@@ -292,12 +292,11 @@ typedef struct {
 static void add_session(void *ctx, const tk_session_info *s)
 {
     session_list_ctx *l = ctx;
-    json_array_append_new(l->items,
-                          json_pack("{s:I, s:o, s:o, s:o, s:s, s:s, s:b}", "id", (json_int_t)s->id,
-                                    "created_at", api_time(s->created_at), "last_seen_at",
-                                    api_time(s->last_seen_at), "expires_at", api_time(s->expires_at),
-                                    "ip", s->ip, "user_agent", s->user_agent, "current",
-                                    s->id == l->current));
+    json_array_append_new(
+        l->items, json_pack("{s:I, s:o, s:o, s:o, s:s, s:s, s:b}", "id", (json_int_t)s->id,
+                            "created_at", api_time(s->created_at), "last_seen_at",
+                            api_time(s->last_seen_at), "expires_at", api_time(s->expires_at), "ip",
+                            s->ip, "user_agent", s->user_agent, "current", s->id == l->current));
 }
 
 void api_sessions_list(tk_req *r)

@@ -25,16 +25,16 @@ static json_t *ratio(int64_t num, int64_t den)
 
 static json_t *stats_json(const tk_stats *s)
 {
-    json_t *counts = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "reported",
-        (json_int_t)s->reported, "accepted", (json_int_t)s->accepted, "dispatched",
-        (json_int_t)s->dispatched, "dispatched_on_time", (json_int_t)s->dispatched_on_time,
-        "closed", (json_int_t)s->closed, "due", (json_int_t)s->due, "closed_on_time",
-        (json_int_t)s->closed_on_time, "feedbacks", (json_int_t)s->feedbacks, "reworks",
-        (json_int_t)s->reworks, "returns", (json_int_t)s->returns, "overdue",
-        (json_int_t)s->overdue, "handle_minutes", (json_int_t)s->handle_minutes, "rated",
-        (json_int_t)s->rated, "satisfied", (json_int_t)s->satisfied, "rating_sum",
-        (json_int_t)s->rating_sum);
+    json_t *counts =
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                  "reported", (json_int_t)s->reported, "accepted", (json_int_t)s->accepted,
+                  "dispatched", (json_int_t)s->dispatched, "dispatched_on_time",
+                  (json_int_t)s->dispatched_on_time, "closed", (json_int_t)s->closed, "due",
+                  (json_int_t)s->due, "closed_on_time", (json_int_t)s->closed_on_time, "feedbacks",
+                  (json_int_t)s->feedbacks, "reworks", (json_int_t)s->reworks, "returns",
+                  (json_int_t)s->returns, "overdue", (json_int_t)s->overdue, "handle_minutes",
+                  (json_int_t)s->handle_minutes, "rated", (json_int_t)s->rated, "satisfied",
+                  (json_int_t)s->satisfied, "rating_sum", (json_int_t)s->rating_sum);
     json_t *rates = json_object();
     json_object_set_new(rates, "closure_rate", ratio(s->closed, s->accepted));
     json_object_set_new(rates, "on_time_closure_rate", ratio(s->closed_on_time, s->due));
@@ -71,8 +71,8 @@ static bool period(tk_req *r, int64_t *unit_id, char from[16], char to[16])
     }
     const tk_identity *who = api_who(r);
     tk_place p;
-    tk_status st = *unit_id ? tk_place_get(c, r->arena, *unit_id, who->scope_path, false, &p, &err)
-                            : TK_OK;
+    tk_status st =
+        *unit_id ? tk_place_get(c, r->arena, *unit_id, who->scope_path, false, &p, &err) : TK_OK;
     if (st != TK_OK) {
         tk_reply_error(r, &err);
         return false;
@@ -160,8 +160,8 @@ void api_stats_children(tk_req *r)
         return;
     }
     json_t *items = json_array();
-    if (tk_stats_children(tk_db_reader(TK_APP(r)->db, &err), unit, kind, from, to, add_child,
-                          items, &err) != TK_OK) {
+    if (tk_stats_children(tk_db_reader(TK_APP(r)->db, &err), unit, kind, from, to, add_child, items,
+                          &err) != TK_OK) {
         json_decref(items);
         tk_reply_error(r, &err);
         return;
@@ -172,15 +172,15 @@ void api_stats_children(tk_req *r)
 static void add_department(void *ctx, const tk_department_stats *d)
 {
     json_array_append_new(
-        ctx, json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "department_id",
-                       (json_int_t)d->department_id, "name", d->name, "calls",
-                       (json_int_t)d->calls, "signed", (json_int_t)d->signed_, "signed_on_time",
-                       (json_int_t)d->signed_on_time, "responded", (json_int_t)d->responded,
-                       "average_sign_minutes",
-                       d->signed_ ? json_real((double)d->sign_minutes / (double)d->signed_) : json_null(),
-                       "average_response_minutes",
-                       d->responded ? json_real((double)d->response_minutes / (double)d->responded)
-                                    : json_null()));
+        ctx, json_pack(
+                 "{s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "department_id",
+                 (json_int_t)d->department_id, "name", d->name, "calls", (json_int_t)d->calls,
+                 "signed", (json_int_t)d->signed_, "signed_on_time", (json_int_t)d->signed_on_time,
+                 "responded", (json_int_t)d->responded, "average_sign_minutes",
+                 d->signed_ ? json_real((double)d->sign_minutes / (double)d->signed_) : json_null(),
+                 "average_response_minutes",
+                 d->responded ? json_real((double)d->response_minutes / (double)d->responded)
+                              : json_null()));
 }
 
 void api_stats_departments(tk_req *r)

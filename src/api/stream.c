@@ -39,7 +39,7 @@
 #include "gov/units.h"
 #include "http/json.h"
 
-#define READ_BLOCK 8192
+#define READ_BLOCK  8192
 #define KEEP_BUFFER 16384 /* a drained queue keeps its buffer up to this size */
 
 struct sub {
@@ -215,8 +215,8 @@ static void replay(tk_stream_hub *h, struct sub *s, int64_t last)
 {
     if (last < h->evicted || last > h->seq) {
         char msg[96];
-        int n = snprintf(msg, sizeof msg, "id: %lld\nevent: reset\ndata: {}\n\n",
-                         (long long)h->seq);
+        int n =
+            snprintf(msg, sizeof msg, "id: %lld\nevent: reset\ndata: {}\n\n", (long long)h->seq);
         put(h, s, msg, (size_t)n);
         return;
     }
@@ -438,8 +438,7 @@ void api_stream(tk_req *r)
         tk_reply_fail(r, TK_EINTERNAL, "stream_failed", "无法建立实时推送连接");
         return;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "text/event-stream; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");

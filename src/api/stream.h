@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #define TK_STREAM_QUEUE_MAX (256 * 1024) /* bytes waiting per subscriber */
-#define TK_STREAM_REPLAY 256             /* recent changes kept for Last-Event-ID */
+#define TK_STREAM_REPLAY    256          /* recent changes kept for Last-Event-ID */
 
 typedef struct tk_stream_hub tk_stream_hub;
 

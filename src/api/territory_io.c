@@ -69,10 +69,9 @@ static tk_status run_import(tk_conn *c, import_ctx *ic, tk_error *err)
     if (rejected(st, err)) {
         json_t *errors = json_array();
         for (size_t i = 0; i < rep.nerrors; i++)
-            json_array_append_new(errors, json_pack("{s:I, s:s, s:s}", "line",
-                                                    (json_int_t)rep.errors[i].line, "code",
-                                                    rep.errors[i].code, "reason",
-                                                    rep.errors[i].reason));
+            json_array_append_new(
+                errors, json_pack("{s:I, s:s, s:s}", "line", (json_int_t)rep.errors[i].line, "code",
+                                  rep.errors[i].code, "reason", rep.errors[i].reason));
         ic->problem = report_json(ic, errors);
     }
     tk_arena_free(a);

@@ -31,7 +31,8 @@ static json_t *place_json(const tk_place *p)
     json_object_set_new(o, "name", json_string(p->unit.name));
     json_object_set_new(o, "kind", json_string(p->unit.kind));
     json_object_set_new(o, "kind_label", json_string(tk_unit_kind_label(p->unit.kind)));
-    json_object_set_new(o, "parent_id", p->unit.parent_id ? json_integer(p->unit.parent_id) : json_null());
+    json_object_set_new(o, "parent_id",
+                        p->unit.parent_id ? json_integer(p->unit.parent_id) : json_null());
     json_object_set_new(o, "depth", json_integer(p->unit.depth));
     json_object_set_new(o, "county_code", json_string(p->unit.county_code));
     json_object_set_new(o, "active", json_boolean(p->unit.active));
@@ -85,7 +86,8 @@ static void list_places(tk_req *r, int64_t parent_id)
         api_failed(r, q_int(r, "geometry", 0, 0, 1, &with_geometry, &err), &err) ||
         api_failed(r, q_int(r, "include_inactive", 0, 0, 1, &inactive, &err), &err))
         return;
-    if (!parent_id && api_failed(r, q_int(r, "parent_id", 0, 0, INT64_MAX, &f.parent_id, &err), &err))
+    if (!parent_id &&
+        api_failed(r, q_int(r, "parent_id", 0, 0, INT64_MAX, &f.parent_id, &err), &err))
         return;
     if (f.kind && !tk_unit_kind_valid(f.kind)) {
         tk_reply_fail(r, TK_EVALID, "invalid_field", "单位类型 %s 不存在", f.kind);
@@ -182,8 +184,10 @@ static tk_status read_attributes(tk_req *r, json_t *in, tk_place_input *pi, tk_e
     pi->is_central = -1;
     if (in_enum(in, "township_class", false, classes, &pi->township_class, err) != TK_OK ||
         in_bool(in, "is_central", false, &central, err) != TK_OK ||
-        in_num(in, "lng", false, TK_GEO_MIN_LNG, TK_GEO_MAX_LNG, &pi->lng, &has_lng, err) != TK_OK ||
-        in_num(in, "lat", false, TK_GEO_MIN_LAT, TK_GEO_MAX_LAT, &pi->lat, &has_lat, err) != TK_OK ||
+        in_num(in, "lng", false, TK_GEO_MIN_LNG, TK_GEO_MAX_LNG, &pi->lng, &has_lng, err) !=
+            TK_OK ||
+        in_num(in, "lat", false, TK_GEO_MIN_LAT, TK_GEO_MAX_LAT, &pi->lat, &has_lat, err) !=
+            TK_OK ||
         in_int(in, "households", false, 0, 10000000, &pi->households, NULL, err) != TK_OK ||
         in_int(in, "population", false, 0, 100000000, &pi->population, NULL, err) != TK_OK)
         return err->status;
@@ -259,15 +263,16 @@ void api_units_create(tk_req *r)
         tk_reply_error(r, &err);
         return;
     }
-    static const char *const fields[] = {"code", "name", "kind", "parent_id", "township_class",
-                                         "is_central", "lng", "lat", "households", "population",
-                                         "geometry", NULL};
+    static const char *const fields[] = {"code",           "name",       "kind",     "parent_id",
+                                         "township_class", "is_central", "lng",      "lat",
+                                         "households",     "population", "geometry", NULL};
     unit_ctx *u = tk_arena_zalloc(r->arena, sizeof *u);
     if (api_failed(r, in_only(in, fields, &err), &err) ||
         api_failed(r, in_str(in, "code", true, 24, &u->in.code, &err), &err) ||
         api_failed(r, in_str(in, "name", true, 64, &u->in.name, &err), &err) ||
         api_failed(r, in_str(in, "kind", true, 16, &u->in.kind, &err), &err) ||
-        api_failed(r, in_int(in, "parent_id", true, 1, INT64_MAX, &u->in.parent_id, NULL, &err), &err) ||
+        api_failed(r, in_int(in, "parent_id", true, 1, INT64_MAX, &u->in.parent_id, NULL, &err),
+                   &err) ||
         api_failed(r, read_attributes(r, in, &u->in, &err), &err))
         return;
     if (!tk_unit_kind_valid(u->in.kind)) {
@@ -309,8 +314,8 @@ void api_units_update(tk_req *r)
         tk_reply_error(r, &err);
         return;
     }
-    static const char *const fields[] = {"name", "township_class", "is_central", "lng", "lat",
-                                         "households", "population", "geometry", NULL};
+    static const char *const fields[] = {"name",       "township_class", "is_central", "lng", "lat",
+                                         "households", "population",     "geometry",   NULL};
     unit_ctx *u = tk_arena_zalloc(r->arena, sizeof *u);
     u->id = p.unit.id;
     if (api_failed(r, in_only(in, fields, &err), &err) ||
@@ -383,9 +388,10 @@ void api_territory_summary(tk_req *r)
         tk_reply_error(r, &err);
         return;
     }
-    tk_reply_json(r, 200, json_pack("{s:I, s:I, s:I, s:I}", "counties", (json_int_t)n.counties,
-                                    "townships", (json_int_t)n.townships, "villages",
-                                    (json_int_t)n.villages, "grids", (json_int_t)n.grids));
+    tk_reply_json(r, 200,
+                  json_pack("{s:I, s:I, s:I, s:I}", "counties", (json_int_t)n.counties, "townships",
+                            (json_int_t)n.townships, "villages", (json_int_t)n.villages, "grids",
+                            (json_int_t)n.grids));
 }
 
 void api_locate(tk_req *r)
@@ -405,8 +411,8 @@ void api_locate(tk_req *r)
     }
     int64_t grid = tk_app_locate(TK_APP(r), lng, lat);
     if (grid < 0) {
-        tk_reply_fail(r, TK_ENOTFOUND, "outside_territory",
-                      "坐标 (%.6f, %.6f) 不在本市任何网格内", lng, lat);
+        tk_reply_fail(r, TK_ENOTFOUND, "outside_territory", "坐标 (%.6f, %.6f) 不在本市任何网格内",
+                      lng, lat);
         return;
     }
     tk_conn *c = api_reader(r);

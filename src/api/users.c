@@ -175,8 +175,8 @@ static tk_status resolve_unit(tk_req *r, json_t *in, tk_role role, int64_t *unit
     if (!c)
         return err->status;
     tk_unit u;
-    tk_status st = code ? tk_unit_by_code(c, r->arena, code, &u, err)
-                        : tk_unit_get(c, r->arena, id, &u, err);
+    tk_status st =
+        code ? tk_unit_by_code(c, r->arena, code, &u, err) : tk_unit_get(c, r->arena, id, &u, err);
     if (st == TK_ENOTFOUND || (st == TK_OK && !tk_path_within(u.path, api_who(r)->scope_path)))
         return tk_fail_field(err, code ? "unit_code" : "unit_id", "单位不存在或不在您的管辖范围内");
     if (st != TK_OK)
@@ -196,8 +196,9 @@ void api_users_create(tk_req *r)
         tk_reply_error(r, &err);
         return;
     }
-    static const char *const fields[] = {"username", "display_name", "role",     "unit_code",
-                                         "unit_id",  "phone",        "id_number", "password", NULL};
+    static const char *const fields[] = {"username",  "display_name", "role",
+                                         "unit_code", "unit_id",      "phone",
+                                         "id_number", "password",     NULL};
     create_ctx *cc = tk_arena_zalloc(r->arena, sizeof *cc);
     const char *role, *password;
     if (api_failed(r, in_only(in, fields, &err), &err) ||
@@ -276,7 +277,7 @@ void api_users_update(tk_req *r)
         tk_reply_error(r, &err);
         return;
     }
-    static const char *const fields[] = {"display_name", "phone", "id_number", "role",
+    static const char *const fields[] = {"display_name", "phone",   "id_number", "role",
                                          "unit_code",    "unit_id", NULL};
     const char *role;
     u->ch.role = -1;
@@ -320,8 +321,7 @@ void api_users_update(tk_req *r)
     const char *key;
     json_t *value;
     json_t *changed = json_array();
-    json_object_foreach(in, key, value)
-        json_array_append_new(changed, json_string(key));
+    json_object_foreach(in, key, value) json_array_append_new(changed, json_string(key));
     api_op_detail(op, "changed", changed);
     api_op_submit(op);
 }
@@ -385,9 +385,9 @@ static tk_status reset_run(tk_conn *c, api_op *op, tk_error *err)
 static void reset_reply(tk_req *r, api_op *op)
 {
     reset_ctx *rc = op->data;
-    tk_reply_json(r, 200, json_pack("{s:I, s:s, s:b}", "id", (json_int_t)rc->id,
-                                    "temporary_password", rc->password,
-                                    "must_change_password", 1));
+    tk_reply_json(r, 200,
+                  json_pack("{s:I, s:s, s:b}", "id", (json_int_t)rc->id, "temporary_password",
+                            rc->password, "must_change_password", 1));
     sodium_memzero(rc->password, sizeof rc->password);
 }
 
@@ -462,9 +462,9 @@ static tk_status key_create_run(tk_conn *c, api_op *op, tk_error *err)
 static void key_created(tk_req *r, api_op *op)
 {
     key_ctx *k = op->data;
-    tk_reply_json(r, 201, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)k->id, "key",
-                                    k->key, "prefix", k->prefix, "name", k->name, "scopes",
-                                    k->scopes));
+    tk_reply_json(r, 201,
+                  json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)k->id, "key", k->key,
+                            "prefix", k->prefix, "name", k->name, "scopes", k->scopes));
     sodium_memzero(k->key, sizeof k->key);
 }
 

@@ -157,15 +157,18 @@ static tk_status load_divisions(demo *d, tk_error *err)
     snprintf(path, sizeof path, "%s/quzhou-divisions.csv", d->cfg->data);
     size_t len;
     char *text = read_file(path, &len, err);
-    if (!text) return TK_EIO;
+    if (!text)
+        return TK_EIO;
     d->divs = tk_xcalloc(4096, sizeof *d->divs);
     tk_slice rest = {text, len}, line;
     int lineno = 0;
     while (tk_slice_cut(&rest, '\n', &line) && d->ndivs < 4096) {
-        if (lineno++ == 0 || tk_slice_trim(line).len == 0) continue;
+        if (lineno++ == 0 || tk_slice_trim(line).len == 0)
+            continue;
         tk_slice f[4], cur = tk_slice_trim(line);
         for (int i = 0; i < 4; i++)
-            if (!tk_slice_cut(&cur, ',', &f[i])) f[i] = (tk_slice){"", 0};
+            if (!tk_slice_cut(&cur, ',', &f[i]))
+                f[i] = (tk_slice){"", 0};
         division *v = &d->divs[d->ndivs++];
         snprintf(v->code, sizeof v->code, "%.*s", (int)f[0].len, f[0].ptr);
         snprintf(v->name, sizeof v->name, "%.*s", (int)f[1].len, f[1].ptr);
@@ -182,7 +185,8 @@ static tk_status load_outlines(demo *d, tk_error *err)
     snprintf(path, sizeof path, "%s/quzhou-counties.geojson", d->cfg->data);
     json_error_t je;
     json_t *fc = json_load_file(path, 0, &je);
-    if (!fc) return tk_fail(err, TK_EIO, "data_missing", "无法读取 %s：%s", path, je.text);
+    if (!fc)
+        return tk_fail(err, TK_EIO, "data_missing", "无法读取 %s：%s", path, je.text);
     size_t i;
     json_t *feature;
     tk_status st = TK_OK;
@@ -193,7 +197,8 @@ static tk_status load_outlines(demo *d, tk_error *err)
         char code[16];
         snprintf(code, sizeof code, "%lld", (long long)adcode);
         for (int k = 0; k < d->ncounties; k++) {
-            if (strcmp(d->counties[k].d->code, code) != 0) continue;
+            if (strcmp(d->counties[k].d->code, code) != 0)
+                continue;
             char *text = json_dumps(json_object_get(feature, "geometry"), JSON_COMPACT);
             st = tk_geom_from_geojson(text, strlen(text), &d->counties[k].outline, err);
             free(text);
@@ -209,7 +214,8 @@ static tk_status load_outlines(demo *d, tk_error *err)
 static int find_county(demo *d, const char *code)
 {
     for (int i = 0; i < d->ncounties; i++)
-        if (strcmp(d->counties[i].d->code, code) == 0) return i;
+        if (strcmp(d->counties[i].d->code, code) == 0)
+            return i;
     return -1;
 }
 
@@ -225,7 +231,8 @@ static void classify(demo *d)
     d->townships = tk_xcalloc((size_t)d->ndivs, sizeof *d->townships);
     d->villages = tk_xcalloc((size_t)d->ndivs, sizeof *d->villages);
     for (int i = 0; i < d->ndivs; i++)
-        if (!strcmp(d->divs[i].level, "county")) d->counties[d->ncounties++].d = &d->divs[i];
+        if (!strcmp(d->divs[i].level, "county"))
+            d->counties[d->ncounties++].d = &d->divs[i];
     for (int i = 0; i < d->ndivs; i++)
         if (!strcmp(d->divs[i].level, "township")) {
             place *t = &d->townships[d->ntownships++];
@@ -233,7 +240,8 @@ static void classify(demo *d)
             t->county = find_county(d, d->divs[i].parent);
         }
     for (int i = 0; i < d->ndivs; i++) {
-        if (strcmp(d->divs[i].level, "village") != 0) continue;
+        if (strcmp(d->divs[i].level, "village") != 0)
+            continue;
         place *v = &d->villages[d->nvillages];
         v->d = &d->divs[i];
         for (int k = 0; k < d->ntownships; k++)
@@ -249,7 +257,8 @@ static void classify(demo *d)
 static int cmp_by_villages(const void *a, const void *b)
 {
     const place *x = *(const place *const *)a, *y = *(const place *const *)b;
-    if (x->villages != y->villages) return y->villages - x->villages;
+    if (x->villages != y->villages)
+        return y->villages - x->villages;
     return strcmp(x->d->code, y->d->code);
 }
 
@@ -270,7 +279,8 @@ static void assign_classes(demo *d)
             t->class = u < 0.35 ? "经济型" : u < 0.7 ? "复合型" : "城郊型";
         else
             t->class = u < 0.8 ? "生态型" : "复合型";
-        if (ends_with(t->d->name, "镇")) towns[ntowns++] = t;
+        if (ends_with(t->d->name, "镇"))
+            towns[ntowns++] = t;
     }
     qsort(towns, (size_t)ntowns, sizeof *towns, cmp_by_villages);
     for (int i = 0; i < ntowns && i < DEMO_CENTRAL_TOWNSHIPS; i++)
@@ -319,7 +329,8 @@ static void apportion(const double *w, int n, int total, int *out)
     while (given_out < total) {
         int best = 0;
         for (int i = 1; i < n; i++)
-            if (rem[i] > rem[best]) best = i;
+            if (rem[i] > rem[best])
+                best = i;
         out[best]++;
         rem[best] = -1;
         given_out++;
@@ -376,7 +387,8 @@ static tk_status make_grids(demo *d, tk_error *err)
         int first = d->ngrids;
         for (int i = 0, j = 0; i < d->nvillages; i++) {
             place *v = &d->villages[i];
-            if (v->county != c) continue;
+            if (v->county != c)
+                continue;
             v->ngrids = 1 + extra[j++];
             for (int g = 0; g < v->ngrids; g++) {
                 grid *gr = &d->grids[d->ngrids++];
@@ -406,7 +418,8 @@ static tk_status make_grids(demo *d, tk_error *err)
             d->grids[first + g].cell = cells[g];
         free(xy);
         free(cells);
-        if (st != TK_OK) return st;
+        if (st != TK_OK)
+            return st;
     }
     return TK_OK;
 }
@@ -415,7 +428,8 @@ static void set_geometry(tk_place_input *in, const tk_geom *g, tk_arena *a)
 {
     char *text = NULL;
     tk_error err;
-    if (tk_geom_to_geojson(g, &text, &err) != TK_OK) return;
+    if (tk_geom_to_geojson(g, &text, &err) != TK_OK)
+        return;
     in->geometry = tk_arena_strdup(a, text);
     free(text);
     in->area_m2 = tk_geom_area_m2(g);
@@ -445,12 +459,14 @@ static tk_status write_territory(tk_conn *c, void *arg, tk_error *err)
     tk_arena *a = tk_arena_new(1 << 20);
     tk_unit root;
     tk_status st = tk_unit_by_code(c, a, "330800", &root, err);
-    if (st == TK_OK) d->city_id = root.id;
+    if (st == TK_OK)
+        d->city_id = root.id;
     for (int i = 0; st == TK_OK && i < d->ncounties; i++) {
         county *k = &d->counties[i];
         tk_place_input in = plain(k->d->code, k->d->name, "county", d->city_id);
         tk_geom *simple = NULL;
-        if (tk_geom_simplify(k->outline, 100, &simple, err) == TK_OK) set_geometry(&in, simple, a);
+        if (tk_geom_simplify(k->outline, 100, &simple, err) == TK_OK)
+            set_geometry(&in, simple, a);
         tk_geom_free(simple);
         st = tk_place_create(c, &in, &k->id, err);
     }
@@ -504,7 +520,8 @@ static tk_status township_outlines(tk_conn *c, void *arg, tk_error *err)
     for (int t = 0; st == TK_OK && t < d->ntownships; t++) {
         size_t n = 0;
         for (int g = 0; g < d->ngrids; g++)
-            if (d->villages[d->grids[g].village].township == t) parts[n++] = d->grids[g].cell;
+            if (d->villages[d->grids[g].village].township == t)
+                parts[n++] = d->grids[g].cell;
         tk_geom *u = NULL, *simple = NULL;
         if (n && tk_geom_union(parts, n, &u, err) == TK_OK &&
             tk_geom_simplify(u, 60, &simple, err) == TK_OK) {
@@ -580,7 +597,8 @@ static tk_status write_organisation(tk_conn *c, void *arg, tk_error *err)
     bool *covered = tk_xcalloc((size_t)d->ntownships, sizeof *covered);
     for (int i = 0; st == TK_OK && i < d->ntownships; i++) {
         place *t = &d->townships[i];
-        if (!t->central) continue;
+        if (!t->central)
+            continue;
         int64_t list[3];
         int n = 0;
         for (int round = 0; round < 2; round++) {
@@ -588,7 +606,8 @@ static tk_status write_organisation(tk_conn *c, void *arg, tk_error *err)
             double best_d = 1e9;
             for (int j = 0; j < d->ntownships; j++) {
                 place *o = &d->townships[j];
-                if (o->central || covered[j] || o->county != t->county) continue;
+                if (o->central || covered[j] || o->county != t->county)
+                    continue;
                 double dx = o->lng - t->lng, dy = o->lat - t->lat, dist = dx * dx + dy * dy;
                 if (dist < best_d) {
                     best_d = dist;
@@ -794,19 +813,22 @@ static tk_status load_users(const char *dir, demo_users *du, tk_error *err)
     snprintf(path, sizeof path, "%s/demo-users.csv", dir);
     size_t len;
     char *text = read_file(path, &len, err);
-    if (!text) return TK_EIO;
+    if (!text)
+        return TK_EIO;
     tk_slice rest = {text, len}, line;
     int lineno = 0;
     while (tk_slice_cut(&rest, '\n', &line) && du->n < 32) {
         line = tk_slice_trim(line);
-        if (lineno++ == 0 || line.len == 0) continue;
+        if (lineno++ == 0 || line.len == 0)
+            continue;
         demo_user *u = &du->users[du->n++];
         char *fields[5] = {u->username, u->role, u->unit, u->name, u->password};
         size_t sizes[5] = {sizeof u->username, sizeof u->role, sizeof u->unit, sizeof u->name,
                            sizeof u->password};
         for (int i = 0; i < 5; i++) {
             tk_slice f;
-            if (!tk_slice_cut(&line, ',', &f)) f = (tk_slice){"", 0};
+            if (!tk_slice_cut(&line, ',', &f))
+                f = (tk_slice){"", 0};
             snprintf(fields[i], sizes[i], "%.*s", (int)f.len, f.ptr);
         }
     }
@@ -840,7 +862,8 @@ static tk_status write_users(tk_conn *c, void *arg, tk_error *err)
         int role = tk_role_parse(u->role);
         st = role < 0 ? tk_fail(err, TK_EVALID, "demo_user", "演示账号 %s 的角色无效", u->username)
                       : tk_unit_by_code(c, a, u->unit, &unit, err);
-        if (st != TK_OK) break;
+        if (st != TK_OK)
+            break;
         tk_user_new nu = {.username = u->username,
                           .display_name = u->name,
                           .role = (tk_role)role,
@@ -858,7 +881,8 @@ static tk_status write_users(tk_conn *c, void *arg, tk_error *err)
         if (s) {
             tk_bind_i64(s, 1, id);
             tk_bind_i64(s, 2, unit.id);
-            if (tk_step(s, err) < 0) st = err->status;
+            if (tk_step(s, err) < 0)
+                st = err->status;
         }
         tk_arena_reset(a);
     }
@@ -883,7 +907,8 @@ static bool database_empty(tk_db *db)
     tk_error err;
     tk_conn *c = tk_db_reader(db, &err);
     tk_stmt *s = c ? tk_prepare(c, "SELECT count(*) FROM units WHERE kind != 'city'", &err) : NULL;
-    if (!s) return false;
+    if (!s)
+        return false;
     bool empty = tk_step(s, &err) == 1 && tk_col_i64(s, 0) == 0;
     tk_reset(s);
     return empty;
@@ -894,12 +919,15 @@ static int run(demo *d, tk_error *err)
     int64_t t0 = tk_monotonic_ns();
     int64_t built_at = tk_now_ms() / 60000 * 60000; /* the simulated period ends here */
     progress(1, "读取行政区划与县界");
-    if (load_divisions(d, err) != TK_OK) return tk_cli_fail(err);
+    if (load_divisions(d, err) != TK_OK)
+        return tk_cli_fail(err);
     classify(d);
-    if (load_outlines(d, err) != TK_OK) return tk_cli_fail(err);
+    if (load_outlines(d, err) != TK_OK)
+        return tk_cli_fail(err);
     assign_classes(d);
     progress(2, "布设乡镇、村社位置，划分网格");
-    if (place_points(d, err) != TK_OK || make_grids(d, err) != TK_OK) return tk_cli_fail(err);
+    if (place_points(d, err) != TK_OK || make_grids(d, err) != TK_OK)
+        return tk_cli_fail(err);
     progress(3, "写入区划与网格");
     if (tk_cli_ensure_root(d->db, err) != TK_OK ||
         tk_cli_seed_calendar(d->db, d->cfg->data, err) != TK_OK ||
@@ -907,21 +935,27 @@ static int run(demo *d, tk_error *err)
         tk_db_write(d->db, township_outlines, d, err) != TK_OK)
         return tk_cli_fail(err);
     progress(4, "县级部门、指挥室、模块、岗位与 1+X 执法队");
-    if (tk_db_write(d->db, write_organisation, d, err) != TK_OK) return tk_cli_fail(err);
+    if (tk_db_write(d->db, write_organisation, d, err) != TK_OK)
+        return tk_cli_fail(err);
     progress(5, "网格员、乡镇干部与派驻干部");
-    if (tk_db_write(d->db, write_people, d, err) != TK_OK) return tk_cli_fail(err);
+    if (tk_db_write(d->db, write_people, d, err) != TK_OK)
+        return tk_cli_fail(err);
     progress(6, "编制与编制下沉");
-    if (tk_db_write(d->db, write_staffing, d, err) != TK_OK) return tk_cli_fail(err);
+    if (tk_db_write(d->db, write_staffing, d, err) != TK_OK)
+        return tk_cli_fail(err);
     progress(7, "三张清单与事件类别");
-    if (tk_cli_seed_lists(d->db, d->cfg->data, err) != TK_OK) return tk_cli_fail(err);
+    if (tk_cli_seed_lists(d->db, d->cfg->data, err) != TK_OK)
+        return tk_cli_fail(err);
     progress(8, "演示账号");
     static demo_users du;
     memset(&du, 0, sizeof du);
-    if (load_users(d->cfg->data, &du, err) != TK_OK) return tk_cli_fail(err);
+    if (load_users(d->cfg->data, &du, err) != TK_OK)
+        return tk_cli_fail(err);
     for (int i = 0; i < du.n; i++)
         if (tk_password_hash(du.users[i].password, du.users[i].hash, err) != TK_OK)
             return tk_cli_fail(err);
-    if (tk_db_write(d->db, write_users, &du, err) != TK_OK) return tk_cli_fail(err);
+    if (tk_db_write(d->db, write_users, &du, err) != TK_OK)
+        return tk_cli_fail(err);
     /* A city at work: the events of the last weeks, through the real event loop. */
     char what[128];
     snprintf(what, sizeof what, "模拟近 %d 天的事件流转（%lld 件）", DEMO_SIM_DAYS,
@@ -986,7 +1020,8 @@ int tk_cli_demo(int argc, char **argv)
         "默认 3000 件，0 为不生成）。同一种子在同一时刻生成的数据完全相同。",
         &cfg, &d.db, NULL, NULL);
     free(args);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     if (!database_empty(d.db)) {
         fprintf(stderr, "tiaokuai: 数据库 %s 已有区划数据，演示数据只能生成在空数据库中\n",
                 tk_db_path(d.db));

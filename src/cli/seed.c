@@ -20,8 +20,8 @@ static char *slurp(const char *dir, const char *name, size_t *len, tk_error *err
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        tk_fail(err, TK_EIO, "data_missing", "无法读取 %s（请在项目根目录运行，或用 --data 指定数据目录）",
-                path);
+        tk_fail(err, TK_EIO, "data_missing",
+                "无法读取 %s（请在项目根目录运行，或用 --data 指定数据目录）", path);
         return NULL;
     }
     tk_buf b;

@@ -241,7 +241,8 @@ static int unit_index(const sim *s, int64_t id)
     int lo = 0, hi = s->nunits - 1;
     while (lo <= hi) {
         int mid = (lo + hi) / 2;
-        if (s->units[mid].id == id) return mid;
+        if (s->units[mid].id == id)
+            return mid;
         if (s->units[mid].id < id)
             lo = mid + 1;
         else
@@ -253,14 +254,16 @@ static int unit_index(const sim *s, int64_t id)
 static int township_index(const sim *s, int64_t id)
 {
     for (int i = 0; i < s->ntownships; i++)
-        if (s->townships[i].id == id) return i;
+        if (s->townships[i].id == id)
+            return i;
     return -1;
 }
 
 static int county_index(const sim *s, int64_t id)
 {
     for (int i = 0; i < s->ncounties; i++)
-        if (s->counties[i].id == id) return i;
+        if (s->counties[i].id == id)
+            return i;
     return -1;
 }
 
@@ -317,7 +320,8 @@ static const sim_words default_words = {
 static const sim_words *words_for(const char *klass)
 {
     for (size_t i = 0; i < COUNT(words); i++)
-        if (!strcmp(words[i].klass, klass)) return &words[i];
+        if (!strcmp(words[i].klass, klass))
+            return &words[i];
     return &default_words;
 }
 
@@ -348,7 +352,8 @@ static double class_weight(const char *klass)
                  {"23", 4},  {"14", 4},  {"19", 4}, {"03", 3}, {"12", 3}, {"16", 3}, {"02", 2},
                  {"20", 2},  {"21", 2},  {"13", 2}, {"17", 2}, {"04", 1}, {"24", 1}, {"06", 1}};
     for (size_t i = 0; i < COUNT(table); i++)
-        if (!strcmp(table[i].klass, klass)) return table[i].w;
+        if (!strcmp(table[i].klass, klass))
+            return table[i].w;
     return 1;
 }
 
@@ -358,9 +363,11 @@ static int module_for(const char *klass)
     static const char *const jingji[] = {"01", "03", "14", "15", "19", "20", "21", "24"};
     static const char *const gonggong[] = {"12", "17", "18"};
     for (size_t i = 0; i < COUNT(jingji); i++)
-        if (!strcmp(jingji[i], klass)) return MOD_JINGJI;
+        if (!strcmp(jingji[i], klass))
+            return MOD_JINGJI;
     for (size_t i = 0; i < COUNT(gonggong); i++)
-        if (!strcmp(gonggong[i], klass)) return MOD_GONGGONG;
+        if (!strcmp(gonggong[i], klass))
+            return MOD_GONGGONG;
     return MOD_PINGAN;
 }
 
@@ -375,7 +382,8 @@ static const char *department_for(const char *klass)
                  {"22", "gongan"},   {"16", "yingji"},   {"11", "yingji"},   {"04", "yingji"},
                  {"23", "jiaotong"}, {"13", "xinfang"},  {"18", "weijian"},  {"10", "xinfang"}};
     for (size_t i = 0; i < COUNT(table); i++)
-        if (!strcmp(table[i].klass, klass)) return table[i].function;
+        if (!strcmp(table[i].klass, klass))
+            return table[i].function;
     return "zhifa";
 }
 
@@ -404,7 +412,8 @@ static tk_status load_units(sim *s, tk_conn *c, tk_error *err)
                    "'township', 'command', 'module', 'team', 'institution', 'department') "
                    "ORDER BY id",
                    err);
-    if (!st) return TK_EIO;
+    if (!st)
+        return TK_EIO;
     int cap = 1024, rc;
     s->units = tk_xcalloc((size_t)cap, sizeof *s->units);
     while ((rc = tk_step(st, err)) == 1) {
@@ -424,7 +433,8 @@ static tk_status load_units(sim *s, tk_conn *c, tk_error *err)
         u->code = wdup(s, tk_col_text(st, 7));
     }
     tk_reset(st);
-    if (rc < 0) return err->status;
+    if (rc < 0)
+        return err->status;
     int ncounties = 0, ntownships = 0;
     for (int i = 0; i < s->nunits; i++) {
         ncounties += !strcmp(s->units[i].kind, "county");
@@ -461,9 +471,11 @@ static tk_status load_units(sim *s, tk_conn *c, tk_error *err)
                 s->counties[k].depts[s->counties[k].ndepts++] = i;
         } else if (!strcmp(u->kind, "command") || !strcmp(u->kind, "module")) {
             int t = township_index(s, u->parent_id);
-            if (t < 0) continue;
+            if (t < 0)
+                continue;
             if (!strcmp(u->kind, "command")) {
-                if (s->townships[t].command < 0) s->townships[t].command = i;
+                if (s->townships[t].command < 0)
+                    s->townships[t].command = i;
                 continue;
             }
             for (int m = 0; m < NMODULES; m++)
@@ -482,7 +494,8 @@ static bool in_focus(const sim *s, int t)
     while (p && *p) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (len == n && !memcmp(p, code, n)) return true;
+        if (len == n && !memcmp(p, code, n))
+            return true;
         p = comma ? comma + 1 : NULL;
     }
     return false;
@@ -493,17 +506,20 @@ static bool in_focus(const sim *s, int t)
  * whose accounts a demo visitor logs in with. */
 static tk_status focus_grids(sim *s, tk_error *err)
 {
-    if (!s->opt->focus || !*s->opt->focus) return TK_OK;
+    if (!s->opt->focus || !*s->opt->focus)
+        return TK_OK;
     double in = 0, out = 0, share = s->opt->focus_share;
     for (int i = 0; i < s->ngrids; i++)
         *(in_focus(s, s->grids[i].township) ? &in : &out) += s->grid_cum[i];
     if (in == 0)
         return tk_fail(err, TK_EINVAL, "simulate_focus",
                        "--focus 中的乡镇代码都不是有网格的乡镇：%s", s->opt->focus);
-    if (out == 0 || share <= 0 || share >= 1) return TK_OK;
+    if (out == 0 || share <= 0 || share >= 1)
+        return TK_OK;
     double scale = share / (1 - share) * out / in;
     for (int i = 0; i < s->ngrids; i++)
-        if (in_focus(s, s->grids[i].township)) s->grid_cum[i] *= scale;
+        if (in_focus(s, s->grids[i].township))
+            s->grid_cum[i] *= scale;
     return TK_OK;
 }
 
@@ -518,7 +534,8 @@ static tk_status load_grids(sim *s, tk_conn *c, tk_error *err)
         "LEFT JOIN territory tr ON tr.unit_id = g.id WHERE g.kind = 'grid' AND g.active = 1 AND "
         "v.kind = 'village' AND t.kind = 'township' ORDER BY g.id",
         err);
-    if (!st) return TK_EIO;
+    if (!st)
+        return TK_EIO;
     int cap = 1024, rc;
     s->grids = tk_xcalloc((size_t)cap, sizeof *s->grids);
     s->grid_cum = tk_xcalloc((size_t)cap, sizeof *s->grid_cum);
@@ -549,12 +566,14 @@ static tk_status load_grids(sim *s, tk_conn *c, tk_error *err)
         s->grid_cum[s->ngrids++] = people > 0 ? people : 1000; /* a weight until the end */
     }
     tk_reset(st);
-    if (rc < 0) return err->status;
+    if (rc < 0)
+        return err->status;
     if (!s->ngrids)
         return tk_fail(err, TK_EVALID, "no_grids",
                        "数据库中没有可用的网格（需要网格、村、乡镇、县和乡镇指挥室；可先运行 "
                        "tiaokuai demo）");
-    if (focus_grids(s, err) != TK_OK) return err->status;
+    if (focus_grids(s, err) != TK_OK)
+        return err->status;
     double total = 0;
     for (int i = 0; i < s->ngrids; i++)
         s->grid_cum[i] = total += s->grid_cum[i];
@@ -572,7 +591,8 @@ static void collect_shape(void *ctx, int64_t id, const char *geojson)
     shape_ctx *x = ctx;
     tk_geom *g = NULL;
     tk_error err;
-    if (tk_geom_from_geojson(geojson, strlen(geojson), &g, &err) != TK_OK) return;
+    if (tk_geom_from_geojson(geojson, strlen(geojson), &g, &err) != TK_OK)
+        return;
     if (x->n == x->cap) {
         x->cap = x->cap ? x->cap * 2 : 1024;
         x->items = tk_xrealloc(x->items, x->cap * sizeof *x->items);
@@ -584,7 +604,8 @@ static tk_status load_locator(sim *s, tk_conn *c, tk_error *err)
 {
     shape_ctx x = {.s = s};
     tk_status st = tk_grid_shapes(c, collect_shape, &x, err);
-    if (st == TK_OK) st = tk_locator_build(x.items, x.n, &s->locator, err);
+    if (st == TK_OK)
+        st = tk_locator_build(x.items, x.n, &s->locator, err);
     for (size_t i = 0; i < x.n; i++)
         tk_geom_free((tk_geom *)x.items[i].geom);
     free(x.items);
@@ -600,7 +621,8 @@ static void collect_category(void *ctx, const tk_category *cat)
 {
     cat_ctx *x = ctx;
     sim *s = x->s;
-    if (!cat->active || !cat->leaf || strlen(cat->code) < 2) return;
+    if (!cat->active || !cat->leaf || strlen(cat->code) < 2)
+        return;
     if (s->ncats == x->cap) {
         x->cap = x->cap ? x->cap * 2 : 256;
         s->cats = tk_xrealloc(s->cats, (size_t)x->cap * sizeof *s->cats);
@@ -621,7 +643,8 @@ static void collect_category(void *ctx, const tk_category *cat)
 static tk_status load_categories(sim *s, tk_conn *c, tk_error *err)
 {
     cat_ctx x = {.s = s};
-    if (tk_category_list(c, s->world, true, collect_category, &x, err) != TK_OK) return err->status;
+    if (tk_category_list(c, s->world, true, collect_category, &x, err) != TK_OK)
+        return err->status;
     if (!s->ncats)
         return tk_fail(err, TK_EVALID, "no_categories",
                        "数据库中没有事件类别（可先运行 tiaokuai demo）");
@@ -635,7 +658,8 @@ static tk_status load_users(sim *s, tk_conn *c, tk_error *err)
                              "u.name, u.kind, u.path, u.scope_path FROM users us JOIN units u ON "
                              "u.id = us.unit_id WHERE us.disabled = 0 ORDER BY us.id",
                              err);
-    if (!st) return TK_EIO;
+    if (!st)
+        return TK_EIO;
     int cap = 64, rc;
     s->users = tk_xcalloc((size_t)cap, sizeof *s->users);
     s->resident_user = -1;
@@ -648,7 +672,8 @@ static tk_status load_users(sim *s, tk_conn *c, tk_error *err)
     bool have_hotline = false;
     while ((rc = tk_step(st, err)) == 1) {
         int role = tk_role_parse(tk_col_text(st, 3));
-        if (role < 0) continue;
+        if (role < 0)
+            continue;
         if (s->nusers == cap) {
             cap *= 2;
             s->users = tk_xrealloc(s->users, (size_t)cap * sizeof *s->users);
@@ -669,7 +694,8 @@ static tk_status load_users(sim *s, tk_conn *c, tk_error *err)
             s->hotline = *who;
             have_hotline = true;
         }
-        if (role == TK_ROLE_RESIDENT && s->resident_user < 0) s->resident_user = s->nusers;
+        if (role == TK_ROLE_RESIDENT && s->resident_user < 0)
+            s->resident_user = s->nusers;
         s->nusers++;
     }
     tk_reset(st);
@@ -688,7 +714,8 @@ static const tk_identity *account_in(const sim *s, int64_t unit_id, tk_role role
 static const tk_identity *staff(sim *s, int unit)
 {
     sim_unit *u = &s->units[unit];
-    if (u->staffed) return &u->staff;
+    if (u->staffed)
+        return &u->staff;
     tk_role role = !strcmp(u->kind, "command")      ? TK_ROLE_TOWNSHIP_COMMAND
                    : !strcmp(u->kind, "department") ? TK_ROLE_COUNTY_DEPT
                                                     : TK_ROLE_TOWNSHIP_MODULE;
@@ -713,7 +740,8 @@ static const tk_identity *desk(sim *s, const sim_event *e)
 static const tk_identity *grid_worker(sim *s, int grid)
 {
     sim_grid *g = &s->grids[grid];
-    if (g->worker_ready) return &g->worker;
+    if (g->worker_ready)
+        return &g->worker;
     const tk_identity *account = account_in(s, g->id, TK_ROLE_GRID_WORKER);
     if (account) {
         g->worker = *account;
@@ -746,7 +774,8 @@ static void heap_push(sim *s, int64_t at, uint32_t ev)
     int64_t i = s->nheap++;
     while (i > 0) {
         int64_t p = (i - 1) / 2;
-        if (!item_less(&it, &s->heap[p])) break;
+        if (!item_less(&it, &s->heap[p]))
+            break;
         s->heap[i] = s->heap[p];
         i = p;
     }
@@ -764,21 +793,26 @@ static sim_item heap_pop(sim *s)
             m = l;
             best = &s->heap[l];
         }
-        if (r < s->nheap && item_less(&s->heap[r], best)) m = r;
-        if (m == i) break;
+        if (r < s->nheap && item_less(&s->heap[r], best))
+            m = r;
+        if (m == i)
+            break;
         s->heap[i] = s->heap[m];
         i = m;
     }
-    if (s->nheap) s->heap[i] = last;
+    if (s->nheap)
+        s->heap[i] = last;
     return top;
 }
 
 static void schedule(sim *s, sim_event *e, sim_step step, int64_t at)
 {
     e->step = (uint8_t)step;
-    if (at < s->now) at = s->now;
+    if (at < s->now)
+        at = s->now;
     at += (int64_t)below(s, 60) * 1000; /* seconds past the minute */
-    if (at > s->end) return;            /* stays where it is when the period ends */
+    if (at > s->end)
+        return; /* stays where it is when the period ends */
     heap_push(s, at, (uint32_t)(e - s->events));
 }
 
@@ -789,8 +823,10 @@ static void schedule(sim *s, sim_event *e, sim_step step, int64_t at)
 static double lateness(sim *s, double p_yellow, double p_red)
 {
     double u = unit_rand(s);
-    if (u < p_red) return tk_rand_uniform(&s->rng, 1.03, 2.2);
-    if (u < p_red + p_yellow) return tk_rand_uniform(&s->rng, 0.82, 0.98);
+    if (u < p_red)
+        return tk_rand_uniform(&s->rng, 1.03, 2.2);
+    if (u < p_red + p_yellow)
+        return tk_rand_uniform(&s->rng, 0.82, 0.98);
     return tk_rand_uniform(&s->rng, 0.04, 0.75);
 }
 
@@ -809,11 +845,13 @@ static int64_t stage_point(sim *s, const sim_event *e, const char *stage, int64_
         deadline = tk_workcal_deadline(s->cal, from, l.amount, l.unit);
     if (deadline == TK_CALENDAR_NEVER || deadline <= from)
         deadline = tk_calendar_add_work_minutes(s->cal, from, 240);
-    if (deadline == TK_CALENDAR_NEVER) deadline = from + 4 * 3600000LL;
+    if (deadline == TK_CALENDAR_NEVER)
+        deadline = from + 4 * 3600000LL;
     int64_t minutes = tk_calendar_work_minutes_between(s->cal, from, deadline);
     if (minutes > 0) {
         int64_t at = tk_calendar_add_work_minutes(s->cal, from, llround((double)minutes * f));
-        if (at != TK_CALENDAR_NEVER) return at;
+        if (at != TK_CALENDAR_NEVER)
+            return at;
     }
     return from + (int64_t)((double)(deadline - from) * f);
 }
@@ -857,7 +895,8 @@ static double intensity(sim *s, int source, int64_t t)
 static int cmp_events(const void *a, const void *b)
 {
     const sim_event *x = a, *y = b;
-    if (x->at != y->at) return x->at < y->at ? -1 : 1;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
@@ -873,7 +912,8 @@ static void make_arrivals(sim *s)
         e->source = (uint8_t)pick_cum(cum, NSOURCES, unit_rand(s));
         for (int tries = 0; tries < 200; tries++) {
             e->at = s->start + (int64_t)(unit_rand(s) * (double)span);
-            if (unit_rand(s) < intensity(s, e->source, e->at)) break;
+            if (unit_rand(s) < intensity(s, e->source, e->at))
+                break;
         }
         e->id = i; /* generation order, for a stable sort */
     }
@@ -894,10 +934,12 @@ static void make_arrivals(sim *s)
 static tk_status finish_step(sim *s, tk_conn *c, tk_status st, const char *what, tk_error *err)
 {
     tk_error ignored;
-    if (st == TK_OK) return tk_exec(c, "RELEASE sim_step", err);
+    if (st == TK_OK)
+        return tk_exec(c, "RELEASE sim_step", err);
     tk_exec(c, "ROLLBACK TO sim_step", &ignored);
     tk_exec(c, "RELEASE sim_step", &ignored);
-    if (st == TK_EIO || st == TK_EINTERNAL || st == TK_EUNAVAIL) return st;
+    if (st == TK_EIO || st == TK_EINTERNAL || st == TK_EUNAVAIL)
+        return st;
     s->rep->refused++;
     if (s->refusals_shown++ < 5 && !s->opt->quiet)
         fprintf(stderr, "模拟：%s 被拒绝：%s\n", what, err->detail);
@@ -908,7 +950,8 @@ static tk_status act(sim *s, tk_conn *c, sim_event *e, const tk_identity *who, c
                      const tk_event_input *in, bool *ok, tk_error *err)
 {
     *ok = false;
-    if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK) return err->status;
+    if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK)
+        return err->status;
     tk_event_change ch;
     tk_status st = tk_event_act(c, s->a, s->cal, who, e->id, action, in, &ch, err);
     if (st == TK_OK) {
@@ -921,7 +964,8 @@ static tk_status act(sim *s, tk_conn *c, sim_event *e, const tk_identity *who, c
 static int64_t event_column(tk_conn *c, int64_t id, const char *sql, tk_error *err)
 {
     tk_stmt *st = tk_prepare(c, sql, err);
-    if (!st) return -1;
+    if (!st)
+        return -1;
     tk_bind_i64(st, 1, id);
     int rc = tk_step(st, err);
     int64_t v = rc == 1 ? tk_col_i64(st, 0) : 0;
@@ -964,7 +1008,8 @@ static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
     if (!duplicate) {
         e->grid = pick_cum(s->grid_cum, s->ngrids, unit_rand(s));
         e->cat = (int16_t)pick_cum(s->cat_cum, s->ncats, unit_rand(s));
-        if (!point_in_grid(s, &s->grids[e->grid], &e->lng, &e->lat)) e->lng = e->lat = 0;
+        if (!point_in_grid(s, &s->grids[e->grid], &e->lng, &e->lat))
+            e->lng = e->lat = 0;
     }
     const sim_grid *g = &s->grids[e->grid];
     const sim_cat *sc = &s->cats[e->cat];
@@ -1012,7 +1057,8 @@ static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         in.reporter_name = person_name(s);
         in.reporter_phone = phone(s);
     }
-    if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK) return err->status;
+    if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK)
+        return err->status;
     tk_event_created out;
     tk_status st = tk_event_create(c, s->a, s->cal, who, &in, &out, err);
     if (st == TK_OK) {
@@ -1022,17 +1068,26 @@ static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
             s->nrecent < (int)COUNT(s->recent) ? s->nrecent++ : (int)below(s, COUNT(s->recent));
         s->recent[slot] = e - s->events;
     }
-    if (finish_step(s, c, st, "上报", err) != TK_OK) return err->status;
-    if (!e->id) return TK_OK;
+    if (finish_step(s, c, st, "上报", err) != TK_OK)
+        return err->status;
+    if (!e->id)
+        return TK_OK;
     /* The plan. */
     e->flags = 0;
-    if (duplicate && out.duplicate_of && unit_rand(s) < 0.8) e->flags |= F_DUPLICATE | F_REJECT;
-    if (unit_rand(s) < 0.03) e->flags |= F_REJECT;
-    if (unit_rand(s) < 0.05) e->flags |= F_VERIFY_FIRST;
-    if (unit_rand(s) < 0.05) e->flags |= F_RETURN;
-    if (unit_rand(s) < 0.06) e->flags |= F_CALL;
-    if (unit_rand(s) < 0.05) e->flags |= F_EXTEND;
-    if (unit_rand(s) < 0.07) e->flags |= F_REWORK;
+    if (duplicate && out.duplicate_of && unit_rand(s) < 0.8)
+        e->flags |= F_DUPLICATE | F_REJECT;
+    if (unit_rand(s) < 0.03)
+        e->flags |= F_REJECT;
+    if (unit_rand(s) < 0.05)
+        e->flags |= F_VERIFY_FIRST;
+    if (unit_rand(s) < 0.05)
+        e->flags |= F_RETURN;
+    if (unit_rand(s) < 0.06)
+        e->flags |= F_CALL;
+    if (unit_rand(s) < 0.05)
+        e->flags |= F_EXTEND;
+    if (unit_rand(s) < 0.07)
+        e->flags |= F_REWORK;
     /* The dispatch stage runs from the report: accepting and dispatching share it. */
     double f = lateness(s, 0.06, 0.02);
     int64_t at = stage_point(s, e, "dispatch", s->now, f * tk_rand_uniform(&s->rng, 0.3, 0.85));
@@ -1065,7 +1120,8 @@ static tk_status dispatch_target(sim *s, tk_conn *c, sim_event *e, int *unit, in
     if (e->first_unit < 0) {
         int64_t suggested = event_column(
             c, e->id, "SELECT coalesce(suggested_unit_id, 0) FROM events WHERE id = ?1", err);
-        if (suggested < 0) return err->status;
+        if (suggested < 0)
+            return err->status;
         int i = suggested ? unit_index(s, suggested) : -1;
         if (i >= 0) {
             *unit = i;
@@ -1077,7 +1133,8 @@ static tk_status dispatch_target(sim *s, tk_conn *c, sim_event *e, int *unit, in
     int pick = t->modules[m];
     for (int k = 0; k < NMODULES && (pick < 0 || pick == e->first_unit); k++)
         pick = t->modules[(m + 1 + k) % NMODULES];
-    if (pick < 0) pick = t->command;
+    if (pick < 0)
+        pick = t->command;
     *unit = pick;
     *unit_id = s->units[pick].id;
     return TK_OK;
@@ -1089,13 +1146,15 @@ static int department_of(sim *s, const sim_event *e)
     const sim_county *k = &s->counties[t->county];
     const char *function = department_for(s->cats[e->cat].klass);
     for (int i = 0; i < k->ndepts; i++)
-        if (!strcmp(s->units[k->depts[i]].function, function)) return k->depts[i];
+        if (!strcmp(s->units[k->depts[i]].function, function))
+            return k->depts[i];
     return k->ndepts ? k->depts[0] : -1;
 }
 
 static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
 {
-    if (e->step == S_REPORT) return step_report(s, c, e, err);
+    if (e->step == S_REPORT)
+        return step_report(s, c, e, err);
     const sim_cat *sc = &s->cats[e->cat];
     const sim_words *w = words_for(sc->klass);
     tk_event_input in = {0};
@@ -1109,13 +1168,16 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
                                (const char *const[]){"经研判不属于受理范围", "反映情况与事实不符",
                                                      "已由其他渠道办理"},
                                3);
-        if (act(s, c, e, desk(s, e), "reject", &in, &ok, err) != TK_OK) return err->status;
+        if (act(s, c, e, desk(s, e), "reject", &in, &ok, err) != TK_OK)
+            return err->status;
         e->step = S_DONE;
         return TK_OK;
     case S_VERIFY_REQUEST:
         in.note = "请网格员现场核实";
-        if (act(s, c, e, desk(s, e), "verify-request", &in, &ok, err) != TK_OK) return err->status;
-        if (ok) schedule(s, e, S_ONSITE, stage_point(s, e, "verify", now, lateness(s, 0.08, 0.03)));
+        if (act(s, c, e, desk(s, e), "verify-request", &in, &ok, err) != TK_OK)
+            return err->status;
+        if (ok)
+            schedule(s, e, S_ONSITE, stage_point(s, e, "verify", now, lateness(s, 0.08, 0.03)));
         return TK_OK;
     case S_ONSITE: {
         bool passed = unit_rand(s) < 0.85;
@@ -1123,23 +1185,29 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         in.note = passed ? "现场核实属实" : "现场核实，情况不属实";
         if (act(s, c, e, grid_worker(s, e->grid), "verify", &in, &ok, err) != TK_OK)
             return err->status;
-        if (ok) plan_dispatch(s, e, passed ? S_ACCEPT : S_REJECT);
+        if (ok)
+            plan_dispatch(s, e, passed ? S_ACCEPT : S_REJECT);
         return TK_OK;
     }
     case S_ACCEPT:
-        if (act(s, c, e, desk(s, e), "accept", &in, &ok, err) != TK_OK) return err->status;
+        if (act(s, c, e, desk(s, e), "accept", &in, &ok, err) != TK_OK)
+            return err->status;
         if (ok)
             schedule(s, e, e->flags & F_CALL ? S_CALL : S_DISPATCH,
                      e->planned > now ? e->planned : work_gap(s, now, 1, 5));
         return TK_OK;
     case S_DISPATCH: {
         int unit;
-        if (dispatch_target(s, c, e, &unit, &in.unit_id, err) != TK_OK) return err->status;
-        if (act(s, c, e, desk(s, e), "dispatch", &in, &ok, err) != TK_OK) return err->status;
-        if (!ok) return TK_OK;
+        if (dispatch_target(s, c, e, &unit, &in.unit_id, err) != TK_OK)
+            return err->status;
+        if (act(s, c, e, desk(s, e), "dispatch", &in, &ok, err) != TK_OK)
+            return err->status;
+        if (!ok)
+            return TK_OK;
         e->unit = unit;
         bool give_back = (e->flags & F_RETURN) && e->first_unit < 0;
-        if (e->first_unit < 0) e->first_unit = unit;
+        if (e->first_unit < 0)
+            e->first_unit = unit;
         schedule(s, e, give_back ? S_RETURN : S_SIGN,
                  stage_point(s, e, "sign", now,
                              give_back ? lateness(s, 0, 0) : lateness(s, 0.08, 0.03)));
@@ -1154,7 +1222,8 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         }
         in.unit_id = s->units[dept].id;
         in.note = "超出乡镇处置能力，呼叫县级部门协同处置";
-        if (act(s, c, e, desk(s, e), "call-county", &in, &ok, err) != TK_OK) return err->status;
+        if (act(s, c, e, desk(s, e), "call-county", &in, &ok, err) != TK_OK)
+            return err->status;
         if (ok) {
             e->unit = e->first_unit = dept;
             schedule(s, e, S_SIGN, stage_point(s, e, "sign", now, lateness(s, 0.1, 0.05)));
@@ -1163,7 +1232,8 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
     }
     case S_RETURN:
         in.note = "不属于本单位职责范围，申请退回重新交办";
-        if (act(s, c, e, staff(s, e->unit), "return", &in, &ok, err) != TK_OK) return err->status;
+        if (act(s, c, e, staff(s, e->unit), "return", &in, &ok, err) != TK_OK)
+            return err->status;
         if (ok) {
             /* The dispatch stage starts again: the desk's next turn is a dispatch. */
             double f = lateness(s, 0.06, 0.02);
@@ -1171,7 +1241,8 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         }
         return TK_OK;
     case S_SIGN:
-        if (act(s, c, e, staff(s, e->unit), "sign", &in, &ok, err) != TK_OK) return err->status;
+        if (act(s, c, e, staff(s, e->unit), "sign", &in, &ok, err) != TK_OK)
+            return err->status;
         if (ok) {
             bool extend = e->flags & F_EXTEND;
             schedule(
@@ -1199,7 +1270,8 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         return TK_OK;
     case S_FEEDBACK:
         in.note = one_of(s, w->feedbacks, COUNT(w->feedbacks));
-        if (act(s, c, e, staff(s, e->unit), "feedback", &in, &ok, err) != TK_OK) return err->status;
+        if (act(s, c, e, staff(s, e->unit), "feedback", &in, &ok, err) != TK_OK)
+            return err->status;
         if (ok) {
             /* The verify stage runs from the feedback to the closing. */
             double f = lateness(s, 0.08, 0.02);
@@ -1213,8 +1285,10 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         in.passed = !rework;
         in.note = rework ? "整改不到位，请返工" : "现场核查，处置到位";
         const tk_identity *who = unit_rand(s) < 0.8 ? grid_worker(s, e->grid) : desk(s, e);
-        if (act(s, c, e, who, "verify", &in, &ok, err) != TK_OK) return err->status;
-        if (!ok) return TK_OK;
+        if (act(s, c, e, who, "verify", &in, &ok, err) != TK_OK)
+            return err->status;
+        if (!ok)
+            return TK_OK;
         e->flags &= (uint8_t)~F_REWORK;
         if (rework)
             schedule(s, e, S_FEEDBACK, stage_point(s, e, "handle", now, lateness(s, 0.1, 0.04)));
@@ -1223,7 +1297,8 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         return TK_OK;
     }
     case S_CLOSE:
-        if (act(s, c, e, desk(s, e), "close", &in, &ok, err) != TK_OK) return err->status;
+        if (act(s, c, e, desk(s, e), "close", &in, &ok, err) != TK_OK)
+            return err->status;
         if (ok) {
             s->rep->closed++;
             schedule(s, e, S_REVISIT, work_gap(s, now, 60, 1200));
@@ -1233,7 +1308,8 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         double u = unit_rand(s);
         in.satisfaction = u < 0.62 ? 5 : u < 0.9 ? 4 : u < 0.97 ? 3 : u < 0.99 ? 2 : 1;
         in.note = in.satisfaction >= 4 ? "电话回访，群众满意" : "电话回访，群众认为处置不够及时";
-        if (act(s, c, e, desk(s, e), "revisit", &in, &ok, err) != TK_OK) return err->status;
+        if (act(s, c, e, desk(s, e), "revisit", &in, &ok, err) != TK_OK)
+            return err->status;
         e->step = S_DONE;
         return TK_OK;
     }
@@ -1249,8 +1325,10 @@ static tk_status catch_up(sim *s, tk_conn *c, int64_t until, tk_error *err)
 {
     for (;;) {
         int64_t next = 0;
-        if (tk_events_next_alert(c, &next, err) != TK_OK) return err->status;
-        if (!next || next > until) return TK_OK;
+        if (tk_events_next_alert(c, &next, err) != TK_OK)
+            return err->status;
+        if (!next || next > until)
+            return TK_OK;
         if (next > s->now) {
             s->now = next;
             tk_clock_set(next);
@@ -1260,7 +1338,8 @@ static tk_status catch_up(sim *s, tk_conn *c, int64_t until, tk_error *err)
             return err->status;
         tk_arena_reset(s->a);
         s->rep->alerts += n;
-        if (n == 0) return TK_OK;
+        if (n == 0)
+            return TK_OK;
     }
 }
 
@@ -1276,17 +1355,20 @@ static tk_status sim_job(tk_conn *c, void *arg, tk_error *err)
                                                : 100;
     while (budget-- > 0 && s->nheap > 0 && s->heap[0].at <= s->end) {
         sim_item it = heap_pop(s);
-        if (catch_up(s, c, it.at, err) != TK_OK) return err->status;
+        if (catch_up(s, c, it.at, err) != TK_OK)
+            return err->status;
         if (it.at > s->now) {
             s->now = it.at;
             tk_clock_set(it.at);
         }
         tk_status st = step(s, c, &s->events[it.ev], err);
         tk_arena_reset(s->a);
-        if (st != TK_OK) return st;
+        if (st != TK_OK)
+            return st;
     }
     if (s->nheap == 0 || s->heap[0].at > s->end) {
-        if (catch_up(s, c, s->end, err) != TK_OK) return err->status;
+        if (catch_up(s, c, s->end, err) != TK_OK)
+            return err->status;
         if (s->end > s->now) {
             s->now = s->end;
             tk_clock_set(s->end);
@@ -1299,10 +1381,12 @@ static tk_status sim_job(tk_conn *c, void *arg, tk_error *err)
 static tk_status count_states(sim *s, tk_error *err)
 {
     tk_conn *c = tk_db_reader(s->db, err);
-    if (!c) return err->status;
+    if (!c)
+        return err->status;
     tk_stmt *st =
         tk_prepare(c, "SELECT state, count(*) FROM events GROUP BY state ORDER BY 2 DESC", err);
-    if (!st) return TK_EIO;
+    if (!st)
+        return TK_EIO;
     int rc;
     s->rep->nstates = 0;
     while ((rc = tk_step(st, err)) == 1 && s->rep->nstates < (int)COUNT(s->rep->states)) {
@@ -1311,9 +1395,11 @@ static tk_status count_states(sim *s, tk_error *err)
         s->rep->states[s->rep->nstates++].count = tk_col_i64(st, 1);
     }
     tk_reset(st);
-    if (rc < 0) return err->status;
+    if (rc < 0)
+        return err->status;
     st = tk_prepare(c, "SELECT count(*), coalesce(sum(overdue), 0) FROM events", err);
-    if (!st) return TK_EIO;
+    if (!st)
+        return TK_EIO;
     if (tk_step(st, err) == 1) {
         s->rep->total_events = tk_col_i64(st, 0);
         s->rep->overdue = tk_col_i64(st, 1);
@@ -1338,8 +1424,10 @@ static void sim_free(sim *s)
     free(s->heap);
     tk_locator_unref(s->locator);
     tk_calendar_free(s->cal);
-    if (s->a) tk_arena_free(s->a);
-    if (s->world) tk_arena_free(s->world);
+    if (s->a)
+        tk_arena_free(s->a);
+    if (s->world)
+        tk_arena_free(s->world);
 }
 
 tk_status tk_cli_simulate_run(tk_db *db, const tk_sim_options *opt, tk_sim_report *rep,
@@ -1363,12 +1451,18 @@ tk_status tk_cli_simulate_run(tk_db *db, const tk_sim_options *opt, tk_sim_repor
     s->nevents = opt->events;
     tk_conn *c = tk_db_reader(db, err);
     tk_status st = c ? TK_OK : err->status;
-    if (st == TK_OK) st = tk_workcal_load(c, &s->cal, err);
-    if (st == TK_OK) st = load_units(s, c, err);
-    if (st == TK_OK) st = load_grids(s, c, err);
-    if (st == TK_OK) st = load_categories(s, c, err);
-    if (st == TK_OK) st = load_users(s, c, err);
-    if (st == TK_OK) st = load_locator(s, c, err);
+    if (st == TK_OK)
+        st = tk_workcal_load(c, &s->cal, err);
+    if (st == TK_OK)
+        st = load_units(s, c, err);
+    if (st == TK_OK)
+        st = load_grids(s, c, err);
+    if (st == TK_OK)
+        st = load_categories(s, c, err);
+    if (st == TK_OK)
+        st = load_users(s, c, err);
+    if (st == TK_OK)
+        st = load_locator(s, c, err);
     if (st != TK_OK) {
         sim_free(s);
         free(s);
@@ -1399,7 +1493,8 @@ tk_status tk_cli_simulate_run(tk_db *db, const tk_sim_options *opt, tk_sim_repor
         tk_clock_set(wall);
     else
         tk_clock_use_system();
-    if (st == TK_OK) st = count_states(s, err);
+    if (st == TK_OK)
+        st = count_states(s, err);
     rep->seconds = (double)(tk_monotonic_ns() - t0) / 1e9;
     sim_free(s);
     free(s);
@@ -1411,7 +1506,8 @@ tk_status tk_cli_simulate_run(tk_db *db, const tk_sim_options *opt, tk_sim_repor
 static const char *take_flag(int *argc, char **argv, const char *name)
 {
     for (int i = 0; i < *argc; i++) {
-        if (strcmp(argv[i], name) != 0 || i + 1 >= *argc) continue;
+        if (strcmp(argv[i], name) != 0 || i + 1 >= *argc)
+            continue;
         const char *v = argv[i + 1];
         for (int k = i; k + 2 <= *argc; k++)
             argv[k] = argv[k + 2];
@@ -1462,7 +1558,8 @@ int tk_cli_simulate(int argc, char **argv)
         "  --focus 重点乡镇（逗号分隔的区划代码），其网格分得 --focus-share（默认 0.25）的事件",
         &cfg, &db, NULL, NULL);
     free(args);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     tk_sim_options opt = {.days = 30, .seed = 20230601, .focus = focus, .focus_share = 0.25};
     int64_t v;
     rc = 0;

@@ -16,7 +16,7 @@
 #include "gov/audit.h"
 #include "gov/territory_io.h"
 
-#define CLI_ACTOR "命令行"
+#define CLI_ACTOR      "命令行"
 #define FILE_MAX_BYTES (256u << 20)
 
 static const char *import_usage =
@@ -98,9 +98,9 @@ static tk_status import_run(tk_conn *c, void *arg, tk_error *err)
 {
     import_job *j = arg;
     tk_arena_reset(j->a); /* a batch run again starts afresh */
-    tk_status st = j->geojson
-                       ? tk_territory_import_geojson(c, j->a, j->data, j->len, &j->opt, &j->rep, err)
-                       : tk_territory_import_csv(c, j->a, j->data, j->len, &j->opt, &j->rep, err);
+    tk_status st =
+        j->geojson ? tk_territory_import_geojson(c, j->a, j->data, j->len, &j->opt, &j->rep, err)
+                   : tk_territory_import_csv(c, j->a, j->data, j->len, &j->opt, &j->rep, err);
     if (st != TK_OK || j->opt.dry_run)
         return st;
     char detail[256];
@@ -109,8 +109,12 @@ static tk_status import_run(tk_conn *c, void *arg, tk_error *err)
              "\"unchanged\":%lld,\"rejected\":0}",
              j->geojson ? "geojson" : "csv", j->len, (long long)j->rep.added,
              (long long)j->rep.changed, (long long)j->rep.unchanged);
-    tk_audit_entry e = {.actor = CLI_ACTOR, .ip = "local", .action = "territory.import",
-                        .target_type = "territory", .target_id = "", .outcome = "ok",
+    tk_audit_entry e = {.actor = CLI_ACTOR,
+                        .ip = "local",
+                        .action = "territory.import",
+                        .target_type = "territory",
+                        .target_id = "",
+                        .outcome = "ok",
                         .detail = detail};
     return tk_audit_append(c, &e, NULL, err);
 }
@@ -121,8 +125,9 @@ static int print_report(const import_job *j, tk_status st, const tk_error *err)
     if (st == TK_EVALID && strcmp(err->code, "import_rejected") == 0) {
         for (size_t i = 0; i < r->nerrors; i++)
             fprintf(stderr, "%s\n", r->errors[i].reason);
-        fprintf(stderr, "导入被拒绝：%lld 处错误，未写入任何数据（其余：新增 %lld，修改 %lld，"
-                        "不变 %lld）\n",
+        fprintf(stderr,
+                "导入被拒绝：%lld 处错误，未写入任何数据（其余：新增 %lld，修改 %lld，"
+                "不变 %lld）\n",
                 (long long)r->rejected, (long long)r->added, (long long)r->changed,
                 (long long)r->unchanged);
         return EX_DATAERR;

@@ -80,8 +80,13 @@ static tk_status audit(tk_conn *c, const char *action, int64_t user_id, const ch
 {
     char id[32];
     snprintf(id, sizeof id, "%lld", (long long)user_id);
-    tk_audit_entry e = {.actor = CLI_ACTOR, .ip = "local", .action = action,
-                        .target_type = "user", .target_id = id, .outcome = "ok", .detail = detail};
+    tk_audit_entry e = {.actor = CLI_ACTOR,
+                        .ip = "local",
+                        .action = action,
+                        .target_type = "user",
+                        .target_id = id,
+                        .outcome = "ok",
+                        .detail = detail};
     return tk_audit_append(c, &e, NULL, err);
 }
 
@@ -144,8 +149,12 @@ static int user_add(tk_db *db, int argc, char **argv)
     char hash[TK_PASSWORD_HASH_SIZE];
     if (tk_password_hash(password, hash, &err) != TK_OK)
         return tk_cli_fail(&err);
-    add_job j = {.u = {.username = argv[0], .display_name = name, .phone = phone,
-                       .role = (tk_role)r, .password_hash = hash, .must_change_password = true},
+    add_job j = {.u = {.username = argv[0],
+                       .display_name = name,
+                       .phone = phone,
+                       .role = (tk_role)r,
+                       .password_hash = hash,
+                       .must_change_password = true},
                  .unit_code = unit};
     if (tk_db_write(db, add_run, &j, &err) != TK_OK)
         return tk_cli_fail(&err);
@@ -168,7 +177,7 @@ static tk_status change_run(tk_conn *c, void *arg, tk_error *err)
     tk_arena *a = tk_arena_new(1024);
     tk_user u;
     tk_status st = tk_user_find(c, a, j->username, &u, err);
-    const char *action = j->action == 0 ? "user.password_reset"
+    const char *action = j->action == 0   ? "user.password_reset"
                          : j->action == 1 ? "user.disable"
                                           : "user.enable";
     if (st == TK_OK)
@@ -208,7 +217,10 @@ static int user_change(tk_db *db, int action, int argc, char **argv)
     if (action == 0 && !from_stdin)
         printf("用户 %s 的临时密码：%s（下次登录须修改）\n", argv[0], password);
     else
-        printf("已%s用户 %s\n", action == 0 ? "重置密码：" : action == 1 ? "停用" : "启用",
+        printf("已%s用户 %s\n",
+               action == 0   ? "重置密码："
+               : action == 1 ? "停用"
+                             : "启用",
                argv[0]);
     sodium_memzero(password, sizeof password);
     return 0;
@@ -266,8 +278,8 @@ int tk_cli_user(int argc, char **argv)
         int k = 0;
         for (int i = 0; i < nrest && k < 8; i++)
             sub_args[k++] = rest[i];
-        const char *pairs[][2] = {{"--role", role}, {"--unit", unit}, {"--name", name},
-                                  {"--phone", phone}};
+        const char *pairs[][2] = {
+            {"--role", role}, {"--unit", unit}, {"--name", name}, {"--phone", phone}};
         for (int i = 0; i < 4; i++)
             if (pairs[i][1] && k < 14) {
                 sub_args[k++] = (char *)pairs[i][0];
@@ -300,10 +312,11 @@ int tk_cli_verify_audit(int argc, char **argv)
 {
     tk_config cfg;
     tk_db *db = NULL;
-    int rc = tk_cli_open_db(argc, argv,
-                            "用法：tiaokuai verify-audit [--db 路径]\n"
-                            "逐条重算审计链的哈希；链完整时退出码为 0，否则指出第一条被改动的记录并退出码 65。",
-                            &cfg, &db, NULL, NULL);
+    int rc = tk_cli_open_db(
+        argc, argv,
+        "用法：tiaokuai verify-audit [--db 路径]\n"
+        "逐条重算审计链的哈希；链完整时退出码为 0，否则指出第一条被改动的记录并退出码 65。",
+        &cfg, &db, NULL, NULL);
     if (rc >= 0)
         return rc;
     tk_error err;

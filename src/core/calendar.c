@@ -17,8 +17,8 @@
 #include "core/mem.h"
 #include "core/str.h"
 
-#define MIN_MS 60000LL
-#define DAY_MS 86400000LL
+#define MIN_MS  60000LL
+#define DAY_MS  86400000LL
 #define DAY_MIN 1440
 
 typedef struct {
@@ -455,15 +455,14 @@ static void row_message(const csv_row *r, char *out, size_t size)
     }
     if (!r->kind_ok) {
         if (echoable(r->kind))
-            msg_add(out, size, "%s类型 %.*s 未知（应为 holiday 或 workday）", sep,
-                    (int)r->kind.len, r->kind.ptr);
+            msg_add(out, size, "%s类型 %.*s 未知（应为 holiday 或 workday）", sep, (int)r->kind.len,
+                    r->kind.ptr);
         else
             msg_add(out, size, "%s类型无效（应为 holiday 或 workday）", sep);
         sep = "，";
     }
     if (!r->name_ok) {
-        msg_add(out, size, "%s名称须为不含控制字符的文本，最多 %d 个字", sep,
-                TK_CALENDAR_NAME_MAX);
+        msg_add(out, size, "%s名称须为不含控制字符的文本，最多 %d 个字", sep, TK_CALENDAR_NAME_MAX);
         sep = "，";
     }
     if (r->dup_of)

@@ -38,7 +38,7 @@
 /* How far ahead any search looks: 100 years. */
 #define TK_CALENDAR_HORIZON_DAYS 36525
 /* Accepted instants: |ms| <= this (about ±31,000 years around 1970). */
-#define TK_CALENDAR_LIMIT_MS 1000000000000000LL
+#define TK_CALENDAR_LIMIT_MS      1000000000000000LL
 #define TK_CALENDAR_MAX_INTERVALS 4
 #define TK_CALENDAR_MAX_SCHEDULES 64
 /* A special day's name: at most this many characters (code points) of UTF-8. */

@@ -18,13 +18,13 @@
 
 #define TK_TZ_OFFSET_MS (8LL * 3600 * 1000)
 
-int64_t tk_now_ms(void);      /* Unix epoch milliseconds, from the current source */
+int64_t tk_now_ms(void);       /* Unix epoch milliseconds, from the current source */
 int64_t tk_monotonic_ns(void); /* for measuring durations; never manual */
 
 void tk_clock_use_system(void);
 void tk_clock_use_manual(int64_t start_ms);
 bool tk_clock_is_manual(void);
-void tk_clock_set(int64_t ms);       /* manual clock only */
+void tk_clock_set(int64_t ms);           /* manual clock only */
 void tk_clock_advance(int64_t delta_ms); /* manual clock only */
 
 typedef void (*tk_clock_listener)(void *ctx);

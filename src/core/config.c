@@ -20,9 +20,14 @@ typedef struct {
 } opt_def;
 
 #define STR_OPT(field, cmds, help)                                                                 \
-    {#field, OPT_STR, offsetof(tk_config, field), sizeof(((tk_config *)0)->field), 0, 0, cmds, help}
+    {                                                                                              \
+#field, OPT_STR, offsetof(tk_config, field), sizeof(((tk_config *)0)->field), 0, 0, cmds,  \
+            help                                                                                   \
+    }
 #define INT_OPT(field, lo, hi, cmds, help)                                                         \
-    {#field, OPT_INT, offsetof(tk_config, field), 0, lo, hi, cmds, help}
+    {                                                                                              \
+#field, OPT_INT, offsetof(tk_config, field), 0, lo, hi, cmds, help                         \
+    }
 
 static const opt_def options[] = {
     STR_OPT(db, TK_CMD_DB | TK_CMD_SERVE, "数据库：文件路径或 sqlite:路径"),
@@ -202,7 +207,8 @@ tk_status tk_config_load(tk_config *cfg, int argc, char **argv, unsigned mask, c
         const opt_def *o = find_option(name, len);
         if (!o || !(o->cmds & mask)) {
             free(positional);
-            return tk_fail(err, TK_EINVAL, "config_unknown", "无法识别的选项 %s（用 --help 查看可用选项）", a);
+            return tk_fail(err, TK_EINVAL, "config_unknown",
+                           "无法识别的选项 %s（用 --help 查看可用选项）", a);
         }
         const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         if (!value) {
@@ -244,6 +250,7 @@ void tk_config_usage(FILE *out, unsigned mask)
             fprintf(out, "  --%-24s %s%s%s%s\n", flag, o->help, *field ? " [" : "",
                     *field ? field : "", *field ? "]" : "");
         else
-            fprintf(out, "  --%-24s %s [%lld]\n", flag, o->help, (long long)*(const int64_t *)field);
+            fprintf(out, "  --%-24s %s [%lld]\n", flag, o->help,
+                    (long long)*(const int64_t *)field);
     }
 }

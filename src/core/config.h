@@ -23,13 +23,13 @@ enum {
 };
 
 typedef struct {
-    char listen[128];     /* host:port; port 0 picks a free port */
-    char db[512];         /* path or sqlite:PATH */
-    char web[512];        /* static files */
-    char vendor[512];     /* browser libraries from npm (node_modules/echarts/dist) */
+    char listen[128];      /* host:port; port 0 picks a free port */
+    char db[512];          /* path or sqlite:PATH */
+    char web[512];         /* static files */
+    char vendor[512];      /* browser libraries from npm (node_modules/echarts/dist) */
     char manual_clock[40]; /* ISO time: start a manual clock (tests) */
     char log_level[16];
-    int64_t threads;      /* HTTP worker threads; 0 = number of cores */
+    int64_t threads; /* HTTP worker threads; 0 = number of cores */
     int64_t max_connections;
     int64_t per_ip_connections;
     int64_t connection_timeout; /* seconds idle before a connection is closed */

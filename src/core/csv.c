@@ -40,7 +40,8 @@ int tk_csv_next(tk_csv *r, tk_arena *a, const char **fields, int max, int *nfiel
                 tk_error *err)
 {
     /* Blank lines between records are ignored. */
-    while (r->p < r->end && (*r->p == '\n' || (*r->p == '\r' && r->p + 1 < r->end && r->p[1] == '\n'))) {
+    while (r->p < r->end &&
+           (*r->p == '\n' || (*r->p == '\r' && r->p + 1 < r->end && r->p[1] == '\n'))) {
         r->p += *r->p == '\r' ? 2 : 1;
         r->line++;
     }

@@ -15,9 +15,9 @@ int tk_log_level_parse(const char *name);
 void tk_log(tk_log_level level, const char *msg, const char *kvfmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define tk_debug(msg, ...) tk_log(TK_LOG_DEBUG, msg, __VA_ARGS__)
-#define tk_info(msg, ...)  tk_log(TK_LOG_INFO, msg, __VA_ARGS__)
-#define tk_warn(msg, ...)  tk_log(TK_LOG_WARN, msg, __VA_ARGS__)
+#define tk_debug(msg, ...)  tk_log(TK_LOG_DEBUG, msg, __VA_ARGS__)
+#define tk_info(msg, ...)   tk_log(TK_LOG_INFO, msg, __VA_ARGS__)
+#define tk_warn(msg, ...)   tk_log(TK_LOG_WARN, msg, __VA_ARGS__)
 #define tk_errlog(msg, ...) tk_log(TK_LOG_ERROR, msg, __VA_ARGS__)
 
 #endif

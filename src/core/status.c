@@ -64,20 +64,11 @@ void tk_error_clear(tk_error *err)
 const char *tk_status_name(tk_status st)
 {
     static const char *names[] = {
-        [TK_OK] = "OK",
-        [TK_EINVAL] = "EINVAL",
-        [TK_EVALID] = "EVALID",
-        [TK_EUNAUTH] = "EUNAUTH",
-        [TK_EFORBIDDEN] = "EFORBIDDEN",
-        [TK_ENOTFOUND] = "ENOTFOUND",
-        [TK_EMETHOD] = "EMETHOD",
-        [TK_ECONFLICT] = "ECONFLICT",
-        [TK_ETOOBIG] = "ETOOBIG",
-        [TK_EMEDIA] = "EMEDIA",
-        [TK_ELIMIT] = "ELIMIT",
-        [TK_EUNAVAIL] = "EUNAVAIL",
-        [TK_EIO] = "EIO",
-        [TK_EINTERNAL] = "EINTERNAL",
+        [TK_OK] = "OK",           [TK_EINVAL] = "EINVAL",         [TK_EVALID] = "EVALID",
+        [TK_EUNAUTH] = "EUNAUTH", [TK_EFORBIDDEN] = "EFORBIDDEN", [TK_ENOTFOUND] = "ENOTFOUND",
+        [TK_EMETHOD] = "EMETHOD", [TK_ECONFLICT] = "ECONFLICT",   [TK_ETOOBIG] = "ETOOBIG",
+        [TK_EMEDIA] = "EMEDIA",   [TK_ELIMIT] = "ELIMIT",         [TK_EUNAVAIL] = "EUNAVAIL",
+        [TK_EIO] = "EIO",         [TK_EINTERNAL] = "EINTERNAL",
     };
     if ((unsigned)st < sizeof names / sizeof names[0] && names[st])
         return names[st];

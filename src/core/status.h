@@ -12,19 +12,19 @@
 
 typedef enum {
     TK_OK = 0,
-    TK_EINVAL,      /* malformed request or argument */
-    TK_EVALID,      /* well-formed but fails validation */
-    TK_EUNAUTH,     /* not authenticated */
-    TK_EFORBIDDEN,  /* authenticated but not allowed */
-    TK_ENOTFOUND,   /* no such thing (or not in the caller's scope) */
-    TK_EMETHOD,     /* method not allowed on this resource */
-    TK_ECONFLICT,   /* state conflict: illegal transition, duplicate */
-    TK_ETOOBIG,     /* over a size limit */
-    TK_EMEDIA,      /* unsupported media type */
-    TK_ELIMIT,      /* rate limited */
-    TK_EUNAVAIL,    /* temporarily unavailable (shutting down, queue full) */
-    TK_EIO,         /* storage or system failure */
-    TK_EINTERNAL,   /* a bug */
+    TK_EINVAL,     /* malformed request or argument */
+    TK_EVALID,     /* well-formed but fails validation */
+    TK_EUNAUTH,    /* not authenticated */
+    TK_EFORBIDDEN, /* authenticated but not allowed */
+    TK_ENOTFOUND,  /* no such thing (or not in the caller's scope) */
+    TK_EMETHOD,    /* method not allowed on this resource */
+    TK_ECONFLICT,  /* state conflict: illegal transition, duplicate */
+    TK_ETOOBIG,    /* over a size limit */
+    TK_EMEDIA,     /* unsupported media type */
+    TK_ELIMIT,     /* rate limited */
+    TK_EUNAVAIL,   /* temporarily unavailable (shutting down, queue full) */
+    TK_EIO,        /* storage or system failure */
+    TK_EINTERNAL,  /* a bug */
 } tk_status;
 
 typedef struct {

@@ -106,8 +106,8 @@ static bool geos_centroid(GEOSContextHandle_t h, const GEOSGeometry *g, double *
     GEOSGeometry *c = GEOSGetCentroid_r(h, g);
     if (!c)
         return false;
-    bool ok = GEOSisEmpty_r(h, c) == 0 && GEOSGeomGetX_r(h, c, x) == 1 &&
-              GEOSGeomGetY_r(h, c, y) == 1;
+    bool ok =
+        GEOSisEmpty_r(h, c) == 0 && GEOSGeomGetX_r(h, c, x) == 1 && GEOSGeomGetY_r(h, c, y) == 1;
     GEOSGeom_destroy_r(h, c);
     return ok;
 }
@@ -283,8 +283,7 @@ tk_geom *tk_geom_rect(tk_bbox b)
         !isfinite(b.max_lat) || !(b.min_lng < b.max_lng) || !(b.min_lat < b.max_lat))
         return NULL;
     GEOSContextHandle_t h = tk_geos();
-    return tk_geom_adopt(
-        GEOSGeom_createRectangle_r(h, b.min_lng, b.min_lat, b.max_lng, b.max_lat));
+    return tk_geom_adopt(GEOSGeom_createRectangle_r(h, b.min_lng, b.min_lat, b.max_lng, b.max_lat));
 }
 
 tk_geom *tk_geom_clone(const tk_geom *g)
@@ -332,8 +331,8 @@ static tk_status check_range(const tk_geom *g, tk_error *err)
     tk_bbox b;
     if (!tk_geom_bbox(g, &b))
         return tk_fail(err, TK_EVALID, "empty_geometry", "多边形为空");
-    bool finite = isfinite(b.min_lng) && isfinite(b.min_lat) && isfinite(b.max_lng) &&
-                  isfinite(b.max_lat);
+    bool finite =
+        isfinite(b.min_lng) && isfinite(b.min_lat) && isfinite(b.max_lng) && isfinite(b.max_lat);
     if (finite && b.min_lng >= TK_GEO_MIN_LNG && b.max_lng <= TK_GEO_MAX_LNG &&
         b.min_lat >= TK_GEO_MIN_LAT && b.max_lat <= TK_GEO_MAX_LAT)
         return TK_OK;
@@ -521,8 +520,7 @@ tk_status tk_geom_check_neighbour(const tk_geom *g, const tk_geom *neighbour, do
     return TK_OK;
 }
 
-tk_status tk_geom_outside_m2(const tk_geom *child, const tk_geom *parent, double *m2,
-                             tk_error *err)
+tk_status tk_geom_outside_m2(const tk_geom *child, const tk_geom *parent, double *m2, tk_error *err)
 {
     *m2 = 0;
     GEOSContextHandle_t h = tk_geos();

@@ -109,7 +109,7 @@ bool tk_geom_equals_exact(const tk_geom *a, const tk_geom *b, double tolerance_d
  * the caller (tk_geom_prepared_free); use it on one thread at a time. */
 typedef struct tk_geom_prepared tk_geom_prepared;
 tk_geom_prepared *tk_geom_prepare(const tk_geom *g); /* NULL on a GEOS error */
-void tk_geom_prepared_free(tk_geom_prepared *p);      /* NULL is fine */
+void tk_geom_prepared_free(tk_geom_prepared *p);     /* NULL is fine */
 /* Whether g lies wholly inside or on the boundary of the prepared shape. */
 bool tk_geom_prepared_covers(const tk_geom_prepared *p, const tk_geom *g);
 

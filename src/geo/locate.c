@@ -99,9 +99,10 @@ static tk_status add_entry(GEOSContextHandle_t h, tk_locator *loc, const tk_loca
 {
     if (item->id < 0 || !item->geom || !tk_geom_is_polygonal(item->geom) ||
         tk_geom_is_empty(item->geom))
-        return tk_fail(err, TK_EINVAL, "locator_bad_item",
-                       "第 %zu 个区域（id %lld）无效：需要非空的 Polygon 或 MultiPolygon 且 id 不为负",
-                       i + 1, (long long)item->id);
+        return tk_fail(
+            err, TK_EINVAL, "locator_bad_item",
+            "第 %zu 个区域（id %lld）无效：需要非空的 Polygon 或 MultiPolygon 且 id 不为负", i + 1,
+            (long long)item->id);
     entry *e = &loc->entries[loc->n];
     e->id = item->id;
     tk_geos_clear_error();
@@ -131,8 +132,7 @@ static void ignore_item(void *item, void *userdata)
     (void)userdata;
 }
 
-tk_status tk_locator_build(const tk_locator_item *items, size_t n, tk_locator **out,
-                           tk_error *err)
+tk_status tk_locator_build(const tk_locator_item *items, size_t n, tk_locator **out, tk_error *err)
 {
     *out = NULL;
     GEOSContextHandle_t h = tk_geos();

@@ -47,8 +47,7 @@ typedef struct tk_locator tk_locator;
 
 /* TK_EINVAL "locator_bad_item" if an id is negative or a geometry is not a non-empty
  * polygon; n = 0 gives a locator that finds nothing. */
-tk_status tk_locator_build(const tk_locator_item *items, size_t n, tk_locator **out,
-                           tk_error *err);
+tk_status tk_locator_build(const tk_locator_item *items, size_t n, tk_locator **out, tk_error *err);
 /* Id of the polygon covering (lng, lat), smallest id on shared borders; -1 if none or
  * if a coordinate is not finite. Thread-safe. */
 int64_t tk_locator_locate(const tk_locator *loc, double lng, double lat);

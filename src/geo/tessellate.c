@@ -85,7 +85,7 @@ typedef struct {
     GEOSGeometry *frame;   /* rectangle around the area */
     GEOSGeometry *diagram; /* GeometryCollection of cells, in no useful order */
     GEOSSTRtree *site_tree;
-    size_t *site_index; /* items of site_tree */
+    size_t *site_index;           /* items of site_tree */
     const GEOSGeometry **cell_of; /* site i -> its cell in diagram */
     const GEOSPreparedGeometry *prepared_area;
 } work;
@@ -117,8 +117,8 @@ static tk_status check_seeds(GEOSContextHandle_t h, work *w, const double *xy, s
         if (pt)
             GEOSGeom_destroy_r(h, pt);
         if (!in)
-            return tk_fail(err, TK_EINVAL, "seed_outside", "第 %zu 个种子点（%.6f, %.6f）不在区域内",
-                           i + 1, x, y);
+            return tk_fail(err, TK_EINVAL, "seed_outside",
+                           "第 %zu 个种子点（%.6f, %.6f）不在区域内", i + 1, x, y);
     }
     return TK_OK;
 }

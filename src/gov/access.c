@@ -39,8 +39,7 @@ int tk_role_parse(const char *code)
 #define R(x) TK_ROLE_BIT(TK_ROLE_##x)
 /* Staff who work cases inside the government. */
 #define STAFF                                                                                      \
-    (R(GRID_WORKER) | R(TOWNSHIP_COMMAND) | R(TOWNSHIP_MODULE) | R(COUNTY_DEPT) |                  \
-     R(COUNTY_CENTER))
+    (R(GRID_WORKER) | R(TOWNSHIP_COMMAND) | R(TOWNSHIP_MODULE) | R(COUNTY_DEPT) | R(COUNTY_CENTER))
 /* Everyone who reads the governance picture. */
 #define READERS (STAFF | R(LEADER) | R(OBSERVER) | R(ADMIN))
 #define PEOPLE  (TK_ROLES_ALL & ~R(INTEGRATION))
@@ -113,8 +112,8 @@ static bool kind_in(const char *kind, const char *const *kinds)
 bool tk_role_fits_unit(tk_role r, const char *kind)
 {
     static const char *const grid[] = {"township", "village", "grid", "microgrid", NULL};
-    static const char *const territory[] = {"city",    "county", "township", "village",
-                                            "grid",    "microgrid", NULL};
+    static const char *const territory[] = {"city", "county",    "township", "village",
+                                            "grid", "microgrid", NULL};
     static const char *const command[] = {"township", "command", NULL};
     static const char *const module[] = {"township", "module", "institution", "team", NULL};
     static const char *const dept[] = {"department", "team", NULL};
@@ -123,17 +122,26 @@ bool tk_role_fits_unit(tk_role r, const char *kind)
     if (!kind)
         return false;
     switch (r) {
-    case TK_ROLE_GRID_WORKER: return kind_in(kind, grid);
-    case TK_ROLE_RESIDENT: return kind_in(kind, territory);
-    case TK_ROLE_TOWNSHIP_COMMAND: return kind_in(kind, command);
-    case TK_ROLE_TOWNSHIP_MODULE: return kind_in(kind, module);
-    case TK_ROLE_COUNTY_DEPT: return kind_in(kind, dept);
+    case TK_ROLE_GRID_WORKER:
+        return kind_in(kind, grid);
+    case TK_ROLE_RESIDENT:
+        return kind_in(kind, territory);
+    case TK_ROLE_TOWNSHIP_COMMAND:
+        return kind_in(kind, command);
+    case TK_ROLE_TOWNSHIP_MODULE:
+        return kind_in(kind, module);
+    case TK_ROLE_COUNTY_DEPT:
+        return kind_in(kind, dept);
     case TK_ROLE_COUNTY_CENTER:
-    case TK_ROLE_ADMIN: return kind_in(kind, center);
-    case TK_ROLE_LEADER: return kind_in(kind, leader);
+    case TK_ROLE_ADMIN:
+        return kind_in(kind, center);
+    case TK_ROLE_LEADER:
+        return kind_in(kind, leader);
     case TK_ROLE_OBSERVER:
-    case TK_ROLE_INTEGRATION: return true;
-    default: return false;
+    case TK_ROLE_INTEGRATION:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -178,8 +186,10 @@ bool tk_role_sees_personal(tk_role r)
     case TK_ROLE_TOWNSHIP_MODULE:
     case TK_ROLE_COUNTY_DEPT:
     case TK_ROLE_COUNTY_CENTER:
-    case TK_ROLE_ADMIN: return true;
-    default: return false;
+    case TK_ROLE_ADMIN:
+        return true;
+    default:
+        return false;
     }
 }
 

@@ -36,9 +36,9 @@ const char *tk_role_label(tk_role r); /* "网格员" */
 int tk_role_parse(const char *code);
 
 typedef struct {
-    const char *action;  /* "event.dispatch" */
-    unsigned roles;      /* TK_ROLE_BIT mask */
-    const char *label;   /* zh-CN: "交办事件" */
+    const char *action; /* "event.dispatch" */
+    unsigned roles;     /* TK_ROLE_BIT mask */
+    const char *label;  /* zh-CN: "交办事件" */
 } tk_permission;
 
 extern const tk_permission tk_permissions[];
@@ -58,11 +58,11 @@ typedef struct {
     const char *unit_code;
     const char *unit_name;
     const char *unit_kind;
-    const char *unit_path; /* "/1/7/" */
+    const char *unit_path;  /* "/1/7/" */
     const char *scope_path; /* the subtree the caller may see (territorial anchor) */
-    int64_t session_id;    /* 0 when authenticated by API key */
-    int64_t api_key_id;    /* 0 for sessions */
-    const char *scopes;    /* API key scopes, space separated; NULL = the role's */
+    int64_t session_id;     /* 0 when authenticated by API key */
+    int64_t api_key_id;     /* 0 for sessions */
+    const char *scopes;     /* API key scopes, space separated; NULL = the role's */
     bool must_change_password;
     const char *ip;
 } tk_identity;

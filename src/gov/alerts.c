@@ -152,8 +152,8 @@ static tk_status process_one(tk_conn *c, tk_arena *a, const tk_calendar *cal, in
         return err->status;
     const char *alert = ev.alert;
     bool escalated = ev.escalated_at != 0, due_counted = ev.due_counted;
-    bool timed = ev.stage && ev.stage_deadline && open_state(ev.state) &&
-                 strcmp(ev.state, "suspended") != 0;
+    bool timed =
+        ev.stage && ev.stage_deadline && open_state(ev.state) && strcmp(ev.state, "suspended") != 0;
     if (timed && !strcmp(alert, "green") &&
         now >= ev_yellow_point(cal, ev.stage_started_at, ev.stage_deadline) &&
         now < ev.stage_deadline) {
@@ -200,8 +200,8 @@ static tk_status process_one(tk_conn *c, tk_arena *a, const tk_calendar *cal, in
 
 tk_status tk_events_next_alert(tk_conn *c, int64_t *at, tk_error *err)
 {
-    tk_stmt *s = tk_prepare(c, "SELECT min(next_alert_at) FROM events WHERE next_alert_at IS NOT NULL",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c, "SELECT min(next_alert_at) FROM events WHERE next_alert_at IS NOT NULL", err);
     if (!s)
         return TK_EIO;
     int rc = tk_step(s, err);

@@ -38,8 +38,11 @@ const char *tk_attach_kind_label(const char *kind)
 {
     static const struct {
         const char *kind, *label;
-    } kinds[] = {{"before", "处置前"}, {"after", "处置后"}, {"near", "近景"},
-                 {"far", "远景"},      {"other", "其他"}};
+    } kinds[] = {{"before", "处置前"},
+                 {"after", "处置后"},
+                 {"near", "近景"},
+                 {"far", "远景"},
+                 {"other", "其他"}};
     for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
         if (!strcmp(kinds[i].kind, kind))
             return kinds[i].label;
@@ -268,8 +271,8 @@ tk_status tk_attach_may_add(const tk_event *ev, const tk_identity *who, tk_error
     bool in_scope = tk_path_within(ev->scope_path, who->scope_path);
     bool reporter = ev->reporter_user_id && ev->reporter_user_id == who->user_id;
     bool grid = who->role == TK_ROLE_GRID_WORKER && in_scope;
-    bool desk = (who->role == TK_ROLE_TOWNSHIP_COMMAND || who->role == TK_ROLE_COUNTY_CENTER) &&
-                in_scope;
+    bool desk =
+        (who->role == TK_ROLE_TOWNSHIP_COMMAND || who->role == TK_ROLE_COUNTY_CENTER) && in_scope;
     if (reporter || grid || desk || is_assignee(ev, who))
         return TK_OK;
     return tk_fail(err, TK_EFORBIDDEN, "attach_forbidden",
@@ -293,9 +296,9 @@ static tk_status note_on_timeline(tk_conn *c, tk_arena *a, const tk_event *ev,
                                   const tk_identity *who, const tk_attachment *att, tk_error *err)
 {
     const char *note = tk_arena_printf(a, "上传照片（%s）", tk_attach_kind_label(att->kind));
-    const char *detail = tk_arena_printf(
-        a, "{\"attachment_id\":%lld,\"sha256\":\"%s\",\"kind\":\"%s\"}", (long long)att->id,
-        att->sha256, att->kind);
+    const char *detail =
+        tk_arena_printf(a, "{\"attachment_id\":%lld,\"sha256\":\"%s\",\"kind\":\"%s\"}",
+                        (long long)att->id, att->sha256, att->kind);
     if (ev_timeline(c, ev->id, att->created_at, who, "attach", ev->state, ev->state, note, detail,
                     NULL, err) != TK_OK)
         return err->status;

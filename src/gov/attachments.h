@@ -27,9 +27,12 @@
 #include "gov/events.h"
 #include "store/db.h"
 
-#define TK_ATTACH_MAX_BYTES (5 * 1024 * 1024) /* per photo */
+#define TK_ATTACH_MAX_BYTES     (5 * 1024 * 1024) /* per photo */
 #define TK_ATTACH_MAX_PER_EVENT 9
-#define TK_ATTACH_KINDS {"before", "after", "near", "far", "other", NULL}
+#define TK_ATTACH_KINDS                                                                            \
+    {                                                                                              \
+        "before", "after", "near", "far", "other", NULL                                            \
+    }
 
 /* "image/jpeg", "image/png" or "image/webp" from the first bytes; NULL otherwise. */
 const char *tk_attach_sniff(const void *data, size_t len);

@@ -12,8 +12,7 @@
 typedef struct {
     int64_t seq, at;
     int64_t actor_id; /* 0 = none */
-    const char *actor, *role, *unit_path, *ip, *action, *target_type, *target_id, *outcome,
-        *detail;
+    const char *actor, *role, *unit_path, *ip, *action, *target_type, *target_id, *outcome, *detail;
 } record;
 
 static void feed_field(crypto_hash_sha256_state *st, const char *s)
@@ -43,8 +42,8 @@ static void record_hash(const unsigned char prev[HASH_SIZE], const record *r,
     feed_i64(&st, r->seq);
     feed_i64(&st, r->at);
     feed_i64(&st, r->actor_id);
-    const char *fields[] = {r->actor,     r->role,      r->unit_path, r->ip,    r->action,
-                            r->target_type, r->target_id, r->outcome, r->detail};
+    const char *fields[] = {r->actor,       r->role,      r->unit_path, r->ip,    r->action,
+                            r->target_type, r->target_id, r->outcome,   r->detail};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         feed_field(&st, fields[i]);
     crypto_hash_sha256_final(&st, out);
@@ -204,11 +203,17 @@ tk_status tk_audit_list(tk_conn *c, tk_arena *a, const tk_audit_filter *f, tk_au
         record r;
         record_from_row(s, &r);
         tk_audit_row row = {
-            .seq = r.seq, .at = r.at, .actor_id = r.actor_id,
-            .actor = tk_arena_strdup(a, r.actor), .role = tk_arena_strdup(a, r.role),
-            .unit_path = tk_arena_strdup(a, r.unit_path), .ip = tk_arena_strdup(a, r.ip),
-            .action = tk_arena_strdup(a, r.action), .target_type = tk_arena_strdup(a, r.target_type),
-            .target_id = tk_arena_strdup(a, r.target_id), .outcome = tk_arena_strdup(a, r.outcome),
+            .seq = r.seq,
+            .at = r.at,
+            .actor_id = r.actor_id,
+            .actor = tk_arena_strdup(a, r.actor),
+            .role = tk_arena_strdup(a, r.role),
+            .unit_path = tk_arena_strdup(a, r.unit_path),
+            .ip = tk_arena_strdup(a, r.ip),
+            .action = tk_arena_strdup(a, r.action),
+            .target_type = tk_arena_strdup(a, r.target_type),
+            .target_id = tk_arena_strdup(a, r.target_id),
+            .outcome = tk_arena_strdup(a, r.outcome),
             .detail = tk_arena_strdup(a, r.detail),
         };
         if (tk_col_bytes(s, 13) == HASH_SIZE)

@@ -43,19 +43,18 @@ tk_status tk_audit_verify(tk_conn *c, tk_audit_report *rep, tk_error *err);
 
 typedef struct {
     int64_t seq, at, actor_id;
-    const char *actor, *role, *unit_path, *ip, *action, *target_type, *target_id, *outcome,
-        *detail;
+    const char *actor, *role, *unit_path, *ip, *action, *target_type, *target_id, *outcome, *detail;
     char hash[65];
 } tk_audit_row;
 
 typedef struct {
-    const char *actor;       /* exact username */
-    const char *action;      /* exact, or a prefix ending in '.' ("user.") */
+    const char *actor;  /* exact username */
+    const char *action; /* exact, or a prefix ending in '.' ("user.") */
     const char *target_type;
     const char *target_id;
     const char *outcome;
-    int64_t from, to;        /* [from, to) in ms; 0 = open */
-    int64_t before_seq;      /* cursor: records older than this (0 = newest) */
+    int64_t from, to;   /* [from, to) in ms; 0 = open */
+    int64_t before_seq; /* cursor: records older than this (0 = newest) */
     int limit;
 } tk_audit_filter;
 

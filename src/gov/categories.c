@@ -9,15 +9,21 @@ const char *tk_urgency_label(const char *u)
 {
     if (!u)
         return NULL;
-    return !strcmp(u, "normal") ? "一般" : !strcmp(u, "urgent") ? "紧急" : !strcmp(u, "critical") ? "特急" : NULL;
+    return !strcmp(u, "normal")     ? "一般"
+           : !strcmp(u, "urgent")   ? "紧急"
+           : !strcmp(u, "critical") ? "特急"
+                                    : NULL;
 }
 
 const char *tk_stage_label(const char *s)
 {
     static const struct {
         const char *stage, *label;
-    } labels[] = {{"dispatch", "派遣"}, {"sign", "签收"}, {"handle", "处置"},
-                  {"verify", "核查"},   {"total", "总时限"}};
+    } labels[] = {{"dispatch", "派遣"},
+                  {"sign", "签收"},
+                  {"handle", "处置"},
+                  {"verify", "核查"},
+                  {"total", "总时限"}};
     for (size_t i = 0; s && i < sizeof labels / sizeof labels[0]; i++)
         if (!strcmp(labels[i].stage, s))
             return labels[i].label;
@@ -31,7 +37,7 @@ static const char *dup(tk_arena *a, const char *s)
 
 #define CAT_SELECT                                                                                 \
     "SELECT c.id, c.code, c.name, p.code, c.accept_condition, c.close_condition, "                 \
-    "c.list_item_code, c.default_urgency, "                                                         \
+    "c.list_item_code, c.default_urgency, "                                                        \
     "NOT EXISTS (SELECT 1 FROM categories k WHERE k.parent_id = c.id), c.active "                  \
     "FROM categories c LEFT JOIN categories p ON p.id = c.parent_id "
 
@@ -175,14 +181,15 @@ tk_status tk_category_put(tk_conn *c, const tk_category *cat, bool *created, tk_
     if (category_id(c, cat->code, &id, err) != TK_OK)
         return err->status;
     *created = id == 0;
-    tk_stmt *s = tk_prepare(c,
-                            id ? "UPDATE categories SET name = ?2, parent_id = ?3, "
-                                 "accept_condition = ?4, close_condition = ?5, list_item_code = ?6, "
-                                 "default_urgency = ?7, active = ?8 WHERE code = ?1"
-                               : "INSERT INTO categories(code, name, parent_id, accept_condition, "
-                                 "close_condition, list_item_code, default_urgency, active) "
-                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c,
+                   id ? "UPDATE categories SET name = ?2, parent_id = ?3, "
+                        "accept_condition = ?4, close_condition = ?5, list_item_code = ?6, "
+                        "default_urgency = ?7, active = ?8 WHERE code = ?1"
+                      : "INSERT INTO categories(code, name, parent_id, accept_condition, "
+                        "close_condition, list_item_code, default_urgency, active) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                   err);
     if (!s)
         return TK_EIO;
     tk_bind_text(s, 1, cat->code);
@@ -218,11 +225,12 @@ tk_status tk_category_set_limit(tk_conn *c, const char *code, const tk_limit *l,
         return err->status;
     if (!id)
         return tk_fail_field(err, "category_code", "类别 %s 不存在", code);
-    tk_stmt *s = tk_prepare(c,
-                            "INSERT INTO category_limits(category_id, urgency, stage, amount, unit) "
-                            "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(category_id, urgency, stage) "
-                            "DO UPDATE SET amount = ?4, unit = ?5",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c,
+                   "INSERT INTO category_limits(category_id, urgency, stage, amount, unit) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(category_id, urgency, stage) "
+                   "DO UPDATE SET amount = ?4, unit = ?5",
+                   err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, id);
@@ -251,8 +259,8 @@ static tk_status each_row(tk_conn *c, const char *text, size_t len, const char *
     for (int i = 0; header_ok && i < ncols; i++)
         header_ok = strcmp(f[i], columns[i]) == 0;
     if (!header_ok) {
-        tk_line_errors_add(errs, 1, "bad_header", "第 1 行：表头需要是 %s,…（共 %d 列）", columns[0],
-                           ncols);
+        tk_line_errors_add(errs, 1, "bad_header", "第 1 行：表头需要是 %s,…（共 %d 列）",
+                           columns[0], ncols);
         tk_arena_free(a);
         return TK_OK;
     }
@@ -276,8 +284,13 @@ static tk_status each_row(tk_conn *c, const char *text, size_t len, const char *
 static tk_status category_row(tk_conn *c, const char **f, int line, tk_line_errors *errs,
                               tk_error *err)
 {
-    tk_category cat = {.code = f[0], .name = f[1], .parent_code = f[2], .accept_condition = f[3],
-                       .close_condition = f[4], .list_item_code = f[5], .default_urgency = f[6],
+    tk_category cat = {.code = f[0],
+                       .name = f[1],
+                       .parent_code = f[2],
+                       .accept_condition = f[3],
+                       .close_condition = f[4],
+                       .list_item_code = f[5],
+                       .default_urgency = f[6],
                        .active = true};
     if (!*cat.default_urgency)
         cat.default_urgency = "normal";
@@ -316,8 +329,9 @@ static tk_status limit_row(tk_conn *c, const char **f, int line, tk_line_errors 
 tk_status tk_category_import(tk_conn *c, const char *cats, size_t cats_len, const char *limits,
                              size_t limits_len, tk_line_errors *errs, int *count, tk_error *err)
 {
-    static const char *const cat_cols[] = {"code", "name", "parent_code", "accept_condition",
-                                           "close_condition", "list_item_code", "default_urgency"};
+    static const char *const cat_cols[] = {
+        "code",           "name",           "parent_code", "accept_condition", "close_condition",
+        "list_item_code", "default_urgency"};
     static const char *const limit_cols[] = {"category_code", "urgency", "stage", "amount", "unit"};
     *count = 0;
     int nlimits = 0;

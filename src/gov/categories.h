@@ -14,8 +14,14 @@
 #include "core/status.h"
 #include "store/db.h"
 
-#define TK_URGENCIES {"normal", "urgent", "critical", NULL}
-#define TK_STAGES {"dispatch", "sign", "handle", "verify", "total", NULL}
+#define TK_URGENCIES                                                                               \
+    {                                                                                              \
+        "normal", "urgent", "critical", NULL                                                       \
+    }
+#define TK_STAGES                                                                                  \
+    {                                                                                              \
+        "dispatch", "sign", "handle", "verify", "total", NULL                                      \
+    }
 const char *tk_urgency_label(const char *urgency);
 const char *tk_stage_label(const char *stage);
 

@@ -17,10 +17,10 @@ const char *tk_event_state_label(const char *s)
     static const struct {
         const char *state, *label;
     } labels[] = {
-        {"reported", "已上报"},   {"verifying", "核实中"}, {"accepted", "已立案"},
+        {"reported", "已上报"},   {"verifying", "核实中"},       {"accepted", "已立案"},
         {"dispatched", "已交办"}, {"county_called", "乡呼县应"}, {"handling", "处置中"},
-        {"suspended", "已挂账"},  {"feedback", "已反馈"},  {"closed", "已结案"},
-        {"archived", "已归档"},   {"rejected", "不予立案"}, {"void", "已作废"},
+        {"suspended", "已挂账"},  {"feedback", "已反馈"},        {"closed", "已结案"},
+        {"archived", "已归档"},   {"rejected", "不予立案"},      {"void", "已作废"},
     };
     for (size_t i = 0; s && i < sizeof labels / sizeof labels[0]; i++)
         if (!strcmp(labels[i].state, s))
@@ -33,7 +33,7 @@ const char *tk_event_source_label(const char *s)
     static const struct {
         const char *source, *label;
     } labels[] = {
-        {"grid_patrol", "网格巡查"}, {"resident", "群众上报"},   {"hotline", "12345 热线"},
+        {"grid_patrol", "网格巡查"}, {"resident", "群众上报"},     {"hotline", "12345 热线"},
         {"department", "部门移交"},  {"higher_level", "上级交办"}, {"sensor", "物联感知"},
     };
     for (size_t i = 0; s && i < sizeof labels / sizeof labels[0]; i++)
@@ -82,15 +82,18 @@ void ev_publish(tk_conn *c, const tk_event *ev, const char *action, const char *
 
 #define EVENT_COLUMNS                                                                              \
     "e.id, e.number, e.state, e.source, e.category_code, cat.name, e.urgency, e.title, "           \
-    "e.description, e.address, e.lng, e.lat, e.grid_id, e.village_id, e.township_id, e.county_id, " \
+    "e.description, e.address, e.lng, e.lat, e.grid_id, e.village_id, e.township_id, "             \
+    "e.county_id, "                                                                                \
     "g.name, v.name, t.name, k.name, e.scope_path, coalesce(e.reporter_user_id, 0), "              \
     "e.reporter_name, e.reporter_phone, e.out_of_list, e.routing_note, e.list_item_code, "         \
     "coalesce(e.suggested_unit_id, 0), coalesce(e.assignee_unit_id, 0), "                          \
-    "coalesce(e.assignee_user_id, 0), coalesce(e.called_unit_id, 0), coalesce(e.duplicate_of, 0), " \
-    "su.name, au.name, aus.display_name, cu.name, e.verified, e.pending, e.pending_detail, "        \
+    "coalesce(e.assignee_user_id, 0), coalesce(e.called_unit_id, 0), coalesce(e.duplicate_of, "    \
+    "0), "                                                                                         \
+    "su.name, au.name, aus.display_name, cu.name, e.verified, e.pending, e.pending_detail, "       \
     "e.stage, coalesce(e.stage_started_at, 0), coalesce(e.stage_deadline, 0), "                    \
     "coalesce(e.next_alert_at, 0), coalesce(e.due_at, 0), e.alert, e.overdue, e.due_counted, "     \
-    "coalesce(e.escalated_at, 0), e.returns, e.reworks, e.extensions, coalesce(e.satisfaction, 0), " \
+    "coalesce(e.escalated_at, 0), e.returns, e.reworks, e.extensions, coalesce(e.satisfaction, "   \
+    "0), "                                                                                         \
     "coalesce(e.handle_minutes, 0), e.created_at, e.updated_at, coalesce(e.accepted_at, 0), "      \
     "coalesce(e.dispatched_at, 0), coalesce(e.signed_at, 0), coalesce(e.feedback_at, 0), "         \
     "coalesce(e.closed_at, 0), coalesce(e.archived_at, 0)"
@@ -113,9 +116,9 @@ static void event_from_row(tk_stmt *s, tk_arena *a, tk_event *e)
     int i = 0;
     memset(e, 0, sizeof *e);
     e->id = tk_col_i64(s, i++);
-    const char **texts1[] = {&e->number, &e->state, &e->source, &e->category_code,
-                             &e->category_name, &e->urgency, &e->title, &e->description,
-                             &e->address};
+    const char **texts1[] = {&e->number,        &e->state,         &e->source,
+                             &e->category_code, &e->category_name, &e->urgency,
+                             &e->title,         &e->description,   &e->address};
     for (size_t k = 0; k < sizeof texts1 / sizeof texts1[0]; k++)
         *texts1[k] = dup(a, tk_col_text(s, i++));
     e->has_point = !tk_col_null(s, i) && !tk_col_null(s, i + 1);
@@ -139,8 +142,8 @@ static void event_from_row(tk_stmt *s, tk_arena *a, tk_event *e)
                       &e->called_unit_id, &e->duplicate_of};
     for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++)
         *ids[k] = tk_col_i64(s, i++);
-    const char **names[] = {&e->suggested_unit_name, &e->assignee_unit_name,
-                            &e->assignee_user_name, &e->called_unit_name};
+    const char **names[] = {&e->suggested_unit_name, &e->assignee_unit_name, &e->assignee_user_name,
+                            &e->called_unit_name};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         *names[k] = dup(a, tk_col_text(s, i++));
     e->verified = tk_col_i64(s, i++) != 0;
@@ -155,8 +158,8 @@ static void event_from_row(tk_stmt *s, tk_arena *a, tk_event *e)
     e->overdue = tk_col_i64(s, i++) != 0;
     e->due_counted = tk_col_i64(s, i++) != 0;
     e->escalated_at = tk_col_i64(s, i++);
-    int64_t *nums[] = {&e->returns,    &e->reworks,       &e->extensions,  &e->satisfaction,
-                       &e->handle_minutes, &e->created_at, &e->updated_at, &e->accepted_at,
+    int64_t *nums[] = {&e->returns,        &e->reworks,    &e->extensions,  &e->satisfaction,
+                       &e->handle_minutes, &e->created_at, &e->updated_at,  &e->accepted_at,
                        &e->dispatched_at,  &e->signed_at,  &e->feedback_at, &e->closed_at,
                        &e->archived_at};
     for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++)
@@ -175,7 +178,9 @@ tk_status ev_load(tk_conn *c, tk_arena *a, int64_t id, tk_event *out, tk_error *
     tk_reset(s);
     if (rc < 0)
         return err->status;
-    return rc ? TK_OK : tk_fail(err, TK_ENOTFOUND, "event_not_found", "没有找到该事件，或不在您的管辖范围内");
+    return rc ? TK_OK
+              : tk_fail(err, TK_ENOTFOUND, "event_not_found",
+                        "没有找到该事件，或不在您的管辖范围内");
 }
 
 /* Who may see an event: residents their own reports; everyone else their scope,
@@ -194,7 +199,8 @@ tk_status tk_event_get(tk_conn *c, tk_arena *a, const tk_identity *who, int64_t 
     if (ev_load(c, a, id, out, err) != TK_OK)
         return err->status;
     if (!visible(out, who))
-        return tk_fail(err, TK_ENOTFOUND, "event_not_found", "没有找到该事件，或不在您的管辖范围内");
+        return tk_fail(err, TK_ENOTFOUND, "event_not_found",
+                       "没有找到该事件，或不在您的管辖范围内");
     return TK_OK;
 }
 
@@ -359,8 +365,7 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
     if (find_duplicates(c, in, now, out, err) != TK_OK)
         return err->status;
     char number[64];
-    if (next_number(c, place.ids[1], place.township_code, now, number, sizeof number, err) !=
-        TK_OK)
+    if (next_number(c, place.ids[1], place.township_code, now, number, sizeof number, err) != TK_OK)
         return err->status;
     /* The event as written, kept here for the timing, rollups and notices below
      * instead of reading it back. */
@@ -431,10 +436,11 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
         tk_bind_i64(s, 16, who->user_id);
     else
         tk_bind_null(s, 16);
-    tk_bind_text(s, 17, in->reporter_name ? in->reporter_name
-                        : (who->role == TK_ROLE_RESIDENT || who->role == TK_ROLE_GRID_WORKER)
-                            ? who->display_name
-                            : NULL);
+    tk_bind_text(s, 17,
+                 in->reporter_name ? in->reporter_name
+                 : (who->role == TK_ROLE_RESIDENT || who->role == TK_ROLE_GRID_WORKER)
+                     ? who->display_name
+                     : NULL);
     tk_bind_text(s, 18, in->reporter_phone);
     tk_bind_i64(s, 19, rt.out_of_list);
     tk_bind_text(s, 20, rt.reason ? rt.reason : "");
@@ -448,31 +454,32 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
         return err->status;
     out->id = ev.id = tk_last_insert_id(c);
     out->number = ev.number = tk_arena_strdup(a, number);
-    char *detail = tk_arena_printf(a, "{\"source\":\"%s\",\"out_of_list\":%s,\"duplicate_of\":%lld}",
-                                   in->source, rt.out_of_list ? "true" : "false",
-                                   (long long)out->duplicate_of);
-    if (ev_timeline(c, out->id, now, who, "report", NULL, "reported", in->description, detail,
-                    NULL, err) != TK_OK ||
+    char *detail = tk_arena_printf(
+        a, "{\"source\":\"%s\",\"out_of_list\":%s,\"duplicate_of\":%lld}", in->source,
+        rt.out_of_list ? "true" : "false", (long long)out->duplicate_of);
+    if (ev_timeline(c, out->id, now, who, "report", NULL, "reported", in->description, detail, NULL,
+                    err) != TK_OK ||
         ev_bump(c, &ev, now, "reported", 1, err) != TK_OK)
         return err->status;
     const char *title_note = tk_arena_printf(a, "新事件 %s：%s", number, ev.title);
     if (ev_notify(c, &ev, EV_TO_DESK, "new_event", title_note, rt.reason, now, err) != TK_OK)
         return err->status;
     if (rt.out_of_list &&
-        ev_notify(c, &ev, EV_TO_CENTER, "out_of_list", tk_arena_printf(a, "清单外事项待研判：%s", number),
-                  rt.reason, now, err) != TK_OK)
+        ev_notify(c, &ev, EV_TO_CENTER, "out_of_list",
+                  tk_arena_printf(a, "清单外事项待研判：%s", number), rt.reason, now, err) != TK_OK)
         return err->status;
     ev_publish(c, &ev, "report", "reported");
     return TK_OK;
 }
 
-tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeline_fn fn,
-                            void *ctx, tk_error *err)
+tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeline_fn fn, void *ctx,
+                            tk_error *err)
 {
-    tk_stmt *s = tk_prepare(c,
-                            "SELECT id, at, coalesce(actor_id, 0), actor, role, action, from_state, "
-                            "to_state, note, detail FROM event_timeline WHERE event_id = ?1 ORDER BY id",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c,
+                   "SELECT id, at, coalesce(actor_id, 0), actor, role, action, from_state, "
+                   "to_state, note, detail FROM event_timeline WHERE event_id = ?1 ORDER BY id",
+                   err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, event_id);
@@ -498,7 +505,7 @@ tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeli
 
 /* The scope filter of lists: see visible(). ?1..?4: lo, hi, user id, unit id, ?5 resident. */
 #define VISIBLE                                                                                    \
-    "((?5 = 1 AND e.reporter_user_id = ?3) OR (?5 = 0 AND ((e.scope_path >= ?1 AND "             \
+    "((?5 = 1 AND e.reporter_user_id = ?3) OR (?5 = 0 AND ((e.scope_path >= ?1 AND "               \
     "e.scope_path < ?2) OR e.assignee_unit_id = ?4 OR e.called_unit_id = ?4 OR "                   \
     "e.reporter_user_id = ?3)))"
 
@@ -511,9 +518,10 @@ tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeli
     "AND (?14 = 0 OR e.alert = 'red') AND (?15 = 0 OR e.out_of_list = 1) AND (?16 IS NULL "        \
     "OR (?16 = 'mine' AND e.assignee_user_id = ?3 AND e.state IN ('dispatched', "                  \
     "'county_called', 'handling', 'verifying')) "                                                  \
-    "OR (?16 = 'unit' AND (e.assignee_unit_id = ?4 OR e.called_unit_id = ?4) AND e.state IN "     \
+    "OR (?16 = 'unit' AND (e.assignee_unit_id = ?4 OR e.called_unit_id = ?4) AND e.state IN "      \
     "('dispatched', 'county_called', 'handling', 'suspended')) "                                   \
-    "OR (?16 = 'verify' AND (e.state = 'verifying' OR (e.state = 'feedback' AND e.verified = 0))) " \
+    "OR (?16 = 'verify' AND (e.state = 'verifying' OR (e.state = 'feedback' AND e.verified = "     \
+    "0))) "                                                                                        \
     "OR (?16 = 'overdue' AND e.alert = 'red' AND e.state NOT IN ('closed', 'archived', "           \
     "'rejected', 'void')) "                                                                        \
     "OR (?16 = 'reported' AND e.state IN ('reported', 'accepted', 'feedback'))) "                  \
@@ -525,12 +533,12 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
     /* Text of 3+ characters goes through the trigram index; shorter text is a
      * substring scan over the rows the other filters leave. */
     bool fts = f->q && tk_utf8_length(f->q, strlen(f->q)) >= 3;
-    const char *sql = fts ? "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE " VISIBLE
-                            " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?6) "
-                            LIST_FILTERS
-                          : "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE " VISIBLE
-                            " AND (?6 IS NULL OR instr(e.title, ?6) > 0 OR instr(e.description, ?6) > 0 "
-                            "OR instr(e.address, ?6) > 0 OR instr(e.number, ?6) > 0) " LIST_FILTERS;
+    const char *sql =
+        fts ? "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE " VISIBLE
+              " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?6) " LIST_FILTERS
+            : "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE " VISIBLE
+              " AND (?6 IS NULL OR instr(e.title, ?6) > 0 OR instr(e.description, ?6) > 0 "
+              "OR instr(e.address, ?6) > 0 OR instr(e.number, ?6) > 0) " LIST_FILTERS;
     tk_stmt *s = tk_prepare(c, sql, err);
     if (!s)
         return TK_EIO;

@@ -20,7 +20,9 @@
 #include "store/db.h"
 
 #define TK_EVENT_SOURCES                                                                           \
-    {"grid_patrol", "resident", "hotline", "department", "higher_level", "sensor", NULL}
+    {                                                                                              \
+        "grid_patrol", "resident", "hotline", "department", "higher_level", "sensor", NULL         \
+    }
 
 const char *tk_event_state_label(const char *state);
 const char *tk_event_source_label(const char *source);
@@ -60,7 +62,7 @@ typedef struct {
     const char *address;
     bool has_point;
     double lng, lat;
-    int64_t grid_id; /* resolved from the point by the caller, or given */
+    int64_t grid_id;     /* resolved from the point by the caller, or given */
     const char *urgency; /* NULL: the category's default */
     const char *source;
     const char *reporter_name, *reporter_phone;
@@ -92,7 +94,7 @@ typedef struct {
     int64_t satisfaction;     /* revisit, 1..5 */
     const char *kind;         /* request-extension: "extension" or "suspend" */
     int64_t amount;
-    const char *unit; /* extension length */
+    const char *unit;                    /* extension length */
     const char *urgency, *category_code; /* accept: reclassify */
 } tk_event_input;
 
@@ -132,16 +134,16 @@ tk_status tk_event_targets(tk_conn *c, tk_arena *a, const tk_event *ev, tk_event
 
 /* Lists and inboxes. */
 typedef struct {
-    const char *box;      /* NULL, "mine", "unit", "verify", "overdue", "reported" */
+    const char *box; /* NULL, "mine", "unit", "verify", "overdue", "reported" */
     const char *state;
     const char *category; /* a code or a class prefix */
     int64_t unit_id;      /* township, village, grid or county */
     const char *source;
-    int64_t from, to;     /* created_at range, ms */
+    int64_t from, to; /* created_at range, ms */
     bool overdue_only;
     bool out_of_list_only;
-    const char *q;        /* text: trigram FTS for 3+ characters, substring below */
-    int64_t before_id;    /* cursor */
+    const char *q;     /* text: trigram FTS for 3+ characters, substring below */
+    int64_t before_id; /* cursor */
     int limit;
 } tk_event_filter;
 
@@ -154,8 +156,8 @@ typedef struct {
     const char *actor, *role, *action, *from_state, *to_state, *note, *detail;
 } tk_timeline_row;
 typedef void (*tk_timeline_fn)(void *ctx, const tk_timeline_row *row);
-tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeline_fn fn,
-                            void *ctx, tk_error *err);
+tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeline_fn fn, void *ctx,
+                            tk_error *err);
 
 /* Time limits: the earliest pending alert instant, and processing what is due.
  * *processed counts events changed; a batch handles at most `max` events. */

@@ -73,8 +73,8 @@ static void item_from_row(tk_stmt *s, tk_arena *a, tk_list_item *it)
 tk_status tk_list_item_get(tk_conn *c, tk_arena *a, const char *code, const char *date,
                            tk_list_item *out, tk_error *err)
 {
-    tk_stmt *s = tk_prepare(c, ITEM_SELECT "WHERE i.code = ?2 AND " IN_FORCE "AND v.retired = 0",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c, ITEM_SELECT "WHERE i.code = ?2 AND " IN_FORCE "AND v.retired = 0", err);
     if (!s)
         return TK_EIO;
     tk_bind_text(s, 1, date);
@@ -86,8 +86,8 @@ tk_status tk_list_item_get(tk_conn *c, tk_arena *a, const char *code, const char
     if (rc < 0)
         return err->status;
     return rc ? TK_OK
-              : tk_fail(err, TK_ENOTFOUND, "list_item_not_found", "清单事项 %s 在 %s 不存在或已废止",
-                        code, date);
+              : tk_fail(err, TK_ENOTFOUND, "list_item_not_found",
+                        "清单事项 %s 在 %s 不存在或已废止", code, date);
 }
 
 tk_status tk_list_items(tk_conn *c, tk_arena *a, const tk_list_filter *f, tk_list_item_fn fn,
@@ -195,7 +195,8 @@ tk_status tk_list_item_check(tk_conn *c, const tk_list_item *it, tk_error *err)
         }
     }
     if (it->limit_amount < 0 || (it->limit_amount > 0 && !in_set(it->limit_unit, units)))
-        return tk_fail_field(err, "time_limit", "时限单位需要 work_minutes、work_hours、work_days 或 natural_days");
+        return tk_fail_field(err, "time_limit",
+                             "时限单位需要 work_minutes、work_hours、work_days 或 natural_days");
     if (!it->valid_from || !tk_date_parse(it->valid_from, &day))
         return tk_fail_field(err, "effective_on", "生效日期需要 YYYY-MM-DD");
     if (it->delegated && !it->enforcement)
@@ -247,7 +248,8 @@ static tk_status close_open_version(tk_conn *c, int64_t id, const char *date, tk
         return TK_OK;
     int cmp = strcmp(date, from);
     if (cmp < 0)
-        return tk_fail_field(err, "effective_on", "生效日期 %s 早于现行版本的生效日期 %s", date, from);
+        return tk_fail_field(err, "effective_on", "生效日期 %s 早于现行版本的生效日期 %s", date,
+                             from);
     s = tk_prepare(c,
                    cmp == 0 ? "DELETE FROM list_item_versions WHERE id = ?1 AND ?2 = ?2"
                             : "UPDATE list_item_versions SET valid_to = ?2 WHERE id = ?1",
@@ -408,13 +410,12 @@ static tk_status subject_kind_of(tk_conn *c, const char *key, char *kind, size_t
     return rc < 0 ? err->status : TK_OK;
 }
 
-tk_status tk_list_import(tk_conn *c, const char *text, size_t len, const char *date,
-                         const char *by, tk_line_errors *errs, int *added, int *changed,
-                         tk_error *err)
+tk_status tk_list_import(tk_conn *c, const char *text, size_t len, const char *date, const char *by,
+                         tk_line_errors *errs, int *added, int *changed, tk_error *err)
 {
-    static const char *const cols[] = {"code",        "list",       "name",    "subject_kind",
-                                       "subject",     "cooperating", "legal_basis", "time_limit",
-                                       "process",     "delegated",  "enforcement"};
+    static const char *const cols[] = {"code",    "list",        "name",        "subject_kind",
+                                       "subject", "cooperating", "legal_basis", "time_limit",
+                                       "process", "delegated",   "enforcement"};
     enum { NCOLS = 11 };
     *added = *changed = 0;
     tk_csv r;
@@ -428,7 +429,7 @@ tk_status tk_list_import(tk_conn *c, const char *text, size_t len, const char *d
     for (int i = 0; header_ok && i < NCOLS; i++)
         header_ok = strcmp(f[i], cols[i]) == 0;
     if (!header_ok)
-        tk_line_errors_add(errs, 1, "bad_header", "第 1 行：表头需要是 %s", 
+        tk_line_errors_add(errs, 1, "bad_header", "第 1 行：表头需要是 %s",
                            "code,list,name,subject_kind,subject,cooperating,legal_basis,"
                            "time_limit,process,delegated,enforcement");
     tk_status st = TK_OK;
@@ -441,9 +442,16 @@ tk_status tk_list_import(tk_conn *c, const char *text, size_t len, const char *d
                                    line, NCOLS, n);
             continue;
         }
-        tk_list_item it = {.code = f[0], .list = f[1], .name = f[2], .subject = f[4],
-                           .cooperating = f[5], .legal_basis = f[6], .process = f[8],
-                           .valid_from = date, .changed_by = by, .note = "导入"};
+        tk_list_item it = {.code = f[0],
+                           .list = f[1],
+                           .name = f[2],
+                           .subject = f[4],
+                           .cooperating = f[5],
+                           .legal_basis = f[6],
+                           .process = f[8],
+                           .valid_from = date,
+                           .changed_by = by,
+                           .note = "导入"};
         char kind[16];
         if ((st = subject_kind_of(c, it.subject, kind, sizeof kind, err)) != TK_OK)
             break;
@@ -453,13 +461,14 @@ tk_status tk_list_import(tk_conn *c, const char *text, size_t len, const char *d
             continue;
         }
         if (!parse_flag(f[9], &it.delegated) || !parse_flag(f[10], &it.enforcement)) {
-            tk_line_errors_add(errs, line, "invalid_field", "第 %d 行：delegated 与 enforcement 需要是 0 或 1",
-                               line);
+            tk_line_errors_add(errs, line, "invalid_field",
+                               "第 %d 行：delegated 与 enforcement 需要是 0 或 1", line);
             continue;
         }
         if (*kind && strcmp(kind, f[3]) != 0) {
-            tk_line_errors_add(errs, line, "invalid_field", "第 %d 行：责任主体 %s 的类型是 %s，不是 %s",
-                               line, it.subject, kind, f[3]);
+            tk_line_errors_add(errs, line, "invalid_field",
+                               "第 %d 行：责任主体 %s 的类型是 %s，不是 %s", line, it.subject, kind,
+                               f[3]);
             continue;
         }
         if (tk_list_item_check(c, &it, &e) != TK_OK) {

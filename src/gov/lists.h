@@ -15,8 +15,14 @@
 #include "core/status.h"
 #include "store/db.h"
 
-#define TK_LIST_KINDS {"power", "service", "territorial", NULL}
-#define TK_LIMIT_UNITS {"work_minutes", "work_hours", "work_days", "natural_days", NULL}
+#define TK_LIST_KINDS                                                                              \
+    {                                                                                              \
+        "power", "service", "territorial", NULL                                                    \
+    }
+#define TK_LIMIT_UNITS                                                                             \
+    {                                                                                              \
+        "work_minutes", "work_hours", "work_days", "natural_days", NULL                            \
+    }
 const char *tk_list_label(const char *list);
 const char *tk_limit_unit_label(const char *unit);
 
@@ -71,9 +77,8 @@ tk_status tk_list_item_retire(tk_conn *c, const char *code, const char *date, co
  * legal_basis,time_limit,process,delegated,enforcement), each row a new item or a
  * new version in force from `date`. Rows identical to the version in force are
  * left alone. All-or-nothing: any bad line goes to errs and nothing is written. */
-tk_status tk_list_import(tk_conn *c, const char *text, size_t len, const char *date,
-                         const char *by, tk_line_errors *errs, int *added, int *changed,
-                         tk_error *err);
+tk_status tk_list_import(tk_conn *c, const char *text, size_t len, const char *date, const char *by,
+                         tk_line_errors *errs, int *added, int *changed, tk_error *err);
 
 typedef struct {
     const char *list;

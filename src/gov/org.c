@@ -11,8 +11,8 @@ const char *tk_person_kind_label(const char *kind)
     static const struct {
         const char *kind, *label;
     } kinds[] = {
-        {"township_cadre", "乡镇干部"},   {"dispatched_cadre", "派驻干部"},
-        {"grid_worker", "专职网格员"},     {"department_staff", "部门工作人员"},
+        {"township_cadre", "乡镇干部"},      {"dispatched_cadre", "派驻干部"},
+        {"grid_worker", "专职网格员"},       {"department_staff", "部门工作人员"},
         {"command_staff", "指挥室值班人员"},
     };
     for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
@@ -29,17 +29,18 @@ static const char *dup(tk_arena *a, const char *s)
 tk_status tk_post_list(tk_conn *c, tk_arena *a, int64_t unit_id, tk_post_fn fn, void *ctx,
                        tk_error *err)
 {
-    tk_stmt *s = tk_prepare(c,
-                            "SELECT p.id, p.unit_id, p.name, p.duty, p.headcount, "
-                            "(SELECT count(*) FROM people x WHERE x.post_id = p.id AND x.active = 1), "
-                            "p.active FROM posts p WHERE p.unit_id = ?1 ORDER BY p.id",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c,
+                   "SELECT p.id, p.unit_id, p.name, p.duty, p.headcount, "
+                   "(SELECT count(*) FROM people x WHERE x.post_id = p.id AND x.active = 1), "
+                   "p.active FROM posts p WHERE p.unit_id = ?1 ORDER BY p.id",
+                   err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, unit_id);
     int rc;
     while ((rc = tk_step(s, err)) == 1) {
-        tk_post p = {tk_col_i64(s, 0), tk_col_i64(s, 1), dup(a, tk_col_text(s, 2)),
+        tk_post p = {tk_col_i64(s, 0),          tk_col_i64(s, 1), dup(a, tk_col_text(s, 2)),
                      dup(a, tk_col_text(s, 3)), tk_col_i64(s, 4), tk_col_i64(s, 5),
                      tk_col_i64(s, 6) != 0};
         fn(ctx, &p);
@@ -51,9 +52,8 @@ tk_status tk_post_list(tk_conn *c, tk_arena *a, int64_t unit_id, tk_post_fn fn, 
 tk_status tk_post_create(tk_conn *c, int64_t unit_id, const char *name, const char *duty,
                          int64_t headcount, int64_t *id, tk_error *err)
 {
-    tk_stmt *s = tk_prepare(c,
-                            "INSERT INTO posts(unit_id, name, duty, headcount) VALUES (?1, ?2, ?3, ?4)",
-                            err);
+    tk_stmt *s = tk_prepare(
+        c, "INSERT INTO posts(unit_id, name, duty, headcount) VALUES (?1, ?2, ?3, ?4)", err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, unit_id);
@@ -71,9 +71,10 @@ tk_status tk_post_create(tk_conn *c, int64_t unit_id, const char *name, const ch
 #define PERSON_SELECT                                                                              \
     "SELECT p.id, p.name, p.phone, p.id_number, p.kind, coalesce(p.post_id, 0), po.name, "         \
     "coalesce(p.home_unit_id, 0), h.name, p.quota_locked, p.person_locked, "                       \
-    "coalesce(p.user_id, 0), p.active, p.since, " TK_UNIT_COLUMNS("u")                             \
-    " FROM people p JOIN units u ON u.id = p.unit_id LEFT JOIN posts po ON po.id = p.post_id "     \
-    "LEFT JOIN units h ON h.id = p.home_unit_id "
+    "coalesce(p.user_id, 0), p.active, p.since, " TK_UNIT_COLUMNS(                                 \
+        "u") " FROM people p JOIN units u ON u.id = p.unit_id LEFT JOIN posts po ON po.id = "      \
+             "p.post_id "                                                                          \
+             "LEFT JOIN units h ON h.id = p.home_unit_id "
 
 static void person_from_row(tk_stmt *s, tk_arena *a, tk_person *p)
 {
@@ -144,11 +145,11 @@ tk_status tk_person_list(tk_conn *c, tk_arena *a, const tk_person_filter *f, tk_
     return rc < 0 ? err->status : TK_OK;
 }
 
-tk_status tk_person_get(tk_conn *c, tk_arena *a, int64_t id, const char *scope_path,
-                        tk_person *out, tk_error *err)
+tk_status tk_person_get(tk_conn *c, tk_arena *a, int64_t id, const char *scope_path, tk_person *out,
+                        tk_error *err)
 {
-    tk_stmt *s = tk_prepare(c, PERSON_SELECT "WHERE p.id = ?1 AND u.path >= ?2 AND u.path < ?3",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c, PERSON_SELECT "WHERE p.id = ?1 AND u.path >= ?2 AND u.path < ?3", err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, id);
@@ -160,7 +161,8 @@ tk_status tk_person_get(tk_conn *c, tk_arena *a, int64_t id, const char *scope_p
     if (rc < 0)
         return err->status;
     return rc == 1 ? TK_OK
-                   : tk_fail(err, TK_ENOTFOUND, "person_not_found", "没有找到该人员，或不在您的管辖范围内");
+                   : tk_fail(err, TK_ENOTFOUND, "person_not_found",
+                             "没有找到该人员，或不在您的管辖范围内");
 }
 
 static void bind_id_or_null(tk_stmt *s, int i, int64_t v)
@@ -274,10 +276,11 @@ tk_status tk_quota_set(tk_conn *c, int64_t unit_id, const char *kind, int64_t ap
     if (used > approved)
         return tk_fail_field(err, "used", "实有人数 %lld 超过核定编制 %lld", (long long)used,
                              (long long)approved);
-    tk_stmt *s = tk_prepare(c,
-                            "INSERT INTO quotas(unit_id, kind, approved, used) VALUES (?1, ?2, ?3, ?4) "
-                            "ON CONFLICT(unit_id, kind) DO UPDATE SET approved = ?3, used = ?4",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c,
+                   "INSERT INTO quotas(unit_id, kind, approved, used) VALUES (?1, ?2, ?3, ?4) "
+                   "ON CONFLICT(unit_id, kind) DO UPDATE SET approved = ?3, used = ?4",
+                   err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, unit_id);
@@ -328,10 +331,11 @@ tk_status tk_staffing_summary_get(tk_conn *c, const char *scope_path, tk_staffin
 
 tk_status tk_transfer_create(tk_conn *c, const tk_transfer *t, int64_t *id, tk_error *err)
 {
-    tk_stmt *s = tk_prepare(c,
-                            "INSERT INTO quota_transfers(from_unit_id, to_unit_id, kind, count, "
-                            "effective_on, document, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c,
+                   "INSERT INTO quota_transfers(from_unit_id, to_unit_id, kind, count, "
+                   "effective_on, document, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                   err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, t->from_unit_id);
@@ -369,10 +373,10 @@ tk_status tk_transfer_list(tk_conn *c, tk_arena *a, const char *scope_path, int6
             *more = true;
             break;
         }
-        tk_transfer t = {tk_col_i64(s, 0), tk_col_i64(s, 1), tk_col_i64(s, 2), tk_col_i64(s, 3),
-                         dup(a, tk_col_text(s, 4)), dup(a, tk_col_text(s, 5)),
-                         dup(a, tk_col_text(s, 6)), dup(a, tk_col_text(s, 7)),
-                         dup(a, tk_col_text(s, 8))};
+        tk_transfer t = {
+            tk_col_i64(s, 0),          tk_col_i64(s, 1),          tk_col_i64(s, 2),
+            tk_col_i64(s, 3),          dup(a, tk_col_text(s, 4)), dup(a, tk_col_text(s, 5)),
+            dup(a, tk_col_text(s, 6)), dup(a, tk_col_text(s, 7)), dup(a, tk_col_text(s, 8))};
         fn(ctx, &t);
         n++;
     }
@@ -383,16 +387,19 @@ tk_status tk_transfer_list(tk_conn *c, tk_arena *a, const char *scope_path, int6
 tk_status tk_team_list(tk_conn *c, tk_arena *a, const char *scope_path, tk_team_fn fn, void *ctx,
                        tk_error *err)
 {
-    tk_stmt *teams = tk_prepare(c,
-                                "SELECT " TK_UNIT_COLUMNS("t") ", " TK_UNIT_COLUMNS("h")
-                                " FROM units t JOIN units h ON h.id = t.parent_id "
-                                "WHERE t.kind = 'team' AND h.kind = 'township' AND t.active = 1 "
-                                "AND t.path >= ?1 AND t.path < ?2 ORDER BY t.id",
-                                err);
-    tk_stmt *cov = tk_prepare(c,
-                              "SELECT " TK_UNIT_COLUMNS("u") " FROM team_coverage tc JOIN units u "
-                              "ON u.id = tc.township_unit_id WHERE tc.team_unit_id = ?1 ORDER BY u.id",
-                              err);
+    tk_stmt *teams =
+        tk_prepare(c,
+                   "SELECT " TK_UNIT_COLUMNS("t") ", " TK_UNIT_COLUMNS(
+                       "h") " FROM units t JOIN units h ON h.id = t.parent_id "
+                            "WHERE t.kind = 'team' AND h.kind = 'township' AND t.active = 1 "
+                            "AND t.path >= ?1 AND t.path < ?2 ORDER BY t.id",
+                   err);
+    tk_stmt *cov = tk_prepare(
+        c,
+        "SELECT " TK_UNIT_COLUMNS(
+            "u") " FROM team_coverage tc JOIN units u "
+                 "ON u.id = tc.township_unit_id WHERE tc.team_unit_id = ?1 ORDER BY u.id",
+        err);
     if (!teams || !cov)
         return TK_EIO;
     tk_bind_path_range(teams, 1, scope_path);

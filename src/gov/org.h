@@ -15,7 +15,10 @@
 #include "store/db.h"
 
 #define TK_PERSON_KINDS                                                                            \
-    {"township_cadre", "dispatched_cadre", "grid_worker", "department_staff", "command_staff", NULL}
+    {                                                                                              \
+        "township_cadre", "dispatched_cadre", "grid_worker", "department_staff", "command_staff",  \
+            NULL                                                                                   \
+    }
 const char *tk_person_kind_label(const char *kind);
 
 typedef struct {
@@ -61,8 +64,8 @@ typedef struct {
 typedef void (*tk_person_fn)(void *ctx, const tk_person *p);
 tk_status tk_person_list(tk_conn *c, tk_arena *a, const tk_person_filter *f, tk_person_fn fn,
                          void *ctx, bool *more, tk_error *err);
-tk_status tk_person_get(tk_conn *c, tk_arena *a, int64_t id, const char *scope_path,
-                        tk_person *out, tk_error *err);
+tk_status tk_person_get(tk_conn *c, tk_arena *a, int64_t id, const char *scope_path, tk_person *out,
+                        tk_error *err);
 
 typedef struct {
     const char *name, *phone, *id_number, *kind, *since;
@@ -80,8 +83,8 @@ typedef struct {
     const char *kind;
     int64_t township_approved, county_approved; /* by the unit's territorial anchor */
     int64_t township_used, county_used;
-    int64_t moved_down;      /* sum of transfers */
-    double township_share;   /* township_approved / (township + county) */
+    int64_t moved_down;    /* sum of transfers */
+    double township_share; /* township_approved / (township + county) */
 } tk_staffing_summary;
 /* Two entries: administrative, institutional. */
 tk_status tk_staffing_summary_get(tk_conn *c, const char *scope_path, tk_staffing_summary out[2],

@@ -31,9 +31,10 @@ tk_status ev_bump(tk_conn *c, const tk_event *ev, int64_t at, const char *counte
                   tk_error *err)
 {
     static const char *const counters[] = {
-        "reported", "accepted", "dispatched", "dispatched_on_time", "closed", "due",
-        "closed_on_time", "feedbacks", "reworks", "returns", "overdue", "handle_minutes", "rated",
-        "satisfied", "rating_sum", NULL};
+        "reported", "accepted",  "dispatched",     "dispatched_on_time",
+        "closed",   "due",       "closed_on_time", "feedbacks",
+        "reworks",  "returns",   "overdue",        "handle_minutes",
+        "rated",    "satisfied", "rating_sum",     NULL};
     if (!known_counter(counter, counters))
         return tk_fail(err, TK_EINTERNAL, "bad_counter", "未知的统计项 %s", counter);
     char sql[512];
@@ -79,8 +80,8 @@ tk_status ev_bump(tk_conn *c, const tk_event *ev, int64_t at, const char *counte
 tk_status ev_bump_department(tk_conn *c, int64_t department, int64_t at, const char *counter,
                              int64_t by, tk_error *err)
 {
-    static const char *const counters[] = {"calls", "signed", "signed_on_time", "sign_minutes",
-                                           "responded", "response_minutes", NULL};
+    static const char *const counters[] = {
+        "calls", "signed", "signed_on_time", "sign_minutes", "responded", "response_minutes", NULL};
     if (!known_counter(counter, counters))
         return tk_fail(err, TK_EINTERNAL, "bad_counter", "未知的统计项 %s", counter);
     char sql[256];

@@ -28,8 +28,8 @@ static tk_status township_and_county(tk_conn *c, int64_t place_id, int64_t *town
 }
 
 /* The active child of parent with the given function. */
-static tk_status body_of(tk_conn *c, tk_arena *a, int64_t parent, const char *function,
-                         int64_t *id, const char **name, tk_error *err)
+static tk_status body_of(tk_conn *c, tk_arena *a, int64_t parent, const char *function, int64_t *id,
+                         const char **name, tk_error *err)
 {
     tk_stmt *s = tk_prepare(c,
                             "SELECT id, name FROM units WHERE parent_id = ?1 AND function = ?2 "
@@ -53,11 +53,12 @@ static tk_status enforcement_team(tk_conn *c, tk_arena *a, int64_t township, int
     tk_status st = body_of(c, a, township, "team", id, name, err);
     if (st != TK_OK || *id)
         return st;
-    tk_stmt *s = tk_prepare(c,
-                            "SELECT u.id, u.name FROM team_coverage tc JOIN units u ON "
-                            "u.id = tc.team_unit_id WHERE tc.township_unit_id = ?1 AND u.active = 1 "
-                            "ORDER BY u.id LIMIT 1",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c,
+                   "SELECT u.id, u.name FROM team_coverage tc JOIN units u ON "
+                   "u.id = tc.team_unit_id WHERE tc.township_unit_id = ?1 AND u.active = 1 "
+                   "ORDER BY u.id LIMIT 1",
+                   err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, township);
@@ -71,11 +72,12 @@ static tk_status enforcement_team(tk_conn *c, tk_arena *a, int64_t township, int
 static tk_status suggest_person(tk_conn *c, tk_arena *a, tk_routing *out, tk_error *err)
 {
     /* Someone with an account first (they can sign for it), then the head of the body. */
-    tk_stmt *s = tk_prepare(c,
-                            "SELECT p.id, p.name, coalesce(p.user_id, 0) FROM people p "
-                            "LEFT JOIN posts po ON po.id = p.post_id WHERE p.unit_id = ?1 "
-                            "AND p.active = 1 ORDER BY p.user_id IS NULL, po.headcount, p.id LIMIT 1",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c,
+                   "SELECT p.id, p.name, coalesce(p.user_id, 0) FROM people p "
+                   "LEFT JOIN posts po ON po.id = p.post_id WHERE p.unit_id = ?1 "
+                   "AND p.active = 1 ORDER BY p.user_id IS NULL, po.headcount, p.id LIMIT 1",
+                   err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, out->subject_unit_id);
@@ -126,14 +128,15 @@ static tk_status choose_subject(tk_conn *c, tk_arena *a, tk_routing *out, tk_err
 }
 
 tk_status tk_routing_suggest(tk_conn *c, tk_arena *a, const char *category_code, int64_t place_id,
-                   const char *date, tk_routing *out, tk_error *err)
+                             const char *date, tk_routing *out, tk_error *err)
 {
     memset(out, 0, sizeof *out);
     tk_category cat;
     if (tk_category_get(c, a, category_code, &cat, err) != TK_OK)
         return err->status;
     if (!cat.leaf)
-        return tk_fail_field(err, "category", "请选择具体的小类，%s「%s」是大类", cat.code, cat.name);
+        return tk_fail_field(err, "category", "请选择具体的小类，%s「%s」是大类", cat.code,
+                             cat.name);
     int64_t township, county;
     if (township_and_county(c, place_id, &township, &county, err) != TK_OK)
         return err->status;
@@ -152,8 +155,8 @@ tk_status tk_routing_suggest_in(tk_conn *c, tk_arena *a, const tk_category *cate
     out->county_id = county_id;
     if (!cat.list_item_code) {
         out->out_of_list = true;
-        out->reason = tk_arena_printf(a, "类别「%s」没有对应的清单事项（清单外），由县级社会治理中心研判",
-                                      cat.name);
+        out->reason = tk_arena_printf(
+            a, "类别「%s」没有对应的清单事项（清单外），由县级社会治理中心研判", cat.name);
         return TK_OK;
     }
     tk_error lookup;

@@ -25,7 +25,8 @@ void tk_session_token_new(char token[TK_SESSION_TOKEN_SIZE], unsigned char hash[
     tk_token_hash(token, hash);
 }
 
-void tk_api_key_new(char key[TK_API_KEY_SIZE], char prefix[16], unsigned char hash[TK_TOKEN_HASH_SIZE])
+void tk_api_key_new(char key[TK_API_KEY_SIZE], char prefix[16],
+                    unsigned char hash[TK_TOKEN_HASH_SIZE])
 {
     char p[9], secret[49];
     tk_random_hex(4, p);
@@ -36,9 +37,10 @@ void tk_api_key_new(char key[TK_API_KEY_SIZE], char prefix[16], unsigned char ha
     tk_token_hash(key, hash);
 }
 
-tk_status tk_session_create(tk_conn *c, int64_t user_id, const unsigned char hash[TK_TOKEN_HASH_SIZE],
-                            int64_t now, int64_t expires_at, const char *ip, const char *user_agent,
-                            int64_t *id, tk_error *err)
+tk_status tk_session_create(tk_conn *c, int64_t user_id,
+                            const unsigned char hash[TK_TOKEN_HASH_SIZE], int64_t now,
+                            int64_t expires_at, const char *ip, const char *user_agent, int64_t *id,
+                            tk_error *err)
 {
     tk_stmt *s = tk_prepare(c,
                             "INSERT INTO sessions(token_hash, user_id, created_at, last_seen_at, "
@@ -59,7 +61,7 @@ tk_status tk_session_create(tk_conn *c, int64_t user_id, const unsigned char has
 }
 
 #define IDENTITY_COLUMNS                                                                           \
-    "us.id, us.username, us.display_name, us.role, us.disabled, us.must_change_password, "        \
+    "us.id, us.username, us.display_name, us.role, us.disabled, us.must_change_password, "         \
     "u.id, u.code, u.name, u.kind, u.path, u.scope_path"
 
 static void identity_from_row(tk_stmt *s, tk_arena *a, tk_identity *who)
@@ -182,11 +184,12 @@ tk_status tk_identity_touch(tk_conn *c, int64_t session_id, int64_t api_key_id, 
                             tk_error *err)
 {
     if (session_id)
-        return run_update(c, "UPDATE sessions SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1",
+        return run_update(c,
+                          "UPDATE sessions SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1",
                           session_id, now, err);
     if (api_key_id)
-        return run_update(c, "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1", api_key_id,
-                          now, err);
+        return run_update(c, "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1", api_key_id, now,
+                          err);
     return TK_OK;
 }
 

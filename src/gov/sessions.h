@@ -18,12 +18,13 @@
 #include "gov/access.h"
 #include "store/db.h"
 
-#define TK_TOKEN_HASH_SIZE 32
+#define TK_TOKEN_HASH_SIZE    32
 #define TK_SESSION_TOKEN_SIZE 69 /* "tks_" + 64 hex + NUL */
-#define TK_API_KEY_SIZE 66       /* "tkk_" + 8 + "_" + 48 + NUL, rounded */
+#define TK_API_KEY_SIZE       66 /* "tkk_" + 8 + "_" + 48 + NUL, rounded */
 
 /* Makes a new session token and its hash. */
-void tk_session_token_new(char token[TK_SESSION_TOKEN_SIZE], unsigned char hash[TK_TOKEN_HASH_SIZE]);
+void tk_session_token_new(char token[TK_SESSION_TOKEN_SIZE],
+                          unsigned char hash[TK_TOKEN_HASH_SIZE]);
 /* Makes a new API key, its display prefix ("tkk_1a2b3c4d") and its hash. */
 void tk_api_key_new(char key[TK_API_KEY_SIZE], char prefix[16],
                     unsigned char hash[TK_TOKEN_HASH_SIZE]);
@@ -34,9 +35,10 @@ typedef struct {
     int64_t max_ms;
 } tk_session_limits;
 
-tk_status tk_session_create(tk_conn *c, int64_t user_id, const unsigned char hash[TK_TOKEN_HASH_SIZE],
-                            int64_t now, int64_t expires_at, const char *ip, const char *user_agent,
-                            int64_t *id, tk_error *err);
+tk_status tk_session_create(tk_conn *c, int64_t user_id,
+                            const unsigned char hash[TK_TOKEN_HASH_SIZE], int64_t now,
+                            int64_t expires_at, const char *ip, const char *user_agent, int64_t *id,
+                            tk_error *err);
 
 /* Resolves a session token or an API key into *who (strings in a). Refusals are
  * TK_EUNAUTH with codes session_invalid, session_expired, session_revoked,

@@ -16,9 +16,9 @@
 
 static void stats_from_row(tk_stmt *s, int i, tk_stats *o)
 {
-    int64_t *f[] = {&o->reported, &o->accepted, &o->dispatched, &o->dispatched_on_time,
-                    &o->closed,   &o->due,      &o->closed_on_time, &o->feedbacks,
-                    &o->reworks,  &o->returns,  &o->overdue,  &o->handle_minutes,
+    int64_t *f[] = {&o->reported, &o->accepted,  &o->dispatched,     &o->dispatched_on_time,
+                    &o->closed,   &o->due,       &o->closed_on_time, &o->feedbacks,
+                    &o->reworks,  &o->returns,   &o->overdue,        &o->handle_minutes,
                     &o->rated,    &o->satisfied, &o->rating_sum};
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
         *f[k] = tk_col_i64(s, i + (int)k);
@@ -51,6 +51,8 @@ tk_status tk_stats_raw(tk_conn *c, int64_t unit_id, const char *from_day, const 
                        int64_t now, tk_stats *out, tk_error *err)
 {
     /* Independent of the rollups: events and their timeline only. */
+    /* The SQL reads better laid out by hand around DAY_OF(). */
+    /* clang-format off */
     tk_stmt *s = tk_prepare(
         c,
         "WITH scope AS (SELECT path FROM units WHERE id = ?1), "
@@ -88,6 +90,7 @@ tk_status tk_stats_raw(tk_conn *c, int64_t unit_id, const char *from_day, const 
         "(SELECT coalesce(sum(json_extract(detail, '$.satisfaction')), 0) FROM tl WHERE "
         "  action = 'revisit')",
         err);
+    /* clang-format on */
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, unit_id);
@@ -106,17 +109,17 @@ tk_status tk_stats_departments(tk_conn *c, int64_t unit_id, const char *from_day
                                const char *to_day, tk_department_stats_fn fn, void *ctx,
                                tk_error *err)
 {
-    tk_stmt *s = tk_prepare(
-        c,
-        "SELECT u.id, u.name, coalesce(sum(d.calls), 0), coalesce(sum(d.signed), 0), "
-        "coalesce(sum(d.signed_on_time), 0), coalesce(sum(d.sign_minutes), 0), "
-        "coalesce(sum(d.responded), 0), coalesce(sum(d.response_minutes), 0) "
-        "FROM units u JOIN units s ON s.id = ?1 LEFT JOIN stats_departments d ON "
-        "d.department_id = u.id AND d.day >= ?2 AND d.day <= ?3 "
-        "WHERE u.kind = 'department' AND u.path >= s.path AND "
-        "u.path < substr(s.path, 1, length(s.path) - 1) || '0' "
-        "GROUP BY u.id HAVING sum(d.calls) > 0 ORDER BY u.id",
-        err);
+    tk_stmt *s =
+        tk_prepare(c,
+                   "SELECT u.id, u.name, coalesce(sum(d.calls), 0), coalesce(sum(d.signed), 0), "
+                   "coalesce(sum(d.signed_on_time), 0), coalesce(sum(d.sign_minutes), 0), "
+                   "coalesce(sum(d.responded), 0), coalesce(sum(d.response_minutes), 0) "
+                   "FROM units u JOIN units s ON s.id = ?1 LEFT JOIN stats_departments d ON "
+                   "d.department_id = u.id AND d.day >= ?2 AND d.day <= ?3 "
+                   "WHERE u.kind = 'department' AND u.path >= s.path AND "
+                   "u.path < substr(s.path, 1, length(s.path) - 1) || '0' "
+                   "GROUP BY u.id HAVING sum(d.calls) > 0 ORDER BY u.id",
+                   err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, unit_id);
@@ -125,7 +128,7 @@ tk_status tk_stats_departments(tk_conn *c, int64_t unit_id, const char *from_day
     int rc;
     while ((rc = tk_step(s, err)) == 1) {
         tk_department_stats d = {tk_col_i64(s, 0), tk_col_text(s, 1), tk_col_i64(s, 2),
-                                 tk_col_i64(s, 3), tk_col_i64(s, 4), tk_col_i64(s, 5),
+                                 tk_col_i64(s, 3), tk_col_i64(s, 4),  tk_col_i64(s, 5),
                                  tk_col_i64(s, 6), tk_col_i64(s, 7)};
         fn(ctx, &d);
     }
@@ -173,8 +176,8 @@ tk_status tk_stats_children(tk_conn *c, int64_t unit_id, const char *kind, const
     tk_bind_text(s, 4, to_day);
     int rc;
     while ((rc = tk_step(s, err)) == 1) {
-        tk_stats_unit u = {.unit_id = tk_col_i64(s, 0), .name = tk_col_text(s, 1),
-                           .code = tk_col_text(s, 2)};
+        tk_stats_unit u = {
+            .unit_id = tk_col_i64(s, 0), .name = tk_col_text(s, 1), .code = tk_col_text(s, 2)};
         stats_from_row(s, 3, &u.s);
         fn(ctx, &u);
     }

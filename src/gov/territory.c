@@ -7,12 +7,13 @@
 #include "gov/access.h"
 
 #define PLACE_SELECT(geom)                                                                         \
-    "SELECT " TK_UNIT_COLUMNS("u") ", t.township_class, coalesce(t.is_central, 0), t.lng, "        \
-                                   "t.lat, coalesce(t.households, -1), coalesce(t.population, -1), " \
-                                   "coalesce(t.area_m2, 0), " geom ", "                              \
-                                   "(SELECT count(*) FROM units k WHERE k.parent_id = u.id AND "     \
-                                   "k.active = 1) "                                                  \
-                                   "FROM units u LEFT JOIN territory t ON t.unit_id = u.id "
+    "SELECT " TK_UNIT_COLUMNS(                                                                     \
+        "u") ", t.township_class, coalesce(t.is_central, 0), t.lng, "                              \
+             "t.lat, coalesce(t.households, -1), coalesce(t.population, -1), "                     \
+             "coalesce(t.area_m2, 0), " geom ", "                                                  \
+             "(SELECT count(*) FROM units k WHERE k.parent_id = u.id AND "                         \
+             "k.active = 1) "                                                                      \
+             "FROM units u LEFT JOIN territory t ON t.unit_id = u.id "
 
 static void place_from_row(tk_stmt *s, tk_arena *a, tk_place *p)
 {
@@ -47,12 +48,13 @@ static tk_status one_place(tk_stmt *s, tk_arena *a, tk_place *out, tk_error *err
 tk_status tk_place_get(tk_conn *c, tk_arena *a, int64_t id, const char *scope_path,
                        bool with_geometry, tk_place *out, tk_error *err)
 {
-    tk_stmt *s = tk_prepare(c,
-                            with_geometry ? PLACE_SELECT("t.geometry") "WHERE u.id = ?1 AND "
-                                                                       "u.path >= ?2 AND u.path < ?3"
-                                          : PLACE_SELECT("NULL") "WHERE u.id = ?1 AND "
-                                                                 "u.path >= ?2 AND u.path < ?3",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c,
+                   with_geometry ? PLACE_SELECT("t.geometry") "WHERE u.id = ?1 AND "
+                                                              "u.path >= ?2 AND u.path < ?3"
+                                 : PLACE_SELECT("NULL") "WHERE u.id = ?1 AND "
+                                                        "u.path >= ?2 AND u.path < ?3",
+                   err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, id);
@@ -63,13 +65,13 @@ tk_status tk_place_get(tk_conn *c, tk_arena *a, int64_t id, const char *scope_pa
 tk_status tk_place_by_code(tk_conn *c, tk_arena *a, const char *code, const char *scope_path,
                            bool with_geometry, tk_place *out, tk_error *err)
 {
-    tk_stmt *s = tk_prepare(c,
-                            with_geometry
-                                ? PLACE_SELECT("t.geometry") "WHERE u.code = ?1 AND "
-                                                             "u.path >= ?2 AND u.path < ?3"
-                                : PLACE_SELECT("NULL") "WHERE u.code = ?1 AND "
-                                                       "u.path >= ?2 AND u.path < ?3",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c,
+                   with_geometry ? PLACE_SELECT("t.geometry") "WHERE u.code = ?1 AND "
+                                                              "u.path >= ?2 AND u.path < ?3"
+                                 : PLACE_SELECT("NULL") "WHERE u.code = ?1 AND "
+                                                        "u.path >= ?2 AND u.path < ?3",
+                   err);
     if (!s)
         return TK_EIO;
     tk_bind_text(s, 1, code);
@@ -123,8 +125,8 @@ tk_status tk_place_ancestors(tk_conn *c, tk_arena *a, const tk_unit *u, tk_place
     tk_stmt *s = tk_prepare(c,
                             "WITH RECURSIVE up(id) AS (SELECT parent_id FROM units WHERE id = ?1 "
                             "UNION ALL SELECT x.parent_id FROM units x JOIN up ON x.id = up.id "
-                            "WHERE x.parent_id IS NOT NULL) " PLACE_SELECT("NULL")
-                            "WHERE u.id IN (SELECT id FROM up) ORDER BY u.depth",
+                            "WHERE x.parent_id IS NOT NULL) " PLACE_SELECT(
+                                "NULL") "WHERE u.id IN (SELECT id FROM up) ORDER BY u.depth",
                             err);
     if (!s)
         return TK_EIO;
@@ -139,8 +141,7 @@ tk_status tk_place_ancestors(tk_conn *c, tk_arena *a, const tk_unit *u, tk_place
     return rc < 0 ? err->status : TK_OK;
 }
 
-static tk_status upsert_attributes(tk_conn *c, int64_t id, const tk_place_input *in,
-                                   tk_error *err)
+static tk_status upsert_attributes(tk_conn *c, int64_t id, const tk_place_input *in, tk_error *err)
 {
     tk_stmt *s = tk_prepare(
         c,
@@ -154,7 +155,8 @@ static tk_status upsert_attributes(tk_conn *c, int64_t id, const tk_place_input 
         "lng = coalesce(?4, lng), lat = coalesce(?5, lat), "
         "households = CASE WHEN ?6 < 0 THEN households ELSE ?6 END, "
         "population = CASE WHEN ?7 < 0 THEN population ELSE ?7 END, "
-        "geometry = coalesce(?8, geometry), area_m2 = CASE WHEN ?8 IS NULL THEN area_m2 ELSE ?9 END, "
+        "geometry = coalesce(?8, geometry), area_m2 = CASE WHEN ?8 IS NULL THEN area_m2 ELSE ?9 "
+        "END, "
         "min_lng = CASE WHEN ?8 IS NULL THEN min_lng ELSE ?10 END, "
         "min_lat = CASE WHEN ?8 IS NULL THEN min_lat ELSE ?11 END, "
         "max_lng = CASE WHEN ?8 IS NULL THEN max_lng ELSE ?12 END, "
@@ -243,8 +245,8 @@ tk_status tk_place_create(tk_conn *c, const tk_place_input *in, int64_t *id, tk_
 tk_status tk_place_update(tk_conn *c, int64_t id, const tk_place_input *in, tk_error *err)
 {
     if (in->name) {
-        tk_stmt *s = tk_prepare(c, "UPDATE units SET name = ?2, updated_at = ?3 WHERE id = ?1",
-                                err);
+        tk_stmt *s =
+            tk_prepare(c, "UPDATE units SET name = ?2, updated_at = ?3 WHERE id = ?1", err);
         if (!s)
             return TK_EIO;
         tk_bind_i64(s, 1, id);
@@ -272,8 +274,8 @@ static int64_t count_where(tk_conn *c, const char *sql, int64_t id, tk_error *er
 tk_status tk_place_set_active(tk_conn *c, int64_t id, bool active, tk_error *err)
 {
     if (!active) {
-        int64_t kids = count_where(c, "SELECT count(*) FROM units WHERE parent_id = ?1 AND active = 1",
-                                   id, err);
+        int64_t kids = count_where(
+            c, "SELECT count(*) FROM units WHERE parent_id = ?1 AND active = 1", id, err);
         int64_t users = count_where(
             c, "SELECT count(*) FROM users WHERE unit_id = ?1 AND disabled = 0", id, err);
         if (kids < 0 || users < 0)

@@ -14,7 +14,10 @@
 #include "gov/units.h"
 #include "store/db.h"
 
-#define TK_TOWNSHIP_CLASSES {"经济型", "生态型", "复合型", "城区型", "城郊型", NULL}
+#define TK_TOWNSHIP_CLASSES                                                                        \
+    {                                                                                              \
+        "经济型", "生态型", "复合型", "城区型", "城郊型", NULL                                     \
+    }
 
 typedef struct {
     tk_unit unit;
@@ -22,8 +25,8 @@ typedef struct {
     bool is_central;
     bool has_point;
     double lng, lat;
-    int64_t households;  /* -1 = unknown */
-    int64_t population;  /* -1 = unknown */
+    int64_t households;   /* -1 = unknown */
+    int64_t population;   /* -1 = unknown */
     const char *geometry; /* GeoJSON; NULL unless asked for and present */
     double area_m2;       /* 0 = no polygon */
     int64_t children;     /* active child units */

@@ -34,7 +34,7 @@
 #define MAX_NAME_CHARS 64
 #define MAX_HOUSEHOLDS 10000000
 #define MAX_POPULATION 100000000
-#define MAX_ITEMS 200000
+#define MAX_ITEMS      200000
 /* Coordinates closer than this (about 0.1 mm) are the same. */
 #define SAME_DEG 1e-9
 
@@ -43,7 +43,7 @@
 static const struct {
     const char *kind, *parent;
 } levels[] = {
-    {"county", "city"}, {"township", "county"}, {"village", "township"},
+    {"county", "city"},  {"township", "county"}, {"village", "township"},
     {"grid", "village"}, {"microgrid", "grid"},
 };
 #define NLEVELS (int)(sizeof levels / sizeof levels[0])
@@ -204,8 +204,8 @@ static bool code_ok(const char *s)
         return false;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        bool ok = (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                  ch == '-' || ch == '_';
+        bool ok = (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= 'a' && ch <= 'z') || ch == '-' || ch == '_';
         if (!ok)
             return false;
     }
@@ -444,8 +444,7 @@ static bool name_differs(const item *it)
 
 static bool class_differs(const item *it)
 {
-    return it->township_class &&
-           (!it->old_class || strcmp(it->township_class, it->old_class) != 0);
+    return it->township_class && (!it->old_class || strcmp(it->township_class, it->old_class) != 0);
 }
 
 static void classify(item *it)
@@ -649,7 +648,8 @@ static double box_overlap_m2(const tk_bbox *a, const tk_bbox *b)
     double h = fmin(a->max_lat, b->max_lat) - fmax(a->min_lat, b->min_lat);
     if (w <= 0 || h <= 0)
         return 0;
-    return tk_geo_deg2_to_m2(w * h, (fmax(a->min_lat, b->min_lat) + fmin(a->max_lat, b->max_lat)) / 2);
+    return tk_geo_deg2_to_m2(w * h,
+                             (fmax(a->min_lat, b->min_lat) + fmin(a->max_lat, b->max_lat)) / 2);
 }
 
 static tk_status check_pair(import_ctx *ctx, shape *x, shape *y, tk_error *err)
@@ -894,10 +894,10 @@ static void ctx_init(import_ctx *ctx, tk_conn *c, tk_arena *a, const tk_import_o
     ctx->a = a;
     ctx->opt = opt;
     ctx->geojson = geojson;
-    ctx->overlap_m2 = opt->overlap_tolerance_m2 >= 0 ? opt->overlap_tolerance_m2
-                                                     : TK_IMPORT_OVERLAP_M2;
-    ctx->outside_m2 = opt->outside_tolerance_m2 >= 0 ? opt->outside_tolerance_m2
-                                                     : TK_IMPORT_OUTSIDE_M2;
+    ctx->overlap_m2 =
+        opt->overlap_tolerance_m2 >= 0 ? opt->overlap_tolerance_m2 : TK_IMPORT_OVERLAP_M2;
+    ctx->outside_m2 =
+        opt->outside_tolerance_m2 >= 0 ? opt->outside_tolerance_m2 : TK_IMPORT_OUTSIDE_M2;
     memset(rep, 0, sizeof *rep);
     rep->dry_run = opt->dry_run;
 }
@@ -921,11 +921,21 @@ static void file_problem(import_ctx *ctx, int64_t line, const char *fmt, ...)
 
 /* ---- CSV ---- */
 
-enum { COL_CODE, COL_NAME, COL_LEVEL, COL_PARENT, COL_CLASS, COL_LNG, COL_LAT, COL_HOUSEHOLDS,
-       COL_POPULATION, NCOLS };
+enum {
+    COL_CODE,
+    COL_NAME,
+    COL_LEVEL,
+    COL_PARENT,
+    COL_CLASS,
+    COL_LNG,
+    COL_LAT,
+    COL_HOUSEHOLDS,
+    COL_POPULATION,
+    NCOLS
+};
 static const char *const column_names[NCOLS] = {
-    "code", "name", "level", "parent_code", "township_class", "lng", "lat", "households",
-    "population",
+    "code", "name", "level",      "parent_code", "township_class",
+    "lng",  "lat",  "households", "population",
 };
 
 /* Splits one line into fields (copies in the arena). Quoted fields may hold commas and
@@ -1019,8 +1029,9 @@ static bool csv_header(import_ctx *ctx, tk_slice line, int *col, size_t *ncols)
             file_problem(ctx, 1, "表头第 %zu 列没有列名（多余的逗号？）", i + 1);
             ok = false;
         } else if (k == NCOLS) {
-            file_problem(ctx, 1, "表头有未知的列「%s」（可用的列：code、name、level、parent_code、"
-                                 "township_class、lng、lat、households、population）",
+            file_problem(ctx, 1,
+                         "表头有未知的列「%s」（可用的列：code、name、level、parent_code、"
+                         "township_class、lng、lat、households、population）",
                          names[i]);
             ok = false;
         } else if (col[k] >= 0) {
@@ -1199,8 +1210,8 @@ static const char *json_code(import_ctx *ctx, json_t *v, bool *bad)
     return NULL;
 }
 
-static void json_count(import_ctx *ctx, item *it, json_t *props, const char *key,
-                       const char *what, int64_t max, int64_t *out)
+static void json_count(import_ctx *ctx, item *it, json_t *props, const char *key, const char *what,
+                       int64_t max, int64_t *out)
 {
     json_t *v = json_object_get(props, key);
     if (!v || json_is_null(v))
@@ -1233,12 +1244,13 @@ static void feature_geometry(import_ctx *ctx, item *it, json_t *geometry)
 
 static void feature_read(import_ctx *ctx, item *it, json_t *f)
 {
-    static const char *const known[] = {"code", "name", "level", "parent_code", "households",
-                                        "population", NULL};
+    static const char *const known[] = {"code",       "name",       "level", "parent_code",
+                                        "households", "population", NULL};
     if (!json_is_object(f) || !json_is_string(json_object_get(f, "type")) ||
         strcmp(json_string_value(json_object_get(f, "type")), "Feature") != 0) {
-        PROBLEM(ctx, it, "不是 GeoJSON Feature（需要 {\"type\":\"Feature\",\"properties\":{…},"
-                         "\"geometry\":{…}}）");
+        PROBLEM(ctx, it,
+                "不是 GeoJSON Feature（需要 {\"type\":\"Feature\",\"properties\":{…},"
+                "\"geometry\":{…}}）");
         return;
     }
     json_t *props = json_object_get(f, "properties");
@@ -1254,8 +1266,9 @@ static void feature_read(import_ctx *ctx, item *it, json_t *f)
         while (known[k] && strcmp(known[k], key) != 0)
             k++;
         if (!known[k])
-            PROBLEM(ctx, it, "未知属性「%s」（可用：code、name、level、parent_code、households、"
-                             "population）",
+            PROBLEM(ctx, it,
+                    "未知属性「%s」（可用：code、name、level、parent_code、households、"
+                    "population）",
                     key);
     }
     bool bad;
@@ -1299,8 +1312,9 @@ static tk_status geojson_read(import_ctx *ctx, const char *data, size_t len)
     json_t *features = json_object_get(root, "features");
     if (!json_is_string(type) || strcmp(json_string_value(type), "FeatureCollection") != 0 ||
         !json_is_array(features)) {
-        file_problem(ctx, 0, "需要 GeoJSON FeatureCollection：{\"type\":\"FeatureCollection\","
-                             "\"features\":[…]}");
+        file_problem(ctx, 0,
+                     "需要 GeoJSON FeatureCollection：{\"type\":\"FeatureCollection\","
+                     "\"features\":[…]}");
     } else if (json_array_size(features) > MAX_ITEMS) {
         file_problem(ctx, 0, "文件超过 %d 个要素，请分成几个文件导入", MAX_ITEMS);
     } else {
@@ -1357,8 +1371,9 @@ static char *kind_set(const char *kinds, const char *fallback, char *out, size_t
             if (tk_slice_eq(one, levels[i].kind))
                 rank = i + 1;
         if (!rank) {
-            tk_fail_field(err, "kind", "层级「%.*s」无效：可导出 county、township、village、grid、"
-                                       "microgrid（用逗号分隔）",
+            tk_fail_field(err, "kind",
+                          "层级「%.*s」无效：可导出 county、township、village、grid、"
+                          "microgrid（用逗号分隔）",
                           (int)(one.len > 32 ? 32 : one.len), one.ptr);
             return NULL;
         }
@@ -1412,7 +1427,7 @@ static void put_csv_field(tk_buf *b, const char *s)
 }
 
 #define EXPORT_SELECT                                                                              \
-    "SELECT u.code, u.name, u.kind, p.code, t.township_class, t.lng, t.lat, t.households, "      \
+    "SELECT u.code, u.name, u.kind, p.code, t.township_class, t.lng, t.lat, t.households, "        \
     "t.population, t.geometry FROM units u JOIN units p ON p.id = u.parent_id "                    \
     "LEFT JOIN territory t ON t.unit_id = u.id "                                                   \
     "WHERE u.path >= ?1 AND u.path < ?2 AND u.active = 1 AND instr(?3, ',' || u.kind || ',') > 0 "
@@ -1440,8 +1455,9 @@ tk_status tk_territory_export_csv(tk_conn *c, const tk_export_options *opt, tk_b
     if (!s)
         return err->status;
     /* The BOM tells Excel the file is UTF-8; the import skips it. */
-    tk_buf_puts(out, "\xEF\xBB\xBF"
-                     "code,name,level,parent_code,township_class,lng,lat,households,population\r\n");
+    tk_buf_puts(out,
+                "\xEF\xBB\xBF"
+                "code,name,level,parent_code,township_class,lng,lat,households,population\r\n");
     int rc;
     while ((rc = tk_step(s, err)) == 1 && !out->failed) {
         for (int i = 0; i < 5; i++) {

@@ -7,10 +7,10 @@
 
 #include "core/mem.h"
 
-#define NBUCKETS 4096
+#define NBUCKETS        4096
 #define FORGET_AFTER_MS (3600 * 1000LL)
-#define BASE_DELAY_MS 30000LL
-#define MAX_DELAY_MS (15 * 60 * 1000LL)
+#define BASE_DELAY_MS   30000LL
+#define MAX_DELAY_MS    (15 * 60 * 1000LL)
 
 typedef struct entry {
     char *key;

@@ -152,8 +152,8 @@ static tk_status act_accept(act_ctx *x, tk_error *err)
         return err->status;
     int64_t next = ev_next_alert(x->cal, ev.alert, ev.stage_started_at, ev.stage_deadline,
                                  ev.due_at, ev.due_counted, x->now);
-    tk_stmt *s = tk_prepare(x->c, "UPDATE events SET next_alert_at = nullif(?2, 0) WHERE id = ?1",
-                            err);
+    tk_stmt *s =
+        tk_prepare(x->c, "UPDATE events SET next_alert_at = nullif(?2, 0) WHERE id = ?1", err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, ev.id);
@@ -182,8 +182,8 @@ static tk_status act_verify_request(act_ctx *x, tk_error *err)
         return err->status;
     if (set_state(x, "verifying", "assignee_unit_id = ?3, assignee_user_id = nullif(?4, 0)",
                   x->ev.grid_id, worker, err) != TK_OK ||
-        stage(x, "verify", err) != TK_OK || record(x, "verifying", note_or(x, "请网格员现场核实"),
-                                                    "{}", err) != TK_OK)
+        stage(x, "verify", err) != TK_OK ||
+        record(x, "verifying", note_or(x, "请网格员现场核实"), "{}", err) != TK_OK)
         return err->status;
     tk_event ev;
     if (ev_load(x->c, x->a, x->ev.id, &ev, err) != TK_OK)
@@ -203,8 +203,9 @@ static tk_status act_verify(act_ctx *x, tk_error *err)
     const char *detail = x->in->passed ? "{\"passed\":true}" : "{\"passed\":false}";
     if (!strcmp(x->ev.state, "verifying")) {
         if (need_note(x, "核实", err) != TK_OK ||
-            set_state(x, "reported", "verified = ?3, assignee_unit_id = NULL, "
-                                     "assignee_user_id = NULL",
+            set_state(x, "reported",
+                      "verified = ?3, assignee_unit_id = NULL, "
+                      "assignee_user_id = NULL",
                       x->in->passed, 0, err) != TK_OK ||
             stage(x, "dispatch", err) != TK_OK)
             return err->status;
@@ -220,14 +221,15 @@ static tk_status act_verify(act_ctx *x, tk_error *err)
     if (need_note(x, "核查不通过（返工）", err) != TK_OK ||
         set_state(x, "handling", "reworks = reworks + 1, verified = 0", 0, 0, err) != TK_OK ||
         ev_bump(x->c, &x->ev, x->now, "reworks", 1, err) != TK_OK ||
-        stage(x, "handle", err) != TK_OK || record(x, "handling", x->in->note, detail, err) != TK_OK)
+        stage(x, "handle", err) != TK_OK ||
+        record(x, "handling", x->in->note, detail, err) != TK_OK)
         return err->status;
     tk_event ev;
     if (ev_load(x->c, x->a, x->ev.id, &ev, err) != TK_OK)
         return err->status;
     return ev_notify(x->c, &ev, EV_TO_ASSIGNEE, "rework",
-                     tk_arena_printf(x->a, "核查未通过，请返工：%s", ev.number), x->in->note, x->now,
-                     err);
+                     tk_arena_printf(x->a, "核查未通过，请返工：%s", ev.number), x->in->note,
+                     x->now, err);
 }
 
 /* A dispatch target: a body of the event's township, or a department of its county. */
@@ -262,8 +264,8 @@ static tk_status check_target(act_ctx *x, int64_t unit_id, tk_unit *u, tk_error 
 
 static tk_status check_user_in(act_ctx *x, int64_t user_id, int64_t unit_id, tk_error *err)
 {
-    tk_stmt *s = tk_prepare(x->c, "SELECT 1 FROM users WHERE id = ?1 AND unit_id = ?2 AND disabled = 0",
-                            err);
+    tk_stmt *s = tk_prepare(
+        x->c, "SELECT 1 FROM users WHERE id = ?1 AND unit_id = ?2 AND disabled = 0", err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, user_id);
@@ -299,9 +301,9 @@ static tk_status act_dispatch(act_ctx *x, tk_error *err)
         (on_time && ev_bump(x->c, &x->ev, x->now, "dispatched_on_time", 1, err) != TK_OK) ||
         stage(x, "sign", err) != TK_OK)
         return err->status;
-    const char *detail = tk_arena_printf(x->a, "{\"unit_id\":%lld,\"unit\":\"%s\",\"on_time\":%s}",
-                                         (long long)unit_id, target.name,
-                                         on_time ? "true" : "false");
+    const char *detail =
+        tk_arena_printf(x->a, "{\"unit_id\":%lld,\"unit\":\"%s\",\"on_time\":%s}",
+                        (long long)unit_id, target.name, on_time ? "true" : "false");
     if (record(x, "dispatched", note_or(x, tk_arena_printf(x->a, "交办至%s", target.name)), detail,
                err) != TK_OK)
         return err->status;
@@ -369,10 +371,12 @@ static tk_status act_return(act_ctx *x, tk_error *err)
                   "called_unit_id = NULL",
                   0, 0, err) != TK_OK ||
         ev_bump(x->c, &x->ev, x->now, "returns", 1, err) != TK_OK ||
-        stage(x, "dispatch", err) != TK_OK || record(x, "accepted", x->in->note, "{}", err) != TK_OK)
+        stage(x, "dispatch", err) != TK_OK ||
+        record(x, "accepted", x->in->note, "{}", err) != TK_OK)
         return err->status;
     return ev_notify(x->c, &x->ev, EV_TO_DESK, "returned",
-                     tk_arena_printf(x->a, "任务被退回：%s", x->ev.number), x->in->note, x->now, err);
+                     tk_arena_printf(x->a, "任务被退回：%s", x->ev.number), x->in->note, x->now,
+                     err);
 }
 
 static tk_status act_call_county(act_ctx *x, tk_error *err)
@@ -387,10 +391,11 @@ static tk_status act_call_county(act_ctx *x, tk_error *err)
     int64_t deadline = 0;
     if (tk_category_limit(&x->cat, x->ev.urgency, "sign", &sign))
         deadline = tk_workcal_deadline(x->cal, x->now, sign.amount, sign.unit);
-    tk_stmt *s = tk_prepare(x->c,
-                            "INSERT INTO county_calls(event_id, township_id, department_id, reason, "
-                            "called_at, sign_deadline) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                            err);
+    tk_stmt *s =
+        tk_prepare(x->c,
+                   "INSERT INTO county_calls(event_id, township_id, department_id, reason, "
+                   "called_at, sign_deadline) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                   err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, x->ev.id);
@@ -403,8 +408,7 @@ static tk_status act_call_county(act_ctx *x, tk_error *err)
         set_state(x, "county_called",
                   "called_unit_id = ?3, assignee_unit_id = ?3, assignee_user_id = NULL, "
                   "pending = NULL, pending_detail = NULL",
-                  dept.id, 0,
-                  err) != TK_OK ||
+                  dept.id, 0, err) != TK_OK ||
         ev_bump_department(x->c, dept.id, x->now, "calls", 1, err) != TK_OK ||
         stage(x, "sign", err) != TK_OK)
         return err->status;
@@ -422,8 +426,8 @@ static tk_status act_call_county(act_ctx *x, tk_error *err)
 
 static tk_status set_pending(act_ctx *x, const char *kind, const char *detail, tk_error *err)
 {
-    tk_stmt *s = tk_prepare(x->c, "UPDATE events SET pending = ?2, pending_detail = ?3 WHERE id = ?1",
-                            err);
+    tk_stmt *s =
+        tk_prepare(x->c, "UPDATE events SET pending = ?2, pending_detail = ?3 WHERE id = ?1", err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, x->ev.id);
@@ -448,10 +452,10 @@ static tk_status act_request_extension(act_ctx *x, tk_error *err)
     if (set_pending(x, suspend ? "suspend" : "extension", detail, err) != TK_OK ||
         record(x, x->ev.state, x->in->note, detail, err) != TK_OK)
         return err->status;
-    return ev_notify(x->c, &x->ev, EV_TO_DESK, "approval",
-                     tk_arena_printf(x->a, "%s待审批：%s", suspend ? "挂账申请" : "延期申请",
-                                     x->ev.number),
-                     x->in->note, x->now, err);
+    return ev_notify(
+        x->c, &x->ev, EV_TO_DESK, "approval",
+        tk_arena_printf(x->a, "%s待审批：%s", suspend ? "挂账申请" : "延期申请", x->ev.number),
+        x->in->note, x->now, err);
 }
 
 static bool stage_in_natural_days(act_ctx *x)
@@ -553,8 +557,8 @@ static tk_status act_resume(act_ctx *x, tk_error *err)
         if (deadline == TK_CALENDAR_NEVER)
             deadline = x->now + left;
     }
-    int64_t next = ev_next_alert(x->cal, "green", x->now, deadline, x->ev.due_at,
-                                 x->ev.due_counted, x->now);
+    int64_t next =
+        ev_next_alert(x->cal, "green", x->now, deadline, x->ev.due_at, x->ev.due_counted, x->now);
     if (set_state(x, "handling",
                   "stage = 'handle', stage_started_at = ?5, stage_deadline = nullif(?3, 0), "
                   "next_alert_at = nullif(?4, 0), stage_left_ms = NULL, alert = 'green'",
@@ -593,8 +597,7 @@ static tk_status count_closure(act_ctx *x, int64_t accepted_at, tk_error *err)
     int64_t due_day = has_due && x->ev.due_at < x->now ? x->ev.due_at : x->now;
     if (ev_bump(x->c, &x->ev, x->now, "closed", 1, err) != TK_OK ||
         ev_bump(x->c, &x->ev, x->now, "handle_minutes", minutes, err) != TK_OK ||
-        (has_due && !x->ev.due_counted &&
-         ev_bump(x->c, &x->ev, due_day, "due", 1, err) != TK_OK) ||
+        (has_due && !x->ev.due_counted && ev_bump(x->c, &x->ev, due_day, "due", 1, err) != TK_OK) ||
         (on_time && ev_bump(x->c, &x->ev, x->now, "closed_on_time", 1, err) != TK_OK))
         return err->status;
     return set_state(x, "closed",
@@ -640,7 +643,8 @@ static tk_status act_self_close(act_ctx *x, tk_error *err)
     if (before < 1 || after < 1)
         return tk_fail(err, TK_EVALID, "photos_required",
                        "自行处置需要上传处置前和处置后的照片（各至少一张）");
-    if (set_state(x, "reported", "accepted_at = ?5, due_at = ?5, verified = 1", 0, 0, err) != TK_OK ||
+    if (set_state(x, "reported", "accepted_at = ?5, due_at = ?5, verified = 1", 0, 0, err) !=
+            TK_OK ||
         ev_bump(x->c, &x->ev, x->now, "accepted", 1, err) != TK_OK)
         return err->status;
     x->ev.due_at = x->now;
@@ -785,7 +789,8 @@ static const action_def actions[] = {
     {"dispatch", "交办", " accepted ", DESK, act_dispatch, NULL},
     {"sign", "签收", " dispatched county_called ", WORKERS, act_sign, may_assignee},
     {"return", "退回", " dispatched county_called ", WORKERS, act_return, may_assignee},
-    {"call-county", "乡呼县应", " accepted dispatched ", R(TOWNSHIP_COMMAND), act_call_county, NULL},
+    {"call-county", "乡呼县应", " accepted dispatched ", R(TOWNSHIP_COMMAND), act_call_county,
+     NULL},
     {"request-extension", "申请延期/挂账", " handling ", WORKERS, act_request_extension,
      may_request},
     {"decide-extension", "审批延期/挂账", " handling ", DESK, act_decide_extension, may_decide},
@@ -825,8 +830,8 @@ const char *tk_event_action_label(const char *action)
         return d->label;
     static const struct {
         const char *action, *label;
-    } system_actions[] = {{"report", "上报"}, {"yellow", "黄灯预警"}, {"red", "红灯督办"},
-                         {"attach", "上传照片"}};
+    } system_actions[] = {
+        {"report", "上报"}, {"yellow", "黄灯预警"}, {"red", "红灯督办"}, {"attach", "上传照片"}};
     for (size_t i = 0; action && i < sizeof system_actions / sizeof system_actions[0]; i++)
         if (!strcmp(system_actions[i].action, action))
             return system_actions[i].label;
@@ -837,7 +842,8 @@ int tk_event_allowed(const tk_event *ev, const tk_identity *who, tk_event_action
 {
     int n = 0;
     for (size_t i = 0; i < NACTIONS && n < max; i++)
-        if (in_states(actions[i].states, ev->state) && (actions[i].roles & TK_ROLE_BIT(who->role)) &&
+        if (in_states(actions[i].states, ev->state) &&
+            (actions[i].roles & TK_ROLE_BIT(who->role)) &&
             (!actions[i].may || actions[i].may(ev, who)))
             out[n++] = (tk_event_action_info){actions[i].name, actions[i].label};
     return n;

@@ -9,10 +9,17 @@
 static const struct {
     const char *kind, *label;
 } kinds[] = {
-    {"city", "市"},           {"county", "县（市、区）"}, {"township", "乡镇（街道）"},
-    {"village", "村（社区）"}, {"grid", "网格"},          {"microgrid", "微网格"},
-    {"department", "县级部门"}, {"command", "综合信息指挥室"}, {"module", "模块"},
-    {"institution", "内设机构"}, {"team", "执法队"},
+    {"city", "市"},
+    {"county", "县（市、区）"},
+    {"township", "乡镇（街道）"},
+    {"village", "村（社区）"},
+    {"grid", "网格"},
+    {"microgrid", "微网格"},
+    {"department", "县级部门"},
+    {"command", "综合信息指挥室"},
+    {"module", "模块"},
+    {"institution", "内设机构"},
+    {"team", "执法队"},
 };
 
 bool tk_unit_kind_valid(const char *kind)

@@ -8,8 +8,8 @@
 #define USER_SELECT                                                                                \
     "SELECT us.id, us.username, us.display_name, us.phone, us.id_number, us.role, "                \
     "us.disabled, us.must_change_password, us.password_hash, us.created_at, "                      \
-    "coalesce(us.last_login_at, 0), coalesce(us.password_changed_at, 0), " TK_UNIT_COLUMNS("u")    \
-    " FROM users us JOIN units u ON u.id = us.unit_id "
+    "coalesce(us.last_login_at, 0), coalesce(us.password_changed_at, 0), " TK_UNIT_COLUMNS(        \
+        "u") " FROM users us JOIN units u ON u.id = us.unit_id "
 
 static const char *dup_or_null(tk_arena *a, const char *s)
 {
@@ -59,7 +59,8 @@ tk_status tk_user_find(tk_conn *c, tk_arena *a, const char *username, tk_user *o
 tk_status tk_user_get(tk_conn *c, tk_arena *a, int64_t id, const char *scope_path, tk_user *out,
                       tk_error *err)
 {
-    tk_stmt *s = tk_prepare(c, USER_SELECT "WHERE us.id = ?1 AND u.path >= ?2 AND u.path < ?3", err);
+    tk_stmt *s =
+        tk_prepare(c, USER_SELECT "WHERE us.id = ?1 AND u.path >= ?2 AND u.path < ?3", err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, id);
@@ -96,8 +97,7 @@ tk_status tk_user_create(tk_conn *c, const tk_user_new *u, int64_t *id, tk_error
     tk_bind_i64(s, 8, u->must_change_password);
     tk_bind_i64(s, 9, now);
     if (tk_step(s, err) < 0) {
-        if (err->status == TK_ECONFLICT)
-        {
+        if (err->status == TK_ECONFLICT) {
             tk_fail(err, TK_ECONFLICT, "username_taken", "用户名 %s 已被使用", u->username);
             snprintf(err->field, sizeof err->field, "username");
             return TK_ECONFLICT;

@@ -53,14 +53,14 @@ tk_status tk_workcal_load(tk_conn *c, tk_calendar **out, tk_error *err)
     tk_status st = tk_workcal_schedules(c, add_schedule, &l, err);
     if (st == TK_OK)
         st = l.st;
-    tk_stmt *s = st == TK_OK ? tk_prepare(c, "SELECT date, kind, name FROM calendar_days", err) : NULL;
+    tk_stmt *s =
+        st == TK_OK ? tk_prepare(c, "SELECT date, kind, name FROM calendar_days", err) : NULL;
     if (st == TK_OK && !s)
         st = TK_EIO;
     int rc = 0;
     while (st == TK_OK && (rc = tk_step(s, err)) == 1) {
-        tk_calendar_day_kind kind = strcmp(tk_col_text(s, 1), "holiday") == 0
-                                        ? TK_CALENDAR_HOLIDAY
-                                        : TK_CALENDAR_WORKDAY;
+        tk_calendar_day_kind kind =
+            strcmp(tk_col_text(s, 1), "holiday") == 0 ? TK_CALENDAR_HOLIDAY : TK_CALENDAR_WORKDAY;
         st = tk_calendar_set_day(cal, tk_col_text(s, 0), kind, tk_col_text(s, 2), err);
     }
     if (s)
@@ -90,11 +90,12 @@ tk_status tk_workcal_set_day(tk_conn *c, const char *date, const char *kind, con
         return st;
     if (kind && strcmp(kind, "holiday") && strcmp(kind, "workday"))
         return tk_fail_field(err, "kind", "类型需要 holiday（放假）或 workday（调休上班）");
-    tk_stmt *s = tk_prepare(c,
-                            kind ? "INSERT INTO calendar_days(date, kind, name) VALUES (?1, ?2, ?3) "
-                                   "ON CONFLICT(date) DO UPDATE SET kind = ?2, name = ?3"
-                                 : "DELETE FROM calendar_days WHERE date = ?1 AND ?2 IS ?2 AND ?3 IS ?3",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c,
+                   kind ? "INSERT INTO calendar_days(date, kind, name) VALUES (?1, ?2, ?3) "
+                          "ON CONFLICT(date) DO UPDATE SET kind = ?2, name = ?3"
+                        : "DELETE FROM calendar_days WHERE date = ?1 AND ?2 IS ?2 AND ?3 IS ?3",
+                   err);
     if (!s)
         return TK_EIO;
     tk_bind_text(s, 1, date);
@@ -179,8 +180,7 @@ tk_status tk_workcal_set_schedules(tk_conn *c, const tk_workcal_schedule *w, int
     return TK_OK;
 }
 
-int64_t tk_workcal_deadline(const tk_calendar *cal, int64_t start, int64_t amount,
-                            const char *unit)
+int64_t tk_workcal_deadline(const tk_calendar *cal, int64_t start, int64_t amount, const char *unit)
 {
     if (!unit)
         return TK_CALENDAR_NEVER;

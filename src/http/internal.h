@@ -12,10 +12,10 @@
 #include "http/static.h"
 
 typedef enum {
-    PHASE_HEADERS,  /* first call: headers read */
-    PHASE_BODY,     /* collecting the body */
-    PHASE_WAITING,  /* suspended: a write or a stream */
-    PHASE_RESUMED,  /* write finished, `then` pending */
+    PHASE_HEADERS, /* first call: headers read */
+    PHASE_BODY,    /* collecting the body */
+    PHASE_WAITING, /* suspended: a write or a stream */
+    PHASE_RESUMED, /* write finished, `then` pending */
     PHASE_REPLIED,
 } req_phase;
 

@@ -86,7 +86,8 @@ void tk_metrics_render(tk_metrics *m, tk_buf *out)
             if (!n)
                 continue;
             if (status_codes[i])
-                tk_buf_printf(out, "tiaokuai_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                tk_buf_printf(out,
+                              "tiaokuai_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
                               label, status_codes[i], n);
             else
                 tk_buf_printf(out,
@@ -112,11 +113,11 @@ void tk_metrics_render(tk_metrics *m, tk_buf *out)
                           "%llu\n",
                           label, latency_bounds[i], cumulative);
         }
-        tk_buf_printf(out,
-                      "tiaokuai_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
-                      "tiaokuai_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
-                      "tiaokuai_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
-                      label, total, label, (double)atomic_load(&s->latency_sum_us) / 1e6, label,
-                      total);
+        tk_buf_printf(
+            out,
+            "tiaokuai_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
+            "tiaokuai_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+            "tiaokuai_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+            label, total, label, (double)atomic_load(&s->latency_sum_us) / 1e6, label, total);
     }
 }

@@ -108,8 +108,7 @@ tk_status tk_multipart_boundary(const char *content_type, tk_slice *boundary, tk
 }
 
 /* Content-Disposition: form-data; name="..."; filename="..." */
-static tk_status parse_disposition(tk_slice v, tk_multipart_part *part, bool *named,
-                                   tk_error *err)
+static tk_status parse_disposition(tk_slice v, tk_multipart_part *part, bool *named, tk_error *err)
 {
     tk_slice type;
     tk_slice_cut(&v, ';', &type);

@@ -18,8 +18,8 @@
 #include "core/status.h"
 #include "core/str.h"
 
-#define TK_MULTIPART_MAX_HEADER 4096 /* bytes of headers per part */
-#define TK_MULTIPART_MAX_BOUNDARY 70 /* RFC 2046 */
+#define TK_MULTIPART_MAX_HEADER   4096 /* bytes of headers per part */
+#define TK_MULTIPART_MAX_BOUNDARY 70   /* RFC 2046 */
 
 typedef struct {
     tk_slice name;         /* the form field name, as sent (quotes removed) */

@@ -3,20 +3,33 @@
 int tk_problem_http_status(tk_status st)
 {
     switch (st) {
-    case TK_OK: return 200;
-    case TK_EINVAL: return 400;
-    case TK_EVALID: return 422;
-    case TK_EUNAUTH: return 401;
-    case TK_EFORBIDDEN: return 403;
-    case TK_ENOTFOUND: return 404;
-    case TK_EMETHOD: return 405;
-    case TK_ECONFLICT: return 409;
-    case TK_ETOOBIG: return 413;
-    case TK_EMEDIA: return 415;
-    case TK_ELIMIT: return 429;
-    case TK_EUNAVAIL: return 503;
+    case TK_OK:
+        return 200;
+    case TK_EINVAL:
+        return 400;
+    case TK_EVALID:
+        return 422;
+    case TK_EUNAUTH:
+        return 401;
+    case TK_EFORBIDDEN:
+        return 403;
+    case TK_ENOTFOUND:
+        return 404;
+    case TK_EMETHOD:
+        return 405;
+    case TK_ECONFLICT:
+        return 409;
+    case TK_ETOOBIG:
+        return 413;
+    case TK_EMEDIA:
+        return 415;
+    case TK_ELIMIT:
+        return 429;
+    case TK_EUNAVAIL:
+        return 503;
     case TK_EIO:
-    case TK_EINTERNAL: return 500;
+    case TK_EINTERNAL:
+        return 500;
     }
     return 500;
 }
@@ -24,18 +37,30 @@ int tk_problem_http_status(tk_status st)
 const char *tk_problem_title(int http_status)
 {
     switch (http_status) {
-    case 400: return "请求格式错误";
-    case 401: return "未登录或登录已失效";
-    case 403: return "没有权限";
-    case 404: return "未找到";
-    case 405: return "不支持该请求方法";
-    case 409: return "与当前状态冲突";
-    case 413: return "请求内容过大";
-    case 415: return "不支持的内容类型";
-    case 422: return "数据校验未通过";
-    case 429: return "请求过于频繁";
-    case 503: return "服务暂时不可用";
-    default: return "服务器内部错误";
+    case 400:
+        return "请求格式错误";
+    case 401:
+        return "未登录或登录已失效";
+    case 403:
+        return "没有权限";
+    case 404:
+        return "未找到";
+    case 405:
+        return "不支持该请求方法";
+    case 409:
+        return "与当前状态冲突";
+    case 413:
+        return "请求内容过大";
+    case 415:
+        return "不支持的内容类型";
+    case 422:
+        return "数据校验未通过";
+    case 429:
+        return "请求过于频繁";
+    case 503:
+        return "服务暂时不可用";
+    default:
+        return "服务器内部错误";
     }
 }
 

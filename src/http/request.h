@@ -41,7 +41,7 @@ typedef struct tk_route {
     const char *method;  /* "GET", "POST", ... (HEAD is served by GET routes) */
     const char *pattern; /* "/api/v1/events/{id}/{action}"; "{*rest}" matches the tail */
     tk_handler handler;
-    const char *action;  /* permission name, e.g. "event.read" */
+    const char *action; /* permission name, e.g. "event.read" */
     unsigned flags;
 } tk_route;
 
@@ -57,7 +57,7 @@ struct tk_req {
     tk_buf body;
     const char *client_ip;
     int64_t started_ns;
-    void *auth; /* set by the guard: the caller's identity (api layer's type) */
+    void *auth;                 /* set by the guard: the caller's identity (api layer's type) */
     struct tk_req_internal *in; /* the server's own state */
 };
 

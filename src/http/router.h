@@ -20,8 +20,8 @@ typedef struct {
 typedef enum { TK_MATCH_OK, TK_MATCH_NOT_FOUND, TK_MATCH_METHOD } tk_match_result;
 
 /* On TK_MATCH_OK, *index is the route's position and params are filled (values
- * allocated from r->arena, verbatim: libmicrohttpd has already decoded the path). On TK_MATCH_METHOD, allowed gets a
- * comma-separated list of methods ("GET, POST"). */
+ * allocated from r->arena, verbatim: libmicrohttpd has already decoded the path). On
+ * TK_MATCH_METHOD, allowed gets a comma-separated list of methods ("GET, POST"). */
 tk_match_result tk_router_match(const tk_router *rt, const char *method, const char *path,
                                 tk_req *r, size_t *index, char *allowed, size_t allowed_size);
 

@@ -47,8 +47,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r)
         return;
     int status = r->in->status ? r->in->status : 499; /* client went away */
-    tk_metrics_observe(srv->metrics, r->in->route_index, status,
-                       tk_monotonic_ns() - r->started_ns);
+    tk_metrics_observe(srv->metrics, r->in->route_index, status, tk_monotonic_ns() - r->started_ns);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && toe != MHD_REQUEST_TERMINATED_CLIENT_ABORT)
         tk_debug("request ended early", "path=\"%s\" reason=%d", r->path ? r->path : "", (int)toe);
     if (r->in->resp)
@@ -271,8 +270,8 @@ static tk_status offload_run(void *arg, tk_error *err)
     return r->in->offload(r->in->run_arg, err);
 }
 
-void tk_req_offload(tk_req *r, tk_pool *pool, tk_status (*fn)(void *arg, tk_error *err),
-                    void *arg, tk_then_fn then)
+void tk_req_offload(tk_req *r, tk_pool *pool, tk_status (*fn)(void *arg, tk_error *err), void *arg,
+                    tk_then_fn then)
 {
     struct tk_req_internal *in = r->in;
     in->offload = fn;
@@ -327,10 +326,10 @@ static void dispatch(tk_req *r)
 
 static bool request_has_body(struct MHD_Connection *conn)
 {
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     return te != NULL || (cl && strcmp(cl, "0") != 0);
 }
 
@@ -499,14 +498,14 @@ tk_status tk_server_start(const tk_server_options *opt, tk_server **out, tk_erro
                      MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)worker_threads(opt->cfg), MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)opt->cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)opt->cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)opt->cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)opt->cfg->connection_memory, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)worker_threads(opt->cfg),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)opt->cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)opt->cfg->per_ip_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opt->cfg->connection_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)opt->cfg->connection_memory,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        NULL, MHD_OPTION_END);
     if (!srv->daemon) {
         int e = errno;
         tk_metrics_free(srv->metrics);

@@ -273,7 +273,8 @@ static void serve_from(tk_req *r, tk_static *s)
         return;
     }
     if (etag_matches(tk_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH), e->etag)) {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, e->etag);
         entry_release(e);
         tk_reply_response(r, 304, resp);

@@ -22,8 +22,10 @@ static tk_status apply_one(tk_conn *c, void *arg, tk_error *err)
         tk_errlog("migration failed", "name=%s err=\"%s\"", m->name, err->detail);
         return err->status;
     }
-    tk_stmt *s = tk_prepare(c, "INSERT INTO schema_migrations(version, name, applied_at) "
-                               "VALUES (?1, ?2, ?3)", err);
+    tk_stmt *s = tk_prepare(c,
+                            "INSERT INTO schema_migrations(version, name, applied_at) "
+                            "VALUES (?1, ?2, ?3)",
+                            err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, a->index + 1);
@@ -44,8 +46,8 @@ tk_status tk_db_schema_version(tk_db *db, int *version, tk_error *err)
     if (!c)
         return TK_EIO;
     *version = 0;
-    tk_stmt *s = tk_prepare(c, "SELECT count(*) FROM sqlite_master WHERE name='schema_migrations'",
-                            err);
+    tk_stmt *s =
+        tk_prepare(c, "SELECT count(*) FROM sqlite_master WHERE name='schema_migrations'", err);
     if (!s)
         return TK_EIO;
     int rc = tk_step(s, err);

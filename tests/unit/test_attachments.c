@@ -23,8 +23,8 @@ static tk_status parse(const char *body, size_t len, const char *boundary, tk_mu
     /* A heap copy of exactly len bytes, so ASan catches any read past the body. */
     char *copy = malloc(len ? len : 1);
     memcpy(copy, body, len);
-    tk_status st = tk_multipart_parse((tk_slice){copy, len}, tk_slice_of(boundary), parts, max, n,
-                                      err);
+    tk_status st =
+        tk_multipart_parse((tk_slice){copy, len}, tk_slice_of(boundary), parts, max, n, err);
     /* Slices point into copy: compare before freeing by re-basing them onto body. */
     for (int i = 0; st == TK_OK && i < *n; i++) {
         tk_slice *s[] = {&parts[i].name, &parts[i].filename, &parts[i].content_type,
@@ -57,9 +57,9 @@ Test(multipart, boundary_from_content_type)
     tk_error err;
     cr_assert_eq(tk_multipart_boundary("multipart/form-data; boundary=abc", &b, &err), TK_OK);
     cr_assert(tk_slice_eq(b, "abc"));
-    cr_assert_eq(tk_multipart_boundary("Multipart/Form-Data;charset=utf-8; BOUNDARY=\"a b:c\"",
-                                       &b, &err),
-                 TK_OK);
+    cr_assert_eq(
+        tk_multipart_boundary("Multipart/Form-Data;charset=utf-8; BOUNDARY=\"a b:c\"", &b, &err),
+        TK_OK);
     cr_assert(tk_slice_eq(b, "a b:c"));
     cr_assert_eq(tk_multipart_boundary("image/jpeg", &b, &err), TK_EMEDIA);
     cr_assert_str_eq(err.code, "unsupported_media_type");
@@ -108,14 +108,14 @@ Test(multipart, refuses_malformed_bodies)
     static const char *const bad[] = {
         "",
         "no delimiter at all",
-        "--b",                                                         /* ends after delimiter */
-        "--b\r\n",                                                     /* no headers */
-        "--b\r\nContent-Disposition: form-data; name=x\r\n",           /* headers never end */
-        "--b\r\nContent-Disposition: form-data; name=x\r\n\r\ndata",   /* no closing delimiter */
+        "--b",                                                           /* ends after delimiter */
+        "--b\r\n",                                                       /* no headers */
+        "--b\r\nContent-Disposition: form-data; name=x\r\n",             /* headers never end */
+        "--b\r\nContent-Disposition: form-data; name=x\r\n\r\ndata",     /* no closing delimiter */
         "--b\r\nContent-Disposition: form-data; name=x\r\n\r\nd\r\n--b", /* closing without -- */
-        "--b\r\nContent-Type: text/plain\r\n\r\nd\r\n--b--",           /* no disposition */
+        "--b\r\nContent-Type: text/plain\r\n\r\nd\r\n--b--",             /* no disposition */
         "--b\r\nContent-Disposition: attachment; name=x\r\n\r\nd\r\n--b--",
-        "--b\r\nContent-Disposition: form-data\r\n\r\nd\r\n--b--",     /* no name */
+        "--b\r\nContent-Disposition: form-data\r\n\r\nd\r\n--b--", /* no name */
         "--b\r\nContent-Disposition: form-data; name=\"x\r\n\r\nd\r\n--b--",
         "--b\r\nContent-Disposition: form-data; name=\"x\"junk\r\n\r\nd\r\n--b--",
         "--b\r\nno colon here\r\n\r\nd\r\n--b--",
@@ -169,8 +169,10 @@ Test(attachments, sniffs_by_magic_bytes)
     cr_assert_null(tk_attach_sniff("", 0));
     cr_assert_str_eq(tk_attach_kind_label("before"), "处置前");
     cr_assert_null(tk_attach_kind_label("upper"));
-    cr_assert(tk_attach_sha_valid("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-    cr_assert_not(tk_attach_sha_valid("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
+    cr_assert(
+        tk_attach_sha_valid("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+    cr_assert_not(
+        tk_attach_sha_valid("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
     cr_assert_not(tk_attach_sha_valid("../etc/passwd"));
     cr_assert_not(tk_attach_sha_valid(NULL));
 }

@@ -19,13 +19,18 @@
 #include "core/calendar.h"
 #include "core/clock.h"
 
-#define HOUR_MS (3600LL * 1000)
-#define DAY_MS (24 * HOUR_MS)
+#define HOUR_MS  (3600LL * 1000)
+#define DAY_MS   (24 * HOUR_MS)
 #define CSV_ROWS 72 /* data rows in cn-work-calendar-2025-2026.csv: 61 holidays, 11 workdays */
 
 static const char *const summer_specs[7] = {
-    "08:30-12:00,14:30-18:00", "08:30-12:00,14:30-18:00", "08:30-12:00,14:30-18:00",
-    "08:30-12:00,14:30-18:00", "08:30-12:00,14:30-18:00", NULL, NULL,
+    "08:30-12:00,14:30-18:00",
+    "08:30-12:00,14:30-18:00",
+    "08:30-12:00,14:30-18:00",
+    "08:30-12:00,14:30-18:00",
+    "08:30-12:00,14:30-18:00",
+    NULL,
+    NULL,
 };
 
 /* ---- helpers ---- */
@@ -102,8 +107,8 @@ static void load_real_csv(tk_calendar *cal)
 static tk_calendar *with_summer(tk_calendar *cal)
 {
     tk_error err;
-    cr_assert_eq(tk_calendar_add_schedule(cal, "05-01", "09-30", summer_specs, &err), TK_OK,
-                 "%s", err.detail);
+    cr_assert_eq(tk_calendar_add_schedule(cal, "05-01", "09-30", summer_specs, &err), TK_OK, "%s",
+                 err.detail);
     return cal;
 }
 
@@ -308,30 +313,26 @@ Test(calendar, minutes_between)
     tk_calendar *cal = tk_calendar_new();
     load_real_csv(cal);
     /* Fri 17:00-17:30 and Mon 08:30-09:00. */
-    cr_assert_eq(tk_calendar_work_minutes_between(cal, at("2026-03-06T17:00"),
-                                                  at("2026-03-09T09:00")),
-                 60);
+    cr_assert_eq(
+        tk_calendar_work_minutes_between(cal, at("2026-03-06T17:00"), at("2026-03-09T09:00")), 60);
     /* A plain week: 5 x 420. */
-    cr_assert_eq(tk_calendar_work_minutes_between(cal, at("2026-03-09T00:00"),
-                                                  at("2026-03-16T00:00")),
-                 2100);
+    cr_assert_eq(
+        tk_calendar_work_minutes_between(cal, at("2026-03-09T00:00"), at("2026-03-16T00:00")),
+        2100);
     /* Spring Festival: Fri 02-13, Sat 02-14 (make-up) and Tue 02-24 work, 420 each. */
-    cr_assert_eq(tk_calendar_work_minutes_between(cal, at("2026-02-13T08:30"),
-                                                  at("2026-02-25T08:30")),
-                 1260);
-    cr_assert_eq(tk_calendar_work_minutes_between(cal, at("2026-02-14T17:30"),
-                                                  at("2026-02-24T08:30")),
-                 0);
+    cr_assert_eq(
+        tk_calendar_work_minutes_between(cal, at("2026-02-13T08:30"), at("2026-02-25T08:30")),
+        1260);
+    cr_assert_eq(
+        tk_calendar_work_minutes_between(cal, at("2026-02-14T17:30"), at("2026-02-24T08:30")), 0);
     /* Across lunch (60 + 30); b <= a; a partial minute is dropped. */
-    cr_assert_eq(tk_calendar_work_minutes_between(cal, at("2026-03-09T11:00"),
-                                                  at("2026-03-09T14:30")),
-                 90);
-    cr_assert_eq(tk_calendar_work_minutes_between(cal, at("2026-03-09T14:30"),
-                                                  at("2026-03-09T11:00")),
-                 0);
-    cr_assert_eq(tk_calendar_work_minutes_between(cal, at("2026-03-09T10:00:00"),
-                                                  at("2026-03-09T10:00:59")),
-                 0);
+    cr_assert_eq(
+        tk_calendar_work_minutes_between(cal, at("2026-03-09T11:00"), at("2026-03-09T14:30")), 90);
+    cr_assert_eq(
+        tk_calendar_work_minutes_between(cal, at("2026-03-09T14:30"), at("2026-03-09T11:00")), 0);
+    cr_assert_eq(
+        tk_calendar_work_minutes_between(cal, at("2026-03-09T10:00:00"), at("2026-03-09T10:00:59")),
+        0);
     tk_calendar_free(cal);
 }
 
@@ -440,10 +441,10 @@ Test(calendar, parse_hours)
     hours_ok("   ", "");
     hours_ok(NULL, "");
 
-    hours_bad("12:00-08:30");               /* backwards */
-    hours_bad("10:00-10:00");               /* empty */
-    hours_bad("08:30-12:00,11:00-13:00");   /* overlap */
-    hours_bad("14:00-17:30,08:30-12:00");   /* out of order */
+    hours_bad("12:00-08:30");                                                 /* backwards */
+    hours_bad("10:00-10:00");                                                 /* empty */
+    hours_bad("08:30-12:00,11:00-13:00");                                     /* overlap */
+    hours_bad("14:00-17:30,08:30-12:00");                                     /* out of order */
     hours_bad("01:00-02:00,03:00-04:00,05:00-06:00,07:00-08:00,09:00-10:00"); /* 5 */
     hours_bad("24:00-24:30");
     hours_bad("23:00-24:01");
@@ -491,9 +492,13 @@ Test(calendar, wrapping_schedule_and_override)
 {
     tk_calendar *cal = tk_calendar_new();
     tk_error err;
-    const char *const winter[7] = {"09:00-12:00,13:30-17:00", "09:00-12:00,13:30-17:00",
-                                   "09:00-12:00,13:30-17:00", "09:00-12:00,13:30-17:00",
-                                   "09:00-12:00,13:30-17:00", NULL, NULL};
+    const char *const winter[7] = {"09:00-12:00,13:30-17:00",
+                                   "09:00-12:00,13:30-17:00",
+                                   "09:00-12:00,13:30-17:00",
+                                   "09:00-12:00,13:30-17:00",
+                                   "09:00-12:00,13:30-17:00",
+                                   NULL,
+                                   NULL};
     cr_assert_eq(tk_calendar_add_schedule(cal, "10-01", "04-30", winter, &err), TK_OK);
     cr_assert_not(tk_calendar_is_working_time(cal, at("2026-12-15T08:45")), "Tue in winter");
     cr_assert(tk_calendar_is_working_time(cal, at("2026-12-15T13:45")));
@@ -595,13 +600,13 @@ Test(calendar, csv_real_file_loads)
 
 Test(calendar, csv_three_bad_lines_all_reported_nothing_added)
 {
-    static const char text[] = "date,kind,name\n"            /* 1 */
-                               "2026-01-05,holiday,测试\n"   /* 2 ok */
-                               "2026-02-30,holiday,春节\n"   /* 3 bad date */
+    static const char text[] = "date,kind,name\n"                  /* 1 */
+                               "2026-01-05,holiday,测试\n"         /* 2 ok */
+                               "2026-02-30,holiday,春节\n"         /* 3 bad date */
                                "2026-02-14,workday,春节调休上班\n" /* 4 ok */
-                               "2026-02-15,rest,春节\n"      /* 5 unknown kind */
-                               "\n"                          /* 6 blank */
-                               "2026-01-05,workday,重复\n";  /* 7 duplicate of 2 */
+                               "2026-02-15,rest,春节\n"            /* 5 unknown kind */
+                               "\n"                                /* 6 blank */
+                               "2026-01-05,workday,重复\n";        /* 7 duplicate of 2 */
     tk_calendar *cal = tk_calendar_new();
     tk_calendar_csv_report rep = {0};
     tk_error err;
@@ -631,8 +636,7 @@ static tk_calendar_csv_report load_bad(tk_calendar *cal, const char *text, size_
 {
     tk_calendar_csv_report rep = {0};
     tk_error err;
-    cr_assert_eq(tk_calendar_load_csv(cal, text, len, &rep, &err), TK_EVALID, "accepted: %s",
-                 text);
+    cr_assert_eq(tk_calendar_load_csv(cal, text, len, &rep, &err), TK_EVALID, "accepted: %s", text);
     cr_assert_eq(err.status, TK_EVALID);
     return rep;
 }
@@ -681,9 +685,9 @@ Test(calendar, csv_other_errors)
 
     /* Too big. */
     tk_error err;
-    cr_assert_eq(tk_calendar_load_csv(cal, "date,kind,name\n", TK_CALENDAR_CSV_MAX_BYTES + 1,
-                                      NULL, &err),
-                 TK_ETOOBIG);
+    cr_assert_eq(
+        tk_calendar_load_csv(cal, "date,kind,name\n", TK_CALENDAR_CSV_MAX_BYTES + 1, NULL, &err),
+        TK_ETOOBIG);
     cr_assert_eq(tk_calendar_special_day_count(cal), 0);
     tk_calendar_free(cal);
 }
@@ -770,9 +774,8 @@ Test(calendar, no_working_time_does_not_hang, .timeout = 20)
     cr_assert_eq(tk_calendar_add_work_days(cal, at("2026-03-09T10:00"), 1), TK_CALENDAR_NEVER);
     cr_assert_eq(tk_calendar_add_work_days(cal, at("2026-03-09T10:00"), 0), TK_CALENDAR_NEVER);
     cr_assert_not(tk_calendar_is_workday(cal, at("2026-03-09T10:00")));
-    cr_assert_eq(tk_calendar_work_minutes_between(cal, at("2026-01-01T00:00"),
-                                                  at("2027-01-01T00:00")),
-                 0);
+    cr_assert_eq(
+        tk_calendar_work_minutes_between(cal, at("2026-01-01T00:00"), at("2027-01-01T00:00")), 0);
     cr_assert_eq(tk_calendar_add_work_minutes(cal, at("2026-03-09T10:00"), 0),
                  at("2026-03-09T10:00"));
 
@@ -801,8 +804,8 @@ Test(calendar, out_of_range_inputs)
                  TK_CALENDAR_NEVER);
     cr_assert_eq(tk_calendar_add_work_days(cal, at("2026-03-09T10:00"), INT64_MAX),
                  TK_CALENDAR_NEVER);
-    cr_assert_eq(tk_calendar_add_work_days(cal, at("2026-03-09T10:00"), 30000),
-                 TK_CALENDAR_NEVER, "30,000 working days is beyond 100 years");
+    cr_assert_eq(tk_calendar_add_work_days(cal, at("2026-03-09T10:00"), 30000), TK_CALENDAR_NEVER,
+                 "30,000 working days is beyond 100 years");
     cr_assert_eq(tk_calendar_work_minutes_between(cal, INT64_MIN, 0), -1);
     cr_assert_eq(tk_calendar_work_minutes_between(cal, 0, 200LL * 366 * DAY_MS), -1);
     cr_assert_not(tk_calendar_is_workday(cal, INT64_MAX));

@@ -10,7 +10,7 @@
 #include "core/clock.h"
 
 #define HOUR_MS (3600LL * 1000)
-#define DAY_MS (24 * HOUR_MS)
+#define DAY_MS  (24 * HOUR_MS)
 /* 2026-02-13T08:00:00Z = 2026-02-13T16:00:00+08:00 */
 #define T0 1770969600000LL
 
@@ -205,7 +205,7 @@ Test(time, parse_rejects_bad_syntax)
     parse_bad("2026-02-13T1a:00");
     parse_bad("abcd-02-13T16:00");
     parse_bad("2026-02-13T16:00:0");
-    parse_bad("2026-02-13T16:00:00.");  /* fraction without digits */
+    parse_bad("2026-02-13T16:00:00."); /* fraction without digits */
     parse_bad("2026-02-13T16:00:00.Z");
     parse_bad("2026-02-13T16:00:00+08");
     parse_bad("2026-02-13T16:00:00+0800");
@@ -260,8 +260,9 @@ Test(date, parse_gives_local_midnight)
 
 Test(date, parse_rejects)
 {
-    const char *bad[] = {"2026-02-30", "2026-02-29", "2026-2-13", "2026-02-13T00:00", "2026-02-13 ",
-                         " 2026-02-13", "20260213", "2026-02-1x", "", "2026-13-01", "1969-12-31"};
+    const char *bad[] = {
+        "2026-02-30", "2026-02-29", "2026-2-13", "2026-02-13T00:00", "2026-02-13 ", " 2026-02-13",
+        "20260213",   "2026-02-1x", "",          "2026-13-01",       "1969-12-31"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t ms = 5;
         cr_assert_not(tk_date_parse(bad[i], &ms), "\"%s\" accepted", bad[i]);

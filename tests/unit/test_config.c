@@ -107,8 +107,14 @@ Test(config, flag_forms)
 {
     tk_config c;
     tk_error err;
-    char *argv[] = {"--listen=0.0.0.0:9000", "--db", "sqlite:/tmp/a.db", "--max-body=4096",
-                    "--max_json", "2048", "--threads", "3"};
+    char *argv[] = {"--listen=0.0.0.0:9000",
+                    "--db",
+                    "sqlite:/tmp/a.db",
+                    "--max-body=4096",
+                    "--max_json",
+                    "2048",
+                    "--threads",
+                    "3"};
     cr_assert_eq(load(&c, ARGC(argv), argv, TK_CMD_SERVE, &err), TK_OK, "%s", err.detail);
     cr_assert_str_eq(c.listen, "0.0.0.0:9000");
     cr_assert_str_eq(c.db, "sqlite:/tmp/a.db");
@@ -211,10 +217,10 @@ Test(config, flag_beats_environment_beats_file)
     tk_error err;
     char *argv[] = {"--listen", "flag:3", "--config", (char *)path, "--threads=5"};
     cr_assert_eq(load(&c, ARGC(argv), argv, TK_CMD_SERVE, &err), TK_OK, "%s", err.detail);
-    cr_assert_str_eq(c.listen, "flag:3");  /* flag > env > file */
-    cr_assert_eq(c.threads, 5);            /* flag > env > file */
-    cr_assert_str_eq(c.web, "env-web");    /* env > file */
-    cr_assert_str_eq(c.db, "file.db");     /* file > default */
+    cr_assert_str_eq(c.listen, "flag:3"); /* flag > env > file */
+    cr_assert_eq(c.threads, 5);           /* flag > env > file */
+    cr_assert_str_eq(c.web, "env-web");   /* env > file */
+    cr_assert_str_eq(c.db, "file.db");    /* file > default */
 }
 
 Test(config, unknown_flag_is_an_error)
@@ -248,8 +254,9 @@ Test(config, bad_int_is_an_error_with_a_message)
     cr_assert_not_null(strstr(err.detail, "\"abc\""), "detail: %s", err.detail);
     cr_assert_not_null(strstr(err.detail, "256"), "the range is named: %s", err.detail);
 
-    const char *bad[] = {"--threads=257", "--threads=-1", "--threads=", "--threads= 4",
-                         "--threads=4x", "--threads=99999999999999999999", "--probe=2"};
+    const char *bad[] = {"--threads=257", "--threads=-1", "--threads=",
+                         "--threads= 4",  "--threads=4x", "--threads=99999999999999999999",
+                         "--probe=2"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *one[] = {(char *)bad[i]};
         cr_assert_eq(load(&c, 1, one, TK_CMD_SERVE, &err), TK_EINVAL, "%s accepted", bad[i]);
@@ -332,14 +339,14 @@ Test(config, positional_arguments_are_returned_in_order)
     const char *path = write_config("threads = 2\n");
     tk_config c;
     tk_error err;
-    char *argv[] = {"migrate", "--db", "x.db", "first", "--config", (char *)path, "second",
-                    "--write-batch=9", "-v", "third"};
+    char *argv[] = {"migrate",         "--db", "x.db", "first", "--config", (char *)path, "second",
+                    "--write-batch=9", "-v",   "third"};
     char **rest = NULL;
     int nrest = 0;
     tk_config_defaults(&c);
-    cr_assert_eq(tk_config_load(&c, ARGC(argv), argv, TK_CMD_SERVE | TK_CMD_DB, &rest, &nrest,
-                                &err),
-                 TK_OK, "%s", err.detail);
+    cr_assert_eq(
+        tk_config_load(&c, ARGC(argv), argv, TK_CMD_SERVE | TK_CMD_DB, &rest, &nrest, &err), TK_OK,
+        "%s", err.detail);
     cr_assert_eq(nrest, 5);
     cr_assert_str_eq(rest[0], "migrate");
     cr_assert_str_eq(rest[1], "first");

@@ -235,11 +235,11 @@ Test(geo_geom, rejects_ring_with_too_few_points)
 
 Test(geo_geom, rejects_point_and_line)
 {
-    tk_error err = import_fails("{\"type\":\"Point\",\"coordinates\":[118.8,28.9]}", TK_EVALID,
-                                "not_polygon");
+    tk_error err =
+        import_fails("{\"type\":\"Point\",\"coordinates\":[118.8,28.9]}", TK_EVALID, "not_polygon");
     cr_assert_not_null(strstr(err.detail, "Point"), "%s", err.detail);
-    import_fails("{\"type\":\"LineString\",\"coordinates\":[[118.8,28.9],[118.9,28.9]]}",
-                 TK_EVALID, "not_polygon");
+    import_fails("{\"type\":\"LineString\",\"coordinates\":[[118.8,28.9],[118.9,28.9]]}", TK_EVALID,
+                 "not_polygon");
 }
 
 Test(geo_geom, rejects_garbage)

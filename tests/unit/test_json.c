@@ -108,12 +108,12 @@ Test(json, rejects_duplicate_keys)
 Test(json, rejects_invalid_utf8)
 {
     REJECTS_LIT("\"\xFF\"", "invalid_json");
-    REJECTS_LIT("\"\xC3\"", "invalid_json");          /* truncated */
-    REJECTS_LIT("\"\xC0\xAF\"", "invalid_json");      /* overlong '/' */
-    REJECTS_LIT("\"\xE0\x80\xAF\"", "invalid_json");  /* overlong */
-    REJECTS_LIT("\"\xED\xA0\x80\"", "invalid_json");  /* surrogate */
+    REJECTS_LIT("\"\xC3\"", "invalid_json");             /* truncated */
+    REJECTS_LIT("\"\xC0\xAF\"", "invalid_json");         /* overlong '/' */
+    REJECTS_LIT("\"\xE0\x80\xAF\"", "invalid_json");     /* overlong */
+    REJECTS_LIT("\"\xED\xA0\x80\"", "invalid_json");     /* surrogate */
     REJECTS_LIT("\"\xF4\x90\x80\x80\"", "invalid_json"); /* > U+10FFFF */
-    REJECTS_LIT("{\"k\xFE\": 1}", "invalid_json");    /* in a key */
+    REJECTS_LIT("{\"k\xFE\": 1}", "invalid_json");       /* in a key */
     REJECTS_LIT("[\"ok\", \"\x80\"]", "invalid_json");
 }
 

@@ -309,4 +309,3 @@ Test(router, method_is_case_sensitive)
 {
     expect_result("get", "/api/v1/events", TK_MATCH_METHOD);
 }
-

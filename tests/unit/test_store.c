@@ -50,9 +50,8 @@ static tk_status exec_job(tk_conn *c, void *arg, tk_error *err)
 static void create_table(tk_db *d)
 {
     tk_error err;
-    tk_status st = tk_db_write(d, exec_job,
-                               "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)",
-                               &err);
+    tk_status st = tk_db_write(
+        d, exec_job, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)", &err);
     cr_assert_eq(st, TK_OK, "%s", err.detail);
 }
 
@@ -80,8 +79,8 @@ static int64_t count_rows(tk_db *d, const char *value)
     tk_conn *c = tk_db_reader(d, NULL);
     if (!c)
         return -1;
-    tk_stmt *s = tk_prepare(c, value ? "SELECT count(*) FROM t WHERE v = ?1"
-                                     : "SELECT count(*) FROM t", NULL);
+    tk_stmt *s = tk_prepare(
+        c, value ? "SELECT count(*) FROM t WHERE v = ?1" : "SELECT count(*) FROM t", NULL);
     if (!s)
         return -1;
     if (value)
@@ -286,8 +285,10 @@ Test(store, migrate_applies_all_then_nothing)
     /* Recorded in order, with the (manual) time. */
     tk_conn *c = tk_db_reader(db, &err);
     cr_assert_not_null(c);
-    tk_stmt *s = tk_prepare(c, "SELECT version, name, applied_at FROM schema_migrations "
-                               "ORDER BY version", &err);
+    tk_stmt *s = tk_prepare(c,
+                            "SELECT version, name, applied_at FROM schema_migrations "
+                            "ORDER BY version",
+                            &err);
     cr_assert_not_null(s, "%s", err.detail);
     for (int i = 0; i < tk_migrations_count; i++) {
         cr_assert_eq(tk_step(s, &err), 1);
@@ -322,8 +323,10 @@ Test(store, migrate_after_reopen_applies_nothing)
 static tk_status record_future_migration(tk_conn *c, void *arg, tk_error *err)
 {
     (void)arg;
-    tk_stmt *s = tk_prepare(c, "INSERT INTO schema_migrations(version, name, applied_at) "
-                               "VALUES (?1, 'from_the_future', 0)", err);
+    tk_stmt *s = tk_prepare(c,
+                            "INSERT INTO schema_migrations(version, name, applied_at) "
+                            "VALUES (?1, 'from_the_future', 0)",
+                            err);
     if (!s)
         return err->status;
     tk_bind_i64(s, 1, tk_migrations_count + 1);
@@ -437,8 +440,8 @@ Test(store, queued_jobs_commit_in_one_batch)
     wait_done(51);
 
     tk_db_stats_get(db, &s1);
-    cr_assert_eq(s1.batches, s0.batches + 2, "batches %llu -> %llu",
-                 (unsigned long long)s0.batches, (unsigned long long)s1.batches);
+    cr_assert_eq(s1.batches, s0.batches + 2, "batches %llu -> %llu", (unsigned long long)s0.batches,
+                 (unsigned long long)s1.batches);
     cr_assert_eq(s1.jobs, s0.jobs + 51);
     cr_assert_eq(s1.queue_depth, 0);
     cr_assert_eq(s1.failed_jobs, s0.failed_jobs);

@@ -252,7 +252,7 @@ Test(utf8, counts_code_points_of_valid_text)
 {
     cr_assert_eq(U8LEN(""), 0);
     cr_assert_eq(U8LEN("hello"), 5);
-    cr_assert_eq(U8LEN("h\xC3\xA9llo"), 5);          /* é */
+    cr_assert_eq(U8LEN("h\xC3\xA9llo"), 5);             /* é */
     cr_assert_eq(U8LEN("\xE8\xB0\x83\xE5\xBF\xAB"), 2); /* 调快 */
     cr_assert_eq(U8LEN("\xF0\x9F\x98\x80"), 1);         /* U+1F600 */
     cr_assert_eq(U8LEN("\xC2\x80"), 1);                 /* smallest 2-byte */
@@ -277,10 +277,10 @@ Test(utf8, rejects_overlong_forms)
 
 Test(utf8, rejects_surrogates_and_out_of_range)
 {
-    cr_assert_eq(U8LEN("\xED\xA0\x80"), -1); /* U+D800 */
-    cr_assert_eq(U8LEN("\xED\xBF\xBF"), -1); /* U+DFFF */
+    cr_assert_eq(U8LEN("\xED\xA0\x80"), -1);             /* U+D800 */
+    cr_assert_eq(U8LEN("\xED\xBF\xBF"), -1);             /* U+DFFF */
     cr_assert_eq(U8LEN("\xED\xA0\xBD\xED\xB8\x80"), -1); /* CESU-8 pair */
-    cr_assert_eq(U8LEN("\xF4\x90\x80\x80"), -1); /* U+110000 */
+    cr_assert_eq(U8LEN("\xF4\x90\x80\x80"), -1);         /* U+110000 */
     cr_assert_eq(U8LEN("\xF7\xBF\xBF\xBF"), -1);
     cr_assert_eq(U8LEN("\xF8\x88\x80\x80\x80"), -1); /* 5-byte form */
     cr_assert_eq(U8LEN("\xFE"), -1);
@@ -293,10 +293,16 @@ Test(utf8, rejects_truncated_and_stray_bytes)
     cr_assert_eq(U8LEN("\xE8\xB0"), -1);
     cr_assert_eq(U8LEN("\xF0\x9F\x98"), -1);
     cr_assert_eq(U8LEN("ok\xE8\xB0"), -1);
-    cr_assert_eq(U8LEN("\x80"), -1);         /* lone continuation */
-    cr_assert_eq(U8LEN("a\xBF" "b"), -1);
-    cr_assert_eq(U8LEN("\xC3" "A"), -1);      /* lead byte followed by ASCII */
-    cr_assert_eq(U8LEN("\xE8\xB0" "A"), -1);
+    cr_assert_eq(U8LEN("\x80"), -1); /* lone continuation */
+    cr_assert_eq(U8LEN("a\xBF"
+                       "b"),
+                 -1);
+    cr_assert_eq(U8LEN("\xC3"
+                       "A"),
+                 -1); /* lead byte followed by ASCII */
+    cr_assert_eq(U8LEN("\xE8\xB0"
+                       "A"),
+                 -1);
     /* A valid sequence cut short by len, not by the bytes. */
     cr_assert_eq(tk_utf8_length("\xE8\xB0\x83", 2), -1);
     cr_assert_eq(tk_utf8_length("\xE8\xB0\x83", 3), 1);

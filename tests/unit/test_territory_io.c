@@ -45,8 +45,12 @@ static tk_status seed_run(tk_conn *c, void *arg, tk_error *err)
 {
     (void)arg;
     tk_arena *a = tk_arena_new(0);
-    tk_place_input root = {.code = "330800", .name = "衢州市", .kind = "city",
-                           .is_central = -1, .households = -1, .population = -1};
+    tk_place_input root = {.code = "330800",
+                           .name = "衢州市",
+                           .kind = "city",
+                           .is_central = -1,
+                           .households = -1,
+                           .population = -1};
     int64_t city_id = 0;
     tk_status st = tk_place_create(c, &root, &city_id, err);
     tk_geom *outline = NULL;
@@ -54,22 +58,36 @@ static tk_status seed_run(tk_conn *c, void *arg, tk_error *err)
     tk_geom_from_geojson(text, strlen(text), &outline, err);
     tk_bbox b;
     tk_geom_bbox(outline, &b);
-    tk_place_input county = {.code = "330802", .name = "柯城区", .kind = "county",
-                             .parent_id = city_id, .is_central = -1, .households = -1,
-                             .population = -1, .geometry = text,
+    tk_place_input county = {.code = "330802",
+                             .name = "柯城区",
+                             .kind = "county",
+                             .parent_id = city_id,
+                             .is_central = -1,
+                             .households = -1,
+                             .population = -1,
+                             .geometry = text,
                              .area_m2 = tk_geom_area_m2(outline),
                              .bbox = {b.min_lng, b.min_lat, b.max_lng, b.max_lat}};
     tk_geom_free(outline);
     int64_t county_id = 0, township_id = 0, village_id = 0;
     if (st == TK_OK)
         st = tk_place_create(c, &county, &county_id, err);
-    tk_place_input township = {.code = "330802101", .name = "航埠镇", .kind = "township",
-                               .parent_id = county_id, .township_class = "生态型",
-                               .is_central = -1, .households = -1, .population = -1};
+    tk_place_input township = {.code = "330802101",
+                               .name = "航埠镇",
+                               .kind = "township",
+                               .parent_id = county_id,
+                               .township_class = "生态型",
+                               .is_central = -1,
+                               .households = -1,
+                               .population = -1};
     if (st == TK_OK)
         st = tk_place_create(c, &township, &township_id, err);
-    tk_place_input village = {.code = "330802101001", .name = "兴航社区", .kind = "village",
-                              .parent_id = township_id, .is_central = -1, .households = -1,
+    tk_place_input village = {.code = "330802101001",
+                              .name = "兴航社区",
+                              .kind = "village",
+                              .parent_id = township_id,
+                              .is_central = -1,
+                              .households = -1,
                               .population = -1};
     if (st == TK_OK)
         st = tk_place_create(c, &village, &village_id, err);
@@ -120,9 +138,10 @@ static tk_status import_run(tk_conn *c, void *arg, tk_error *err)
 /* Runs an import; returns its status and leaves the report in *rep. */
 static tk_status import(bool geojson, const char *text, bool dry_run, tk_import_report *rep)
 {
-    import_job j = {.geojson = geojson, .text = text,
-                    .opt = {.dry_run = dry_run, .overlap_tolerance_m2 = -1,
-                            .outside_tolerance_m2 = -1}};
+    import_job j = {
+        .geojson = geojson,
+        .text = text,
+        .opt = {.dry_run = dry_run, .overlap_tolerance_m2 = -1, .outside_tolerance_m2 = -1}};
     tk_error err;
     tk_error_clear(&err);
     tk_status st = tk_db_write(db, import_run, &j, &err);
@@ -232,18 +251,18 @@ Test(territory_io, csv_children_before_parents_and_dry_run)
 Test(territory_io, csv_every_bad_line_is_reported_and_nothing_written)
 {
     const char *csv = "code,name,level,parent_code,township_class,lng,lat,population\n" /* 1 */
-                      "330802101002,好村,village,330802101,,,,\n"                     /* 2 */
-                      "330802101003,,village,330802101,,,,\n"                         /* 3 */
-                      "33080210100!,坏代码,village,330802101,,,,\n"                   /* 4 */
-                      "330802101004,村,hamlet,330802101,,,,\n"                        /* 5 */
-                      "330802101005,村,village,330802101,经济型,,,\n"                 /* 6 */
-                      "330802101006,村,village,330802101,,200,28.9,\n"                /* 7 */
-                      "330802101007,村,village,330802101,,118.9,,\n"                  /* 8 */
-                      "330802101008,村,village,330802101,,,,-5\n"                     /* 9 */
-                      "330802101009,村,village,330802101009,,,,\n"                    /* 10 */
-                      "330802101010,村,village,330802101,,,,1\"2\n"                 /* 11 */
-                      "330802101001,兴航社区,village,330802,,,,\n"                    /* 12 */
-                      "330802101011,村,grid,330802101,,,,\n";                         /* 13 */
+                      "330802101002,好村,village,330802101,,,,\n"                       /* 2 */
+                      "330802101003,,village,330802101,,,,\n"                           /* 3 */
+                      "33080210100!,坏代码,village,330802101,,,,\n"                     /* 4 */
+                      "330802101004,村,hamlet,330802101,,,,\n"                          /* 5 */
+                      "330802101005,村,village,330802101,经济型,,,\n"                   /* 6 */
+                      "330802101006,村,village,330802101,,200,28.9,\n"                  /* 7 */
+                      "330802101007,村,village,330802101,,118.9,,\n"                    /* 8 */
+                      "330802101008,村,village,330802101,,,,-5\n"                       /* 9 */
+                      "330802101009,村,village,330802101009,,,,\n"                      /* 10 */
+                      "330802101010,村,village,330802101,,,,1\"2\n"                     /* 11 */
+                      "330802101001,兴航社区,village,330802,,,,\n"                      /* 12 */
+                      "330802101011,村,grid,330802101,,,,\n";                           /* 13 */
     int64_t before = units();
     tk_import_report rep;
     cr_assert_eq(import(false, csv, false, &rep), TK_EVALID);
@@ -272,7 +291,8 @@ Test(territory_io, csv_header_and_encoding)
     cr_assert_eq(import(false, "code,name,level,parent_code,code\n", false, &rep), TK_EVALID);
     cr_assert_not_null(strstr(rep.errors[0].reason, "出现了两次"));
     /* GBK bytes (what Excel writes by default in China) are named as such. */
-    cr_assert_eq(import(false, "code,name,level,parent_code\n330802101002,\xb4\xe5,village,330802101\n",
+    cr_assert_eq(import(false,
+                        "code,name,level,parent_code\n330802101002,\xb4\xe5,village,330802101\n",
                         false, &rep),
                  TK_EVALID);
     cr_assert_eq(rep.errors[0].line, 2);
@@ -292,11 +312,12 @@ static const char *collection(int n, const char *const *features)
 static const char *grid_feature(const char *code, const char *parent, const char *level,
                                 const char *geometry)
 {
-    return tk_arena_printf(arena,
-                           "{\"type\":\"Feature\",\"properties\":{\"code\":\"%s\",\"name\":\"网格%s\","
-                           "\"parent_code\":\"%s\",\"level\":\"%s\",\"households\":10},"
-                           "\"geometry\":%s}",
-                           code, code + strlen(code) - 3, parent, level, geometry);
+    return tk_arena_printf(
+        arena,
+        "{\"type\":\"Feature\",\"properties\":{\"code\":\"%s\",\"name\":\"网格%s\","
+        "\"parent_code\":\"%s\",\"level\":\"%s\",\"households\":10},"
+        "\"geometry\":%s}",
+        code, code + strlen(code) - 3, parent, level, geometry);
 }
 
 Test(territory_io, geojson_grids_overlaps_and_microgrids)
@@ -305,7 +326,8 @@ Test(territory_io, geojson_grids_overlaps_and_microgrids)
     const char *f[] = {
         grid_feature("330802101001001", v, "grid", square(118.81, 28.91, 0.01)),
         grid_feature("330802101001002", v, "grid", square(118.82, 28.91, 0.01)), /* touches */
-        grid_feature("330802101001003", v, "grid", square(118.815, 28.915, 0.01)), /* overlaps both */
+        grid_feature("330802101001003", v, "grid",
+                     square(118.815, 28.915, 0.01)), /* overlaps both */
         grid_feature("330802101001001001", "330802101001001", "microgrid",
                      square(118.811, 28.911, 0.002)),
     };
@@ -313,10 +335,10 @@ Test(territory_io, geojson_grids_overlaps_and_microgrids)
     cr_assert_eq(import(true, collection(4, f), false, &rep), TK_EVALID);
     static const int64_t lines[] = {3};
     assert_lines(&rep, lines, 1);
-    cr_assert_not_null(strstr(rep.errors[0].reason, "与第 1 个要素（330802101001001）重叠约"),
-                       "%s", rep.errors[0].reason);
-    cr_assert_not_null(strstr(rep.errors[0].reason, "与第 2 个要素（330802101001002）重叠约"),
-                       "%s", rep.errors[0].reason);
+    cr_assert_not_null(strstr(rep.errors[0].reason, "与第 1 个要素（330802101001001）重叠约"), "%s",
+                       rep.errors[0].reason);
+    cr_assert_not_null(strstr(rep.errors[0].reason, "与第 2 个要素（330802101001002）重叠约"), "%s",
+                       rep.errors[0].reason);
     /* Without the third: the grids and the micro-grid under a grid of the same file. */
     const char *good[] = {f[0], f[1], f[3]};
     cr_assert_eq(import(true, collection(3, good), false, &rep), TK_OK);
@@ -329,9 +351,10 @@ Test(territory_io, geojson_grids_overlaps_and_microgrids)
     cr_assert_not_null(strstr(rep.errors[0].reason, "与网格 330802101001002 重叠约"), "%s",
                        rep.errors[0].reason);
     /* ... under the tolerance (0.0005° x 0.01° is about 54,000 m²) it passes. */
-    import_job j = {.geojson = true, .text = collection(1, over),
-                    .opt = {.dry_run = true, .overlap_tolerance_m2 = 60000,
-                            .outside_tolerance_m2 = -1}};
+    import_job j = {
+        .geojson = true,
+        .text = collection(1, over),
+        .opt = {.dry_run = true, .overlap_tolerance_m2 = 60000, .outside_tolerance_m2 = -1}};
     tk_error err;
     cr_assert_eq(tk_db_write(db, import_run, &j, &err), TK_OK, "%s", err.detail);
     cr_assert_eq(j.rep.added, 1);
