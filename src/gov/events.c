@@ -338,6 +338,40 @@ static tk_status find_duplicates(tk_conn *c, const tk_event_new *in, int64_t now
     return TK_OK;
 }
 
+/* Brings the full-text index up to the newest event, before the commit of a write
+ * batch that created events (see migration 0006), so the index and the events
+ * commit together. FTS5 writes a segment per flush, so under a stream of reports
+ * the index waits while more jobs queue behind the batch, up to SEARCH_LAG events:
+ * the last batch of a burst indexes everything. */
+#define SEARCH_LAG 512
+
+static tk_status index_new_events(tk_conn *c, void *arg, tk_error *err)
+{
+    (void)arg;
+    if (tk_conn_writer_busy(c)) {
+        tk_stmt *s = tk_prepare(c,
+                                "SELECT coalesce(max(id), 0) - (SELECT last_id FROM search_marks "
+                                "WHERE name = 'events') FROM events",
+                                err);
+        if (!s)
+            return TK_EIO;
+        int rc = tk_step(s, err);
+        int64_t waiting = rc == 1 ? tk_col_i64(s, 0) : 0;
+        tk_reset(s);
+        if (rc < 0)
+            return err->status;
+        if (waiting < SEARCH_LAG)
+            return TK_OK;
+    }
+    return tk_exec(c,
+                   "INSERT INTO events_fts(rowid, number, title, description, address) "
+                   "SELECT id, number, title, description, address FROM events WHERE id > "
+                   "(SELECT last_id FROM search_marks WHERE name = 'events') ORDER BY id; "
+                   "UPDATE search_marks SET last_id = (SELECT coalesce(max(id), 0) FROM events) "
+                   "WHERE name = 'events'",
+                   err);
+}
+
 tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const tk_identity *who,
                           const tk_event_new *in, tk_event_created *out, tk_error *err)
 {
@@ -454,6 +488,7 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
         return err->status;
     out->id = ev.id = tk_last_insert_id(c);
     out->number = ev.number = tk_arena_strdup(a, number);
+    tk_conn_before_commit(c, index_new_events, NULL);
     char *detail = tk_arena_printf(
         a, "{\"source\":\"%s\",\"out_of_list\":%s,\"duplicate_of\":%lld}", in->source,
         rt.out_of_list ? "true" : "false", (long long)out->duplicate_of);

@@ -90,6 +90,16 @@ tk_status tk_db_submit(tk_db *db, tk_write_job *job, tk_error *err);
 tk_status tk_db_write(tk_db *db, tk_write_fn run, void *arg, tk_error *err);
 /* From inside a job's run: call fn(arg) after the commit, if the job commits. */
 void tk_conn_after_commit(tk_conn *c, tk_commit_hook fn, void *arg);
+/* From inside a job's run: call fn(c, arg) once in this transaction, after every
+ * job of the batch and before the commit (asked twice with the same fn and arg,
+ * it runs once). For work cheaper once per batch than once per job, which may lag
+ * the jobs that asked for it: it runs in its own savepoint, and if it fails the
+ * failure is logged and the batch commits without it, so it must catch up with
+ * what an earlier run missed. Outside the writer it runs at once. */
+void tk_conn_before_commit(tk_conn *c, tk_write_fn fn, void *arg);
+/* On the writer: whether more jobs are waiting behind this batch (work that can
+ * lag may then wait for a later batch). False elsewhere. */
+bool tk_conn_writer_busy(tk_conn *c);
 
 #define TK_DB_BATCH_BUCKETS 12 /* batch sizes 1, 2, 4, ... 1024, more */
 

@@ -30,6 +30,12 @@ struct tk_conn {
     size_t cache_cap;
     size_t cache_len;
     tk_write_job *current_job; /* the writer's job being run, for after-commit hooks */
+    struct {
+        tk_write_fn fn;
+        void *arg;
+    } before_commit[4]; /* the batch's once-per-transaction work */
+    int nbefore_commit;
+    tk_db *db; /* the writer's database, for its queue; NULL on readers */
     struct tk_conn *next_reader;
 };
 

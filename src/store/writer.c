@@ -105,6 +105,65 @@ void tk_conn_after_commit(tk_conn *c, tk_commit_hook fn, void *arg)
     job->hooks = h;
 }
 
+static bool in_transaction(tk_conn *c)
+{
+    return !sqlite3_get_autocommit(c->handle);
+}
+
+void tk_conn_before_commit(tk_conn *c, tk_write_fn fn, void *arg)
+{
+    if (!c->current_job) {
+        tk_error err;
+        if (fn(c, arg, &err) != TK_OK)
+            tk_warn("before-commit work failed", "code=%s", err.code);
+        return;
+    }
+    for (int i = 0; i < c->nbefore_commit; i++)
+        if (c->before_commit[i].fn == fn && c->before_commit[i].arg == arg)
+            return;
+    if (c->nbefore_commit == (int)(sizeof c->before_commit / sizeof c->before_commit[0])) {
+        tk_error err;
+        tk_fail(&err, TK_EINTERNAL, "before_commit_full", "too many kinds of before-commit work");
+        tk_warn("before-commit work dropped", "code=%s", err.code);
+        return;
+    }
+    c->before_commit[c->nbefore_commit].fn = fn;
+    c->before_commit[c->nbefore_commit].arg = arg;
+    c->nbefore_commit++;
+}
+
+bool tk_conn_writer_busy(tk_conn *c)
+{
+    if (!c->db)
+        return false;
+    pthread_mutex_lock(&c->db->lock);
+    bool busy = c->db->queue_head != NULL;
+    pthread_mutex_unlock(&c->db->lock);
+    return busy;
+}
+
+/* Runs the batch's before-commit work, each in a savepoint. Returns false if the
+ * transaction was lost. */
+static bool run_before_commit(tk_conn *c)
+{
+    for (int i = 0; i < c->nbefore_commit; i++) {
+        tk_error err;
+        tk_status st = tk_exec(c, "SAVEPOINT before_commit", &err);
+        if (st == TK_OK)
+            st = c->before_commit[i].fn(c, c->before_commit[i].arg, &err);
+        if (!in_transaction(c))
+            return false;
+        tk_error ignored;
+        if (st != TK_OK) {
+            tk_warn("before-commit work failed", "code=%s", err.code);
+            tk_exec(c, "ROLLBACK TO before_commit", &ignored);
+        }
+        tk_exec(c, "RELEASE before_commit", &ignored);
+    }
+    c->nbefore_commit = 0;
+    return in_transaction(c);
+}
+
 static void drop_hooks(tk_write_job *job, bool run)
 {
     /* Hooks were pushed in front; run them in registration order. */
@@ -121,11 +180,6 @@ static void drop_hooks(tk_write_job *job, bool run)
         free(h);
     }
     job->hooks = NULL;
-}
-
-static bool in_transaction(tk_conn *c)
-{
-    return !sqlite3_get_autocommit(c->handle);
 }
 
 /* Runs one job in a savepoint. Returns false if the enclosing transaction was lost. */
@@ -178,11 +232,14 @@ static void run_batch(tk_db *db, tk_write_job **jobs, int n)
             return;
         }
         bool lost = false;
+        c->nbefore_commit = 0;
         for (int i = 0; i < n && !lost; i++) {
             if (jobs[i]->status != TK_OK && attempt > 0)
                 continue; /* failed on an earlier attempt: stays failed */
             lost = !run_job(c, jobs[i]);
         }
+        if (!lost)
+            lost = !run_before_commit(c);
         if (lost) {
             /* Everything that had succeeded was rolled back with the transaction:
              * discard their hooks and run them again. */

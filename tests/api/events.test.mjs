@@ -1092,6 +1092,20 @@ describe('the event loop with a manual clock', () => {
       assert.deepEqual(ids(byNumber), [made.fts.id]);
     });
 
+    test('text search finds every report of a burst once the burst is answered', async () => {
+      // Reports arriving together share write batches; the index may wait while
+      // more are queued, but the last batch of the burst brings it up to date.
+      const N = 120;
+      const made = [];
+      await pool(Array.from({ length: N }, (_, i) => i), 32, async (i) => {
+        made.push(await patrol(`突发检索第${i}号：河埠头栏杆松动`));
+      });
+      const hit = await all('command', `/api/v1/events?q=${encodeURIComponent('河埠头栏杆松动')}`);
+      assert.deepEqual(ids(hit).sort((a, b) => a - b), made.map((e) => e.id).sort((a, b) => a - b));
+      const one = await all('command', `/api/v1/events?q=${encodeURIComponent(`突发检索第${N - 1}号`)}`);
+      assert.deepEqual(ids(one), [made.find((e) => e.description.includes(`第${N - 1}号`)).id]);
+    });
+
     test('cursor paging returns every event exactly once', async () => {
       // The demo's own events are many: page through one grid's.
       const q = `/api/v1/events?unit_id=${f.grid}`;

@@ -107,6 +107,7 @@ typedef struct {
     bool blocks;       /* wait for the gate before writing */
     bool fail;         /* insert, then fail */
     bool fail_bare;    /* fail without filling err */
+    bool before;       /* ask for the before-commit work */
     const char *value; /* row to insert (default "row-<index>") */
     char own_value[32];
     /* filled on the writer thread; read after waiting on the gate */
@@ -136,6 +137,28 @@ static void hook_second(void *arg)
     j->hooks_ran++;
 }
 
+/* Before-commit work: records how many rows of t the batch holds by then, and
+ * whether jobs were waiting, in table b; or inserts and then fails. */
+typedef struct {
+    int calls;
+    bool fail;
+} before_log;
+
+static before_log before_state;
+
+static tk_status before_work(tk_conn *c, void *arg, tk_error *err)
+{
+    before_log *st = arg;
+    st->calls++;
+    tk_stmt *s = tk_prepare(c, "INSERT INTO b(rows, busy) SELECT count(*), ?1 FROM t", err);
+    if (!s)
+        return err->status;
+    tk_bind_i64(s, 1, tk_conn_writer_busy(c));
+    if (tk_step(s, err) < 0)
+        return err->status;
+    return st->fail ? tk_fail(err, TK_EVALID, "test_fail", "before-commit work fails") : TK_OK;
+}
+
 static tk_status test_run(tk_conn *c, void *arg, tk_error *err)
 {
     test_job *j = arg;
@@ -155,6 +178,8 @@ static tk_status test_run(tk_conn *c, void *arg, tk_error *err)
         return err->status;
     tk_conn_after_commit(c, hook_first, j);
     tk_conn_after_commit(c, hook_second, j);
+    if (j->before)
+        tk_conn_before_commit(c, before_work, &before_state);
     if (j->fail_bare)
         return TK_EINTERNAL;
     if (j->fail)
@@ -809,4 +834,90 @@ Test(store, close_of_idle_and_null_db)
     db = open_at(path, NULL);
     create_table(db);
     cr_assert_eq(count_rows(db, NULL), 0);
+}
+
+/* ---- before-commit work ---- */
+
+static int64_t query_i64(tk_db *d, const char *sql)
+{
+    tk_conn *c = tk_db_reader(d, NULL);
+    tk_stmt *s = c ? tk_prepare(c, sql, NULL) : NULL;
+    if (!s)
+        return -1;
+    int64_t v = tk_step(s, NULL) == 1 ? tk_col_i64(s, 0) : -1;
+    tk_reset(s);
+    return v;
+}
+
+static void before_commit_batch(bool fail)
+{
+    enum { N = 10 };
+    db = open_at(path, NULL);
+    create_table(db);
+    tk_error err;
+    cr_assert_eq(tk_db_write(db, exec_job, "CREATE TABLE b (rows INTEGER, busy INTEGER)", &err),
+                 TK_OK);
+    memset(&before_state, 0, sizeof before_state);
+    before_state.fail = fail;
+    test_job blocker, jobs[N];
+    start_blocker(db, &blocker);
+    for (int i = 0; i < N; i++) {
+        job_init(&jobs[i], i);
+        jobs[i].before = true;
+        submit(db, &jobs[i]);
+    }
+    release_gate();
+    wait_done(N + 1);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(jobs[i].status, TK_OK, "job %d: %d", i, jobs[i].status);
+    cr_assert_eq(count_rows(db, NULL), N + 1, "every job committed");
+    cr_assert_eq(before_state.calls, 1, "asked by %d jobs of one batch, ran %d times", N,
+                 before_state.calls);
+}
+
+Test(store, before_commit_work_runs_once_after_the_batch)
+{
+    before_commit_batch(false);
+    cr_assert_eq(query_i64(db, "SELECT count(*) FROM b"), 1);
+    cr_assert_eq(query_i64(db, "SELECT rows FROM b"), 11, "it ran after every job of the batch");
+    cr_assert_eq(query_i64(db, "SELECT busy FROM b"), 0, "nothing was waiting behind the batch");
+}
+
+Test(store, failing_before_commit_work_leaves_the_batch_committed)
+{
+    before_commit_batch(true);
+    cr_assert_eq(query_i64(db, "SELECT count(*) FROM b"), 0, "its own change was undone");
+}
+
+static tk_status ask_before_commit(tk_conn *c, void *arg, tk_error *err)
+{
+    (void)err;
+    tk_conn_before_commit(c, before_work, arg);
+    return TK_OK;
+}
+
+Test(store, writer_busy_while_jobs_wait)
+{
+    db = open_at(path, NULL);
+    create_table(db);
+    tk_error err;
+    cr_assert_eq(tk_db_write(db, exec_job, "CREATE TABLE b (rows INTEGER, busy INTEGER)", &err),
+                 TK_OK);
+    memset(&before_state, 0, sizeof before_state);
+    test_job blocker, jobs[3];
+    start_blocker(db, &blocker);
+    blocker.before = true; /* read by test_run after the gate opens */
+    for (int i = 0; i < 3; i++) {
+        job_init(&jobs[i], i);
+        submit(db, &jobs[i]);
+    }
+    release_gate();
+    wait_done(4);
+    cr_assert_eq(before_state.calls, 1);
+    cr_assert_eq(query_i64(db, "SELECT busy FROM b"), 1, "three jobs waited behind the blocker");
+    cr_assert_eq(query_i64(db, "SELECT rows FROM b"), 1, "only the blocker's row by then");
+    tk_conn *reader = tk_db_reader(db, &err);
+    cr_assert_not(tk_conn_writer_busy(reader), "a reader is never the busy writer");
+    cr_assert_eq(tk_db_write(db, ask_before_commit, &before_state, &err), TK_OK);
+    cr_assert_eq(before_state.calls, 2);
 }
