@@ -761,7 +761,7 @@ describe('the event loop with a manual clock', () => {
       assert.equal((await tk.ok('command', x.id, 'decide-extension', { approve: true })).extensions, 1);
     });
 
-    test('(i) self-close needs before and after photos', async (t) => {
+    test('(i) self-close needs before and after photos', async () => {
       const ev = await patrol('路边少量垃圾，现场自行清理');
       expectProblem(await tk.act('grid', ev.id, 'self-close', { note: '已自行清理' }), 422, 'photos_required');
       expectProblem(await tk.act('grid', ev.id, 'self-close'), 422, 'invalid_field', 'note');
@@ -770,7 +770,7 @@ describe('the event loop with a manual clock', () => {
       assert.equal(still.state, 'reported');
       assert.deepEqual(timelineActions(still), ['report']);
 
-      // The positive case needs the attachments endpoint (its own suite); probe for it.
+      // The positive case: a before and an after photo, then self-close.
       const jpeg = (n) => Buffer.from(`ffd8ffe000104a4649460001010000010001000${n}ffd9`, 'hex');
       const upload = async (kind) => {
         const form = new FormData();
@@ -780,10 +780,6 @@ describe('the event loop with a manual clock', () => {
           { token: tk.tokens.grid, body: form });
       };
       const first = await upload('before');
-      if (first.status === 404) {
-        t.skip('POST /api/v1/events/{id}/attachments is not there yet: the positive self-close is left to the attachments suite');
-        return;
-      }
       assert.ok(first.status === 200 || first.status === 201, `upload before: ${first.status} ${first.text}`);
       const second = await upload('after');
       assert.ok(second.status === 200 || second.status === 201, `upload after: ${second.status} ${second.text}`);

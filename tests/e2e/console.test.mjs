@@ -7,7 +7,7 @@
 // dir that is kept when a step fails or KEEP_SHOTS=1, and removed otherwise.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { Server, runCli, tempDir } from '../api/lib/server.mjs';
@@ -18,7 +18,7 @@ const ADMIN_NEW_PW = 'Qz-Console-E2E-2026#';
 const USER_NEW_PW = 'Kecheng-Center-2026$';
 const NEW_USER = `e2e_${process.pid}_${Date.now() % 100000}`;
 
-describe('console (browser)', { skip: existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}` }, () => {
+describe('console (browser)', () => {
   let srv;
   let browser;
   let context;

@@ -10,7 +10,7 @@
 // dir that is kept when a step fails or KEEP_SHOTS=1, and removed otherwise.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { Server, runCli, tempDir, ROOT, demoDatabase } from '../api/lib/server.mjs';
@@ -27,7 +27,7 @@ const USERS = {
 };
 const DESCRIPTION = `e2e-${process.pid}：兴航社区12幢两户邻居因楼道堆物发生争执`;
 
-describe('event loop (mobile + console)', { skip: existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}` }, () => {
+describe('event loop (mobile + console)', () => {
   let srv;
   let browser;
   let shots;

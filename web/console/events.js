@@ -114,7 +114,7 @@ export async function render(root, ctx) {
       { title: '类别', width: 118, render: (ev) => h('div', { class: 'cell-2' }, h('span', null, ev.category.name || ev.category.code), h('span', { class: 'sub' }, ev.category.code)) },
       { title: '乡镇 / 网格', width: 148, render: (ev) => h('div', { class: 'cell-2' }, h('span', null, ev.township ? ev.township.name : '—'), h('span', { class: 'sub', title: ev.grid ? ev.grid.name : '' }, ev.grid ? ev.grid.name : '')) },
       { title: '状态', width: 104, render: (ev) => h('div', { class: 'cell-2 cell-state' }, stateTag(ev), ev.pending ? h('span', { class: 'sub warn' }, '有待审批申请') : (ev.assignee_unit ? h('span', { class: 'sub', title: ev.assignee_unit.name }, ev.assignee_unit.name) : null)) },
-      { title: '环节 / 时限', width: 172, render: (ev) => deadlineCell(ev) },
+      { title: '环节 / 时限', width: 208, render: (ev) => deadlineCell(ev) },
       { title: '上报时间', width: 128, className: 'nowrap', render: (ev) => formatTime(ev.created_at) },
     ],
     empty: () => (Object.values(filters).some(Boolean) ? '没有符合条件的事件' : {
