@@ -28,10 +28,8 @@ CONCURRENCY=${DURABILITY_CONCURRENCY:-64}
 ROUNDS=${DURABILITY_ROUNDS:-1}
 CLIENT=${DURABILITY_CLIENT:-fetch}
 
-die() {
-  echo "durability: $*" >&2
-  exit 1
-}
+bench_name=durability
+. bench/lib.sh
 command -v node >/dev/null || die "node is not installed"
 [ -x "$BIN" ] || die "$BIN is missing; run make build first"
 
@@ -49,15 +47,7 @@ cleanup() {
     kill -TERM "$writer_pid" 2>/dev/null || true
     wait "$writer_pid" 2>/dev/null || true
   fi
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_server
   cat "$tmp"/server-*.log >"bench/out/durability-server-$stamp.log" 2>/dev/null || true
   rm -rf "$tmp"
 }
@@ -66,27 +56,13 @@ trap 'exit 130' INT TERM
 
 exec > >(tee "$out") 2>&1
 
-# start_server LOGNAME: starts the server on $db, sets server_pid and port.
-start_server() {
-  local log=$tmp/server-$1.log
-  "$BIN" serve --listen 127.0.0.1:0 --db "$db" --probe 1 --per-ip-connections 1024 \
-    2>"$log" >/dev/null &
-  server_pid=$!
-  port=""
-  for _ in $(seq 200); do
-    port=$(sed -n 's/.*msg="listening" port=\([0-9]*\).*/\1/p' "$log" | head -1)
-    [ -n "$port" ] && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  cat "$log" >&2
-  die "the server did not start"
-}
+# serve LOGNAME: the server on $db with the probe endpoint; sets server_pid and port.
+serve() { start_server "$tmp/server-$1.log" --db "$db" --probe 1; }
 
 echo "tiaokuai durability test $stamp: $ROUNDS round(s) of ${RUN_SECONDS}s writes at concurrency $CONCURRENCY (client $CLIENT), then kill -9"
 echo "database: $db"
 : >"$tmp/all-acked.txt"
-start_server 0
+serve 0
 failed=0
 
 for round in $(seq "$ROUNDS"); do
@@ -125,7 +101,7 @@ for round in $(seq "$ROUNDS"); do
     "$tmp/summary-$round.json" | sed '/^$/d' >"$tmp/unacked-$round.txt"
   cat "$acked" >>"$tmp/all-acked.txt"
 
-  start_server "$round"
+  serve "$round"
   echo "restarted the server on the same database: pid $server_pid, port $port"
 
   # Check 1: through the restarted server, every key acknowledged so far (all rounds).

@@ -32,10 +32,8 @@ THREADS=${BENCH_THREADS:-2}
 TARGET_EVENTS=10000
 read -r -a SERVER_ARGS <<<"${BENCH_SERVER_ARGS:-}"
 
-die() {
-  echo "bench-events: $*" >&2
-  exit 1
-}
+bench_name=bench-events
+. bench/lib.sh
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
 command -v sqlite3 >/dev/null || die "the sqlite3 CLI is needed to read grids and categories (apt-get install sqlite3)"
 [ -x "$BIN" ] || die "$BIN is missing; run make build first"
@@ -55,15 +53,7 @@ cleanup() {
     kill -INT "$perf_pid" 2>/dev/null || true
     wait "$perf_pid" 2>/dev/null || true
   fi
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_server
   [ -f "$tmp/server.log" ] && cp "$tmp/server.log" "bench/out/events-server-$stamp.log"
   rm -rf "$tmp"
 }
@@ -72,76 +62,10 @@ trap 'exit 130' INT TERM
 
 exec > >(tee "$out") 2>&1
 
-# http METHOD PATH [BODY [TOKEN]]: a raw HTTP/1.1 exchange over bash's /dev/tcp.
-http() {
-  local method=$1 path=$2 body=${3:-} token=${4:-} auth=""
-  [ -n "$token" ] && auth="Authorization: Bearer $token"$'\r\n'
-  exec 3<>"/dev/tcp/127.0.0.1/$port"
-  if [ -n "$body" ]; then
-    printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' \
-      "$method" "$path" "$auth" "$(printf '%s' "$body" | wc -c)" "$body" >&3
-  else
-    printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s\r\n' "$method" "$path" "$auth" >&3
-  fi
-  timeout 10 cat <&3 || true
-  exec 3<&-
-}
-
-field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
-server_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
-# "tid ticks" for every thread of the server.
-thread_ticks() {
-  for f in /proc/"$server_pid"/task/*/stat; do
-    awk -v f="$f" '{split(f, p, "/"); print p[5], $14 + $15}' "$f" 2>/dev/null || true
-  done
-}
-machine_ticks() { awk '/^cpu /{t=0; for (i=2;i<=NF;i++) t+=$i; print t-$5-$6, t}' /proc/stat; }
-hz=$(getconf CLK_TCK)
 cores=$(nproc)
 
-# run_wrk NAME SCRIPT PATH: prints wrk's output, sets R_* from its BENCH line.
-run_wrk() {
-  local name=$1 script=$2 path=$3 status=0 s0 s1 m0 m1 t0 t1
-  echo
-  echo "== $name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s $script http://127.0.0.1:$port$path"
-  s0=$(server_ticks)
-  m0=$(machine_ticks)
-  thread_ticks >"$tmp/threads0"
-  t0=$(date +%s.%N)
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$script" \
-    "http://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>"$tmp/wrk.err" || status=$?
-  t1=$(date +%s.%N)
-  cat "$tmp/wrk.out"
-  cat "$tmp/wrk.err" >&2
-  kill -0 "$server_pid" 2>/dev/null || die "the server died during the $name run"
-  s1=$(server_ticks)
-  m1=$(machine_ticks)
-  thread_ticks >"$tmp/threads1"
-  R_LINE=$(grep '^BENCH ' "$tmp/wrk.out" | tail -1 || true)
-  [ -n "$R_LINE" ] || die "wrk printed no BENCH line for $name (status $status)"
-  R_STATUS=$status
-  R_RPS=$(field rps "$R_LINE")
-  R_P50=$(field p50_ms "$R_LINE")
-  R_P99=$(field p99_ms "$R_LINE")
-  R_OK=$(field ok "$R_LINE")
-  R_NON2XX=$(field non2xx "$R_LINE")
-  R_SOCK=$(field socket_errors "$R_LINE")
-  R_CODES=$(field statuses "$R_LINE")
-  R_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
-  R_SRV_CPU=$(awk -v d="$((s1 - s0))" -v hz="$hz" -v s="$R_SECONDS" 'BEGIN{printf "%.2f", d/hz/s}')
-  R_BUSY=$(awk -v a="$m0" -v b="$m1" 'BEGIN{split(a,x," "); split(b,y," "); printf "%.0f", 100*(y[1]-x[1])/(y[2]-x[2])}')
-  # Server CPU per answered request, in microseconds: what a request costs the
-  # server whatever else the machine was doing.
-  R_US=$(awk -v d="$((s1 - s0))" -v hz="$hz" -v n="$(field requests "$R_LINE")" \
-    'BEGIN{printf "%.0f", (n > 0) ? d/hz/n*1e6 : 0}')
-  # The busiest server thread: under the intake load, the single writer.
-  R_TOP=$(awk -v s="$R_SECONDS" -v hz="$hz" 'NR == FNR {t0[$1] = $2; next}
-    {d = $2 - t0[$1]; if (d > m) m = d} END {printf "%.2f", m/hz/s}' "$tmp/threads0" "$tmp/threads1")
-  echo "-- server CPU ${R_SRV_CPU} cores (${R_US} µs per request; busiest thread ${R_TOP} cores); machine busy ${R_BUSY}% of $cores cores"
-}
-
 echo "tiaokuai bench events $stamp"
-echo "machine: $cores cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+machine_line
 if [ -n "${BENCH_EVENTS_DEMO:-}" ]; then
   cp "$BENCH_EVENTS_DEMO" "$db"
   echo "database: a copy of $BENCH_EVENTS_DEMO"
@@ -161,16 +85,7 @@ npoints=$(grep -c '^P ' "$tmp/events.txt")
 ncats=$(grep -c '^C ' "$tmp/events.txt")
 [ "$npoints" -gt 0 ] && [ "$ncats" -gt 0 ] || die "no grids or categories in the database"
 
-"$BIN" serve --listen 127.0.0.1:0 --db "$db" --per-ip-connections 1024 "${SERVER_ARGS[@]}" \
-  2>"$tmp/server.log" >/dev/null &
-server_pid=$!
-for _ in $(seq 200); do
-  port=$(sed -n 's/.*msg="listening" port=\([0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.05
-done
-[ -n "$port" ] || { cat "$tmp/server.log" >&2; die "the server did not start"; }
+start_server "$tmp/server.log" --db "$db" "${SERVER_ARGS[@]}"
 echo "server: $BIN serve --per-ip-connections 1024 ${SERVER_ARGS[*]:-} on 127.0.0.1:$port (pid $server_pid)"
 
 login=$(http POST /api/v1/session '{"username":"hotline","password":"Demo-Hotline-2026","bearer":true}')

@@ -12,11 +12,12 @@ cd "$(dirname "$0")/.."
 BIN=${TIAOKUAI_BIN:-build/tiaokuai}
 DURATION=${BENCH_DURATION:-10s}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
-command -v wrk >/dev/null || { echo "bench: wrk is not installed" >&2; exit 1; }
+bench_name=bench-logins
+. bench/lib.sh
+command -v wrk >/dev/null || die "wrk is not installed"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tiaokuai-logins.XXXXXX")
-pid=""
 cleanup() {
-  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  stop_server
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -25,14 +26,7 @@ export BENCH_PASSWORD="Bench-Login-Burst-2026"
 "$BIN" init --db "$tmp/b.db" >/dev/null 2>&1
 echo "$BENCH_PASSWORD" | "$BIN" user add --db "$tmp/b.db" --role admin --unit 330800 --name 压测 bench \
   --password-stdin >/dev/null 2>&1
-"$BIN" serve --listen 127.0.0.1:0 --db "$tmp/b.db" --per-ip-connections 1024 2>"$tmp/log" &
-pid=$!
-for _ in $(seq 200); do
-  port=$(sed -n 's/.*msg="listening" port=\([0-9]*\).*/\1/p' "$tmp/log" | head -1)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "${port:-}" ] || { cat "$tmp/log" >&2; exit 1; }
+start_server "$tmp/log" --db "$tmp/b.db"
 
 healthz() { # prints "req/s p50_ms p99_ms"
   wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port/healthz" >"$tmp/h.out"

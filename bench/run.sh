@@ -37,10 +37,8 @@ TARGET_HEALTHZ=50000
 TARGET_WRITES=20000
 read -r -a SERVER_ARGS <<<"${BENCH_SERVER_ARGS:-}"
 
-die() {
-  echo "bench: $*" >&2
-  exit 1
-}
+bench_name=bench
+. bench/lib.sh
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk, or scripts/bootstrap.sh check)"
 [ -x "$BIN" ] || die "$BIN is missing; run make build first"
 [[ $CONNECTIONS =~ ^[0-9]+$ ]] || die "BENCH_CONNECTIONS must be a number"
@@ -55,15 +53,7 @@ server_pid=""
 port=""
 
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_server
   [ -f "$tmp/server.log" ] && cp "$tmp/server.log" "bench/out/server-$stamp.log"
   rm -rf "$tmp"
 }
@@ -73,102 +63,14 @@ trap 'exit 130' INT TERM
 # Everything from here on goes to the terminal and to $out.
 exec > >(tee "$out") 2>&1
 
-# --- helpers -----------------------------------------------------------------
-
-# http METHOD PATH [BODY]: a raw HTTP/1.1 exchange over bash's /dev/tcp (no curl
-# needed); prints the whole response, headers included.
-http() {
-  local method=$1 path=$2 body=${3:-}
-  exec 3<>"/dev/tcp/127.0.0.1/$port"
-  if [ -n "$body" ]; then
-    printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' \
-      "$method" "$path" "${#body}" "$body" >&3
-  else
-    printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$method" "$path" >&3
-  fi
-  timeout 10 cat <&3 || true
-  exec 3<&-
-}
-http_status() { http "$@" | head -1 | awk '{print $2}'; }
-
-# field NAME LINE: the value of NAME=value in a BENCH line.
-field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
-
-server_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
-# "busy total" jiffies of the whole machine.
-machine_ticks() { awk '/^cpu /{t=0; for (i=2;i<=NF;i++) t+=$i; print t-$5-$6, t}' /proc/stat; }
-
-hz=$(getconf CLK_TCK)
 cores=$(nproc)
-
-start_server() {
-  "$BIN" serve --listen 127.0.0.1:0 --db "$db" --probe 1 --per-ip-connections 1024 \
-    "${SERVER_ARGS[@]}" 2>"$tmp/server.log" >/dev/null &
-  server_pid=$!
-  for _ in $(seq 200); do
-    port=$(sed -n 's/.*msg="listening" port=\([0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
-    [ -n "$port" ] && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  cat "$tmp/server.log" >&2
-  die "the server did not start"
-}
-
-# run_wrk NAME SCRIPT PATH: runs wrk, prints its output, sets R_* results.
-run_wrk() {
-  local name=$1 script=$2 path=$3
-  local s0 s1 m0 m1 wrk_cpu status=0
-  echo
-  echo "== $name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s $script http://127.0.0.1:$port$path"
-  s0=$(server_ticks)
-  m0=$(machine_ticks)
-  local t0 t1
-  t0=$(date +%s.%N)
-  # bash's `time` reports wrk's own user+sys CPU seconds.
-  {
-    TIMEFORMAT='%U %S'
-    time BENCH_RUN_ID="$stamp-$RANDOM" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-      -s "$script" "http://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>"$tmp/wrk.err"
-  } 2>"$tmp/wrk.time" || status=$?
-  t1=$(date +%s.%N)
-  cat "$tmp/wrk.out"
-  cat "$tmp/wrk.err" >&2
-  kill -0 "$server_pid" 2>/dev/null || die "the server died during the $name run"
-  s1=$(server_ticks)
-  m1=$(machine_ticks)
-  R_LINE=$(grep '^BENCH ' "$tmp/wrk.out" | tail -1 || true)
-  [ -n "$R_LINE" ] || die "wrk printed no BENCH line for $name (status $status)"
-  R_STATUS=$status
-  R_RPS=$(field rps "$R_LINE")
-  R_P50=$(field p50_ms "$R_LINE")
-  R_P99=$(field p99_ms "$R_LINE")
-  R_OK=$(field ok "$R_LINE")
-  R_NON2XX=$(field non2xx "$R_LINE")
-  R_SOCK=$(field socket_errors "$R_LINE")
-  R_TIMEOUTS=$(field timeouts "$R_LINE")
-  R_CODES=$(field statuses "$R_LINE")
-  wrk_cpu=$(tail -1 "$tmp/wrk.time")
-  R_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
-  R_SRV_CPU=$(awk -v d="$((s1 - s0))" -v hz="$hz" -v s="$R_SECONDS" 'BEGIN{printf "%.2f", d/hz/s}')
-  R_WRK_CPU=$(awk -v u="${wrk_cpu% *}" -v y="${wrk_cpu#* }" -v s="$R_SECONDS" 'BEGIN{printf "%.2f", (u+y)/s}')
-  R_BUSY=$(awk -v a="$m0" -v b="$m1" 'BEGIN{split(a,x," "); split(b,y," "); printf "%.0f", 100*(y[1]-x[1])/(y[2]-x[2])}')
-  # CPU the machine spent on anything but the server and wrk (other processes,
-  # interrupts): a noisy neighbour makes the figures of this run unreliable.
-  R_OTHER=$(awk -v b="$R_BUSY" -v c="$cores" -v s="$R_SRV_CPU" -v w="$R_WRK_CPU" \
-    'BEGIN{o=b*c/100-s-w; printf "%.2f", (o < 0) ? 0 : o}')
-  echo "-- server CPU ${R_SRV_CPU} cores, wrk CPU ${R_WRK_CPU} cores, other ${R_OTHER} cores; machine busy ${R_BUSY}% of $cores cores"
-  if [ "$status" -ne 0 ]; then
-    echo "!! $name: wrk exited with status $status (most responses were errors?)" >&2
-  fi
-}
 
 # --- run ---------------------------------------------------------------------
 
 echo "tiaokuai bench $stamp"
-echo "machine: $cores cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), kernel $(uname -r)"
+machine_line
 echo "server: $BIN serve --probe 1 --per-ip-connections 1024 ${SERVER_ARGS[*]:-} (db $db)"
-start_server
+start_server "$tmp/server.log" --db "$db" --probe 1 "${SERVER_ARGS[@]}"
 echo "listening on 127.0.0.1:$port (pid $server_pid)"
 
 # Sanity checks before loading: the endpoints answer as the benchmark expects.

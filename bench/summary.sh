@@ -30,10 +30,8 @@ CONNECTIONS=${BENCH_SUMMARY_CONNECTIONS:-4}
 TARGET_P99_MS=20
 COUNTY=330802
 
-die() {
-  echo "bench-summary: $*" >&2
-  exit 1
-}
+bench_name=bench-summary
+. bench/lib.sh
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
 command -v sqlite3 >/dev/null || die "the sqlite3 CLI is needed (apt-get install sqlite3)"
 command -v curl >/dev/null || die "curl is needed"
@@ -45,18 +43,6 @@ out=bench/out/summary-$stamp.txt
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tiaokuai-bench-summary.XXXXXX")
 server_pid=""
 
-stop_server() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  server_pid=""
-}
 cleanup() {
   stop_server
   rm -rf "$tmp"
@@ -66,7 +52,6 @@ trap 'exit 130' INT TERM
 
 exec > >(tee "$out") 2>&1
 
-field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 
 # The month before the end's month: from and to days.
 end_day=${END:0:10}
@@ -77,7 +62,7 @@ last = e.replace(day=1) - d.timedelta(days=1)
 print(last.replace(day=1).isoformat(), last.isoformat())")
 
 echo "tiaokuai bench summary $stamp"
-echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+machine_line
 echo "period: $DAYS days ending $END; summary of $COUNTY for $from..$to; wrk -t1 -c$CONNECTIONS -d$DURATION"
 
 declare -A P50 P99 RPS RAW
@@ -104,16 +89,7 @@ for n in $SIZES; do
   echo "== $n: $db ($size MiB): $events events, $rollups daily rollup rows; 柯城区 is unit $county_id"
 
   cp "$db" "$tmp/serve.db"
-  "$BIN" serve --listen 127.0.0.1:0 --db "$tmp/serve.db" 2>"$tmp/server.log" >/dev/null &
-  server_pid=$!
-  port=""
-  for _ in $(seq 600); do
-    port=$(sed -n 's/.*msg="listening" port=\([0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  [ -n "$port" ] || { cat "$tmp/server.log" >&2; die "the server did not start"; }
+  start_server "$tmp/server.log" --db "$tmp/serve.db"
   token=$(curl -s -X POST "http://127.0.0.1:$port/api/v1/session" -H 'Content-Type: application/json' \
     -d '{"username":"leader","password":"Demo-Leader-2026","bearer":true}' |
     sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
