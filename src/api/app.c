@@ -80,7 +80,7 @@ tk_status tk_app_open(tk_app *app, tk_db *db, const tk_config *cfg, tk_error *er
         return err->status;
     /* The live stream hears of every committed change; before the timer, whose
      * alerts are changes too. */
-    app->stream = tk_stream_hub_new((int)cfg->stream_heartbeat);
+    app->stream = tk_stream_hub_new((int)cfg->stream_heartbeat, app->db, &app->session_limits);
     tk_events_set_observer(tk_stream_hub_publish, app->stream);
     app->timer = tk_timer_start(app);
     return TK_OK;

@@ -32,10 +32,12 @@
 
 #include "api/app.h"
 #include "api/op.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/str.h"
 #include "gov/access.h"
+#include "gov/sessions.h"
 #include "gov/units.h"
 #include "http/json.h"
 
@@ -49,6 +51,7 @@ struct sub {
     /* The caller, copied at subscription; never changes. */
     tk_role role;
     int64_t user_id, unit_id;
+    int64_t session_id, api_key_id; /* what they came with, checked at every heartbeat */
     char *scope_path;
     pthread_mutex_t lock; /* guards what follows */
     char *buf;            /* queued bytes are buf[off, len) */
@@ -73,7 +76,9 @@ struct tk_stream_hub {
     bool heartbeat_running;
     int heartbeat_s;
     bool stopping; /* the heartbeat thread should exit */
-    bool closed;   /* shutting down: no new streams, open ones end */
+    tk_db *db;     /* for the heartbeat's check of credentials */
+    tk_session_limits limits;
+    bool closed; /* shutting down: no new streams, open ones end */
     struct sub *subs;
     long nsubs;
     int64_t seq;     /* the last id given */
@@ -326,6 +331,50 @@ void tk_stream_hub_close(void *ctx)
         tk_info("ending streams", "count=%ld", open);
 }
 
+typedef struct {
+    struct sub *s;
+    int64_t session_id, api_key_id;
+} credential;
+
+/* Ends the streams whose session or API key no longer stands (logged out,
+ * revoked, past its absolute expiry, account disabled): a stream must not
+ * outlive the credential it was opened with. Called by the heartbeat thread
+ * with the hub's lock held; drops it while it reads the database. */
+static void end_dead_streams(tk_stream_hub *h)
+{
+    long n = 0, cap = h->nsubs;
+    if (!cap || h->closed)
+        return;
+    credential *check = tk_xcalloc((size_t)cap, sizeof *check);
+    for (struct sub *s = h->subs; s && n < cap; s = s->next)
+        check[n++] = (credential){s, s->session_id, s->api_key_id};
+    pthread_mutex_unlock(&h->lock);
+    bool *dead = tk_xcalloc((size_t)n, sizeof *dead);
+    tk_error err;
+    tk_conn *c = tk_db_reader(h->db, &err);
+    for (long i = 0; c && i < n; i++) {
+        bool alive = true;
+        if (tk_credential_alive(c, check[i].session_id, check[i].api_key_id, &h->limits,
+                                tk_now_ms(), &alive, &err) != TK_OK)
+            break; /* the database is failing: keep the streams, try again later */
+        dead[i] = !alive;
+    }
+    pthread_mutex_lock(&h->lock);
+    /* A subscriber may have gone meanwhile: end only those still in the list. */
+    for (struct sub *s = h->subs; s; s = s->next)
+        for (long i = 0; i < n; i++)
+            if (dead[i] && check[i].s == s) {
+                pthread_mutex_lock(&s->lock);
+                s->ended = true;
+                wake(s);
+                pthread_mutex_unlock(&s->lock);
+                tk_info("stream ended", "user=%lld reason=\"credential no longer valid\"",
+                        (long long)s->user_id);
+            }
+    free(dead);
+    free(check);
+}
+
 static void *heartbeat_main(void *arg)
 {
     static const char ping[] = ": ping\n\n";
@@ -348,6 +397,7 @@ static void *heartbeat_main(void *arg)
             wake(s);
             pthread_mutex_unlock(&s->lock);
         }
+        end_dead_streams(h);
         next = now;
         next.tv_sec += h->heartbeat_s;
     }
@@ -355,9 +405,11 @@ static void *heartbeat_main(void *arg)
     return NULL;
 }
 
-tk_stream_hub *tk_stream_hub_new(int heartbeat_s)
+tk_stream_hub *tk_stream_hub_new(int heartbeat_s, tk_db *db, const tk_session_limits *limits)
 {
     tk_stream_hub *h = tk_xcalloc(1, sizeof *h);
+    h->db = db;
+    h->limits = *limits;
     pthread_mutex_init(&h->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -422,6 +474,8 @@ void api_stream(tk_req *r)
     s->role = who->role;
     s->user_id = who->user_id;
     s->unit_id = who->unit_id;
+    s->session_id = who->session_id;
+    s->api_key_id = who->api_key_id;
     s->scope_path = tk_xstrdup(who->scope_path ? who->scope_path : "");
     pthread_mutex_init(&s->lock, NULL);
     if (!hub_add(app->stream, s, tk_req_header(r, "Last-Event-ID"))) {

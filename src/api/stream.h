@@ -29,13 +29,17 @@
 
 #include <stdint.h>
 
+#include "gov/sessions.h"
+#include "store/db.h"
+
 #define TK_STREAM_QUEUE_MAX (256 * 1024) /* bytes waiting per subscriber */
 #define TK_STREAM_REPLAY    256          /* recent changes kept for Last-Event-ID */
 
 typedef struct tk_stream_hub tk_stream_hub;
 
-/* heartbeat_s: seconds between comments to every subscriber. */
-tk_stream_hub *tk_stream_hub_new(int heartbeat_s);
+/* heartbeat_s: seconds between comments to every subscriber; at each, the streams
+ * whose session or API key no longer stands in db (see tk_credential_alive) end. */
+tk_stream_hub *tk_stream_hub_new(int heartbeat_s, tk_db *db, const tk_session_limits *limits);
 /* Stops the heartbeat and frees the hub. Only once the HTTP server has stopped
  * (no subscriber left) and no publish can be running (see tk_app_close). */
 void tk_stream_hub_free(tk_stream_hub *h);

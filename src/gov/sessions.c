@@ -193,6 +193,29 @@ tk_status tk_identity_touch(tk_conn *c, int64_t session_id, int64_t api_key_id, 
     return TK_OK;
 }
 
+tk_status tk_credential_alive(tk_conn *c, int64_t session_id, int64_t api_key_id,
+                              const tk_session_limits *lim, int64_t now, bool *alive, tk_error *err)
+{
+    tk_stmt *s = tk_prepare(
+        c,
+        "SELECT 1 FROM sessions x JOIN users u ON u.id = x.user_id WHERE ?1 > 0 AND x.id = ?1 "
+        "AND x.revoked_at IS NULL AND x.expires_at > ?3 AND x.created_at > ?3 - ?4 "
+        "AND u.disabled = 0 UNION ALL "
+        "SELECT 1 FROM api_keys k JOIN users u ON u.id = k.user_id WHERE ?2 > 0 AND k.id = ?2 "
+        "AND k.revoked_at IS NULL AND u.disabled = 0",
+        err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_i64(s, 1, session_id);
+    tk_bind_i64(s, 2, api_key_id);
+    tk_bind_i64(s, 3, now);
+    tk_bind_i64(s, 4, lim->max_ms);
+    int rc = tk_step(s, err);
+    tk_reset(s);
+    *alive = rc == 1;
+    return rc < 0 ? err->status : TK_OK;
+}
+
 tk_status tk_session_revoke(tk_conn *c, int64_t user_id, int64_t session_id, int64_t now,
                             tk_error *err)
 {

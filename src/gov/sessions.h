@@ -51,6 +51,14 @@ tk_status tk_identity_resolve(tk_conn *c, tk_arena *a, const char *token,
 tk_status tk_identity_touch(tk_conn *c, int64_t session_id, int64_t api_key_id, int64_t now,
                             tk_error *err);
 
+/* Whether the session (session_id > 0) or API key (api_key_id > 0) a caller came
+ * with still stands at `now`: not revoked, not past its absolute expiry, its
+ * account not disabled. For connections that outlive their request (the live
+ * stream); the idle limit does not apply to them, an open stream being use. */
+tk_status tk_credential_alive(tk_conn *c, int64_t session_id, int64_t api_key_id,
+                              const tk_session_limits *lim, int64_t now, bool *alive,
+                              tk_error *err);
+
 /* Ends one of the user's sessions; TK_ENOTFOUND if it is not theirs or already ended. */
 tk_status tk_session_revoke(tk_conn *c, int64_t user_id, int64_t session_id, int64_t now,
                             tk_error *err);

@@ -315,6 +315,28 @@ describe('the live stream on the 衢州 demo', () => {
     assert.ok(r1.seq < r2.seq, 'the accept comes after the report');
   });
 
+  test('a stream ends when its session is logged out; the other sessions stream on', async () => {
+    const users = readFileSync(path.join(DATA, 'demo-users.csv'), 'utf8').trim().split('\n');
+    const password = users.find((l) => l.startsWith('command,')).split(',')[4].trim();
+    const second = await loginClient(srv, 'command', password); // a second session of the same user
+    const leaving = await openStream(srv, second.token, { name: 'command (logging out)' });
+    assert.equal(leaving.status, 200);
+    open.push(leaving);
+    const staying = await stream('command');
+    await leaving.waitMessage((m) => m.comment === 'ping', 'a heartbeat before the logout');
+    assertStatus(await second.delete('/api/v1/session'), 204, 'logout');
+    // The next heartbeat (1 s) notices; the stream ends cleanly.
+    const end = await Promise.race([leaving.ended,
+      new Promise((r) => setTimeout(() => r('still open'), WAIT_MS))]);
+    assert.notEqual(end, 'still open', 'the logged-out stream ended');
+    assert.equal(staying.done, false, 'the session still logged in keeps its stream');
+    const ev = await report('grid', gridUnit, '登出后的推送');
+    await staying.waitEvent(ev.id, 'report');
+    // And the session is refused everywhere else.
+    const again = await openStream(srv, second.token);
+    assert.equal(again.status, 401);
+  });
+
   test('Last-Event-ID: what was missed is replayed; an unknown id gets a reset', async () => {
     const first = await stream('leader');
     const a = await report('grid', gridUnit, '断线前');
