@@ -30,11 +30,13 @@ typedef struct {
     int64_t events; /* how many arrive */
     int days;       /* over the days before end_ms */
     uint64_t seed;
-    int64_t end_ms;        /* where the clock stops */
-    int64_t steps_per_job; /* steps per write transaction, 0 = by size (see simulate.c) */
-    bool quiet;            /* no progress lines */
-    const char *focus;     /* comma-separated township codes, or NULL */
-    double focus_share;    /* of the events that the focus townships get, 0..1 */
+    int64_t end_ms;          /* where the clock stops */
+    int64_t steps_per_job;   /* steps per write transaction, 0 = by size (see simulate.c) */
+    bool quiet;              /* no progress lines */
+    const char *focus;       /* comma-separated township codes, or NULL */
+    double focus_share;      /* of the events that the focus townships get, 0..1 */
+    const char *focus_grid;  /* one grid code, or NULL */
+    double focus_grid_share; /* of the events that grid gets, 0..1 */
 } tk_sim_options;
 
 typedef struct {

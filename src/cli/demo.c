@@ -46,9 +46,10 @@
 #define DEMO_INST_TOTAL     6000
 #define DEMO_INST_TOWNSHIP  1278
 /* The simulated event flow that ends at the build time. */
-#define DEMO_SIM_EVENTS  3000
-#define DEMO_SIM_DAYS    45
-#define DEMO_FOCUS_SHARE 0.25 /* of the events, in the demo accounts' townships */
+#define DEMO_SIM_EVENTS       3000
+#define DEMO_SIM_DAYS         45
+#define DEMO_FOCUS_SHARE      0.25 /* of the events, in the demo accounts' townships */
+#define DEMO_FOCUS_GRID_SHARE 0.03 /* of the events, in the demo grid worker's grid */
 
 static const char *const departments[] = {
     "自然资源和规划局", "农业农村局",   "住房和城乡建设局", "人力资源和社会保障局",
@@ -964,13 +965,19 @@ static int run(demo *d, tk_error *err)
     tk_sim_report rep = {0};
     char focus[256];
     focus_townships(&du, focus, sizeof focus);
+    const char *worker_grid = NULL; /* the demo grid worker's grid */
+    for (int i = 0; i < du.n; i++)
+        if (!strcmp(du.users[i].role, "grid_worker"))
+            worker_grid = du.users[i].unit;
     tk_sim_options sim = {.events = d->events,
                           .days = DEMO_SIM_DAYS,
                           .seed = d->seed,
                           .end_ms = built_at,
                           .quiet = true,
                           .focus = focus,
-                          .focus_share = DEMO_FOCUS_SHARE};
+                          .focus_share = DEMO_FOCUS_SHARE,
+                          .focus_grid = worker_grid,
+                          .focus_grid_share = DEMO_FOCUS_GRID_SHARE};
     if (d->events > 0 && tk_cli_simulate_run(d->db, &sim, &rep, err) != TK_OK)
         return tk_cli_fail(err);
     printf("演示数据已生成：%d 个县（市、区）、%d 个乡镇（街道）、%d 个村（社区）、%d 个网格、"

@@ -86,7 +86,7 @@ typedef struct {
 
 typedef struct {
     int64_t id;
-    const char *name, *path, *village;
+    const char *code, *name, *path, *village;
     int township;
     bool has_point, has_bbox;
     double lng, lat, bbox[4];
@@ -506,20 +506,36 @@ static bool in_focus(const sim *s, int t)
  * whose accounts a demo visitor logs in with. */
 static tk_status focus_grids(sim *s, tk_error *err)
 {
-    if (!s->opt->focus || !*s->opt->focus)
+    if ((!s->opt->focus || !*s->opt->focus) && !s->opt->focus_grid)
         return TK_OK;
     double in = 0, out = 0, share = s->opt->focus_share;
     for (int i = 0; i < s->ngrids; i++)
         *(in_focus(s, s->grids[i].township) ? &in : &out) += s->grid_cum[i];
-    if (in == 0)
+    if (in == 0 && s->opt->focus && *s->opt->focus)
         return tk_fail(err, TK_EINVAL, "simulate_focus",
                        "--focus 中的乡镇代码都不是有网格的乡镇：%s", s->opt->focus);
-    if (out == 0 || share <= 0 || share >= 1)
+    if (out > 0 && share > 0 && share < 1) {
+        double scale = share / (1 - share) * out / in;
+        for (int i = 0; i < s->ngrids; i++)
+            if (in_focus(s, s->grids[i].township))
+                s->grid_cum[i] *= scale;
+    }
+    /* One grid busier still: the grid worker's a visitor logs in as. */
+    const char *grid = s->opt->focus_grid;
+    if (!grid || !*grid)
         return TK_OK;
-    double scale = share / (1 - share) * out / in;
-    for (int i = 0; i < s->ngrids; i++)
-        if (in_focus(s, s->grids[i].township))
-            s->grid_cum[i] *= scale;
+    double total = 0;
+    int g = -1;
+    for (int i = 0; i < s->ngrids; i++) {
+        total += s->grid_cum[i];
+        if (!strcmp(s->grids[i].code, grid))
+            g = i;
+    }
+    if (g < 0)
+        return tk_fail(err, TK_EINVAL, "simulate_focus", "重点网格 %s 不存在或不可用", grid);
+    double f = s->opt->focus_grid_share;
+    if (f > 0 && f < 1)
+        s->grid_cum[g] = f / (1 - f) * (total - s->grid_cum[g]);
     return TK_OK;
 }
 
@@ -529,7 +545,8 @@ static tk_status load_grids(sim *s, tk_conn *c, tk_error *err)
         c,
         "SELECT g.id, g.name, g.path, v.name, t.id, tr.lng, tr.lat, tr.min_lng, tr.min_lat, "
         "tr.max_lng, tr.max_lat, coalesce(tr.population, 0), (SELECT p.name FROM people p WHERE "
-        "p.unit_id = g.id AND p.kind = 'grid_worker' AND p.active = 1 ORDER BY p.id LIMIT 1) "
+        "p.unit_id = g.id AND p.kind = 'grid_worker' AND p.active = 1 ORDER BY p.id LIMIT 1), "
+        "g.code "
         "FROM units g JOIN units v ON v.id = g.parent_id JOIN units t ON t.id = v.parent_id "
         "LEFT JOIN territory tr ON tr.unit_id = g.id WHERE g.kind = 'grid' AND g.active = 1 AND "
         "v.kind = 'village' AND t.kind = 'township' ORDER BY g.id",
@@ -563,6 +580,7 @@ static tk_status load_grids(sim *s, tk_conn *c, tk_error *err)
             g->bbox[k] = tk_col_double(st, 7 + k);
         double people = (double)tk_col_i64(st, 11);
         g->worker_name = tk_col_null(st, 12) ? NULL : wdup(s, tk_col_text(st, 12));
+        g->code = wdup(s, tk_col_text(st, 13));
         s->grid_cum[s->ngrids++] = people > 0 ? people : 1000; /* a weight until the end */
     }
     tk_reset(st);

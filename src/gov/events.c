@@ -313,7 +313,8 @@ static tk_status find_duplicates(tk_conn *c, const tk_event_new *in, int64_t now
     double dlat = r / 111195.0, dlng = dlat / cos(in->lat * M_PI / 180);
     tk_stmt *s = tk_prepare(c,
                             "SELECT id, lng, lat FROM events WHERE category_code = ?1 AND "
-                            "created_at >= ?2 AND lng BETWEEN ?3 AND ?4 AND lat BETWEEN ?5 AND ?6 "
+                            "created_at BETWEEN ?2 AND ?7 AND lng BETWEEN ?3 AND ?4 AND "
+                            "lat BETWEEN ?5 AND ?6 "
                             "AND state NOT IN ('rejected', 'void') ORDER BY id LIMIT 8",
                             err);
     if (!s)
@@ -324,6 +325,7 @@ static tk_status find_duplicates(tk_conn *c, const tk_event_new *in, int64_t now
     tk_bind_double(s, 4, in->lng + dlng);
     tk_bind_double(s, 5, in->lat - dlat);
     tk_bind_double(s, 6, in->lat + dlat);
+    tk_bind_i64(s, 7, now); /* not events of a later time (a clock set back, in tests) */
     int rc;
     while ((rc = tk_step(s, err)) == 1) {
         double dx = (tk_col_double(s, 1) - in->lng) * 111195.0 * cos(in->lat * M_PI / 180);

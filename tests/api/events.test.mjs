@@ -361,7 +361,7 @@ async function gridsOf(tk, township, n) {
 // ===========================================================================
 
 describe('0. the demo leaves work waiting for the demo accounts', () => {
-  test('航埠镇 and 杜泽镇 have open events in several states, in the command queues', async () => {
+  test('航埠镇 and 杜泽镇 have open events in several states, in the command queues; the grid worker\'s grid too', async () => {
     const srv = await startServer('demo');
     try {
       const tk = new Tk(srv);
@@ -379,6 +379,14 @@ describe('0. the demo leaves work waiting for the demo accounts', () => {
       }
       // Whenever the demo is built (work hours, nights, weekends): 5 to 38 in samples.
       assert.ok(queued >= 2, `${queued} events waiting in the command rooms' queues`);
+      // The grid worker's own grid is busier still: open events there to follow.
+      const me = await tk.get('grid', '/api/v1/session');
+      expectStatus(me, 200);
+      const mine = await tk.get('grid', `/api/v1/events?unit_id=${me.body.user.unit.id}&limit=500`);
+      expectStatus(mine, 200);
+      const openHere = mine.body.items.filter((e) => !['closed', 'archived', 'rejected', 'void'].includes(e.state));
+      assert.ok(mine.body.items.length >= 40, `${mine.body.items.length} events in the grid worker's grid`);
+      assert.ok(openHere.length >= 3, `${openHere.length} open in the grid worker's grid`);
     } finally {
       await stopServer(srv);
     }
