@@ -52,6 +52,7 @@ struct sub {
     tk_role role;
     int64_t user_id, unit_id;
     int64_t session_id, api_key_id; /* what they came with, checked at every heartbeat */
+    uint64_t serial;                /* unique in the hub, given by hub_add */
     char *scope_path;
     pthread_mutex_t lock; /* guards what follows */
     char *buf;            /* queued bytes are buf[off, len) */
@@ -81,8 +82,9 @@ struct tk_stream_hub {
     bool closed; /* shutting down: no new streams, open ones end */
     struct sub *subs;
     long nsubs;
-    int64_t seq;     /* the last id given */
-    int64_t evicted; /* the highest id no longer in ring (ids up to it cannot be replayed) */
+    uint64_t serials; /* the last serial given to a subscriber */
+    int64_t seq;      /* the last id given */
+    int64_t evicted;  /* the highest id no longer in ring (ids up to it cannot be replayed) */
     recent ring[TK_STREAM_REPLAY];
     size_t ring_next, ring_count;
     uint64_t published, dropped;
@@ -247,6 +249,7 @@ static bool hub_add(tk_stream_hub *h, struct sub *s, const char *last_event_id)
     if (last_event_id && tk_parse_i64(last_event_id, &last))
         replay(h, s, last);
     pthread_mutex_unlock(&s->lock);
+    s->serial = ++h->serials;
     s->next = h->subs;
     if (h->subs)
         h->subs->prev = s;
@@ -332,7 +335,7 @@ void tk_stream_hub_close(void *ctx)
 }
 
 typedef struct {
-    struct sub *s;
+    uint64_t serial;
     int64_t session_id, api_key_id;
 } credential;
 
@@ -347,7 +350,7 @@ static void end_dead_streams(tk_stream_hub *h)
         return;
     credential *check = tk_xcalloc((size_t)cap, sizeof *check);
     for (struct sub *s = h->subs; s && n < cap; s = s->next)
-        check[n++] = (credential){s, s->session_id, s->api_key_id};
+        check[n++] = (credential){s->serial, s->session_id, s->api_key_id};
     pthread_mutex_unlock(&h->lock);
     bool *dead = tk_xcalloc((size_t)n, sizeof *dead);
     tk_error err;
@@ -360,10 +363,11 @@ static void end_dead_streams(tk_stream_hub *h)
         dead[i] = !alive;
     }
     pthread_mutex_lock(&h->lock);
-    /* A subscriber may have gone meanwhile: end only those still in the list. */
+    /* A subscriber may have gone meanwhile (and another taken its memory): end
+     * only those still in the list, known by serial. */
     for (struct sub *s = h->subs; s; s = s->next)
         for (long i = 0; i < n; i++)
-            if (dead[i] && check[i].s == s) {
+            if (dead[i] && check[i].serial == s->serial) {
                 pthread_mutex_lock(&s->lock);
                 s->ended = true;
                 wake(s);
