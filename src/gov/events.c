@@ -343,8 +343,9 @@ static tk_status find_duplicates(tk_conn *c, const tk_event_new *in, int64_t now
 /* Brings the full-text index up to the newest event, before the commit of a write
  * batch that created events (see migration 0006), so the index and the events
  * commit together. FTS5 writes a segment per flush, so under a stream of reports
- * the index waits while more jobs queue behind the batch, up to SEARCH_LAG events:
- * the last batch of a burst indexes everything. */
+ * the index waits while more jobs queue behind the batch, up to SEARCH_LAG events,
+ * and asks to run with the next batch: the first batch that nothing waits behind
+ * (the last of a burst) indexes everything. */
 #define SEARCH_LAG 512
 
 static tk_status index_new_events(tk_conn *c, void *arg, tk_error *err)
@@ -362,8 +363,10 @@ static tk_status index_new_events(tk_conn *c, void *arg, tk_error *err)
         tk_reset(s);
         if (rc < 0)
             return err->status;
-        if (waiting < SEARCH_LAG)
+        if (waiting < SEARCH_LAG) {
+            tk_conn_before_commit(c, index_new_events, arg);
             return TK_OK;
+        }
     }
     return tk_exec(c,
                    "INSERT INTO events_fts(rowid, number, title, description, address) "

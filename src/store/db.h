@@ -95,7 +95,8 @@ void tk_conn_after_commit(tk_conn *c, tk_commit_hook fn, void *arg);
  * it runs once). For work cheaper once per batch than once per job, which may lag
  * the jobs that asked for it: it runs in its own savepoint, and if it fails the
  * failure is logged and the batch commits without it, so it must catch up with
- * what an earlier run missed. Outside the writer it runs at once. */
+ * what an earlier run missed. Asked from inside fn itself, it runs again with the
+ * next batch (the writer_busy case below). Outside the writer it runs at once. */
 void tk_conn_before_commit(tk_conn *c, tk_write_fn fn, void *arg);
 /* On the writer: whether more jobs are waiting behind this batch (work that can
  * lag may then wait for a later batch). False elsewhere. */

@@ -24,18 +24,21 @@ struct commit_hook {
     struct commit_hook *next;
 };
 
+typedef struct {
+    tk_write_fn fn;
+    void *arg;
+} before_commit_work;
+
 struct tk_conn {
     sqlite3 *handle;
     tk_stmt **cache; /* open addressing on hash */
     size_t cache_cap;
     size_t cache_len;
-    tk_write_job *current_job; /* the writer's job being run, for after-commit hooks */
-    struct {
-        tk_write_fn fn;
-        void *arg;
-    } before_commit[4]; /* the batch's once-per-transaction work */
+    tk_write_job *current_job;           /* the writer's job being run, for after-commit hooks */
+    before_commit_work before_commit[4]; /* the batch's once-per-transaction work */
     int nbefore_commit;
-    tk_db *db; /* the writer's database, for its queue; NULL on readers */
+    bool in_before_commit; /* running it: what asks now is for the next batch */
+    tk_db *db;             /* the writer's database, for its queue; NULL on readers */
     struct tk_conn *next_reader;
 };
 

@@ -110,26 +110,29 @@ static bool in_transaction(tk_conn *c)
     return !sqlite3_get_autocommit(c->handle);
 }
 
+/* Adds work to the batch's list, once. */
+static void add_work(tk_conn *c, before_commit_work w)
+{
+    for (int i = 0; i < c->nbefore_commit; i++)
+        if (c->before_commit[i].fn == w.fn && c->before_commit[i].arg == w.arg)
+            return;
+    if (c->nbefore_commit == (int)(sizeof c->before_commit / sizeof c->before_commit[0])) {
+        tk_warn("before-commit work dropped", "reason=\"more than %zu kinds\"",
+                sizeof c->before_commit / sizeof c->before_commit[0]);
+        return;
+    }
+    c->before_commit[c->nbefore_commit++] = w;
+}
+
 void tk_conn_before_commit(tk_conn *c, tk_write_fn fn, void *arg)
 {
-    if (!c->current_job) {
+    if (!c->current_job && !c->in_before_commit) {
         tk_error err;
         if (fn(c, arg, &err) != TK_OK)
             tk_warn("before-commit work failed", "code=%s", err.code);
         return;
     }
-    for (int i = 0; i < c->nbefore_commit; i++)
-        if (c->before_commit[i].fn == fn && c->before_commit[i].arg == arg)
-            return;
-    if (c->nbefore_commit == (int)(sizeof c->before_commit / sizeof c->before_commit[0])) {
-        tk_error err;
-        tk_fail(&err, TK_EINTERNAL, "before_commit_full", "too many kinds of before-commit work");
-        tk_warn("before-commit work dropped", "code=%s", err.code);
-        return;
-    }
-    c->before_commit[c->nbefore_commit].fn = fn;
-    c->before_commit[c->nbefore_commit].arg = arg;
-    c->nbefore_commit++;
+    add_work(c, (before_commit_work){fn, arg});
 }
 
 bool tk_conn_writer_busy(tk_conn *c)
@@ -142,17 +145,25 @@ bool tk_conn_writer_busy(tk_conn *c)
     return busy;
 }
 
-/* Runs the batch's before-commit work, each in a savepoint. Returns false if the
- * transaction was lost. */
+/* Runs the batch's before-commit work, each in a savepoint; what asks for itself
+ * again meanwhile stays for the next batch. Returns false if the transaction was
+ * lost (the work then stays asked for, for the retry). */
 static bool run_before_commit(tk_conn *c)
 {
-    for (int i = 0; i < c->nbefore_commit; i++) {
+    before_commit_work work[sizeof c->before_commit / sizeof c->before_commit[0]];
+    int n = c->nbefore_commit;
+    memcpy(work, c->before_commit, (size_t)n * sizeof work[0]);
+    c->nbefore_commit = 0;
+    c->in_before_commit = true;
+    bool lost = false;
+    for (int i = 0; i < n && !lost; i++) {
         tk_error err;
         tk_status st = tk_exec(c, "SAVEPOINT before_commit", &err);
         if (st == TK_OK)
-            st = c->before_commit[i].fn(c, c->before_commit[i].arg, &err);
-        if (!in_transaction(c))
-            return false;
+            st = work[i].fn(c, work[i].arg, &err);
+        lost = !in_transaction(c);
+        if (lost)
+            break;
         tk_error ignored;
         if (st != TK_OK) {
             tk_warn("before-commit work failed", "code=%s", err.code);
@@ -160,8 +171,11 @@ static bool run_before_commit(tk_conn *c)
         }
         tk_exec(c, "RELEASE before_commit", &ignored);
     }
-    c->nbefore_commit = 0;
-    return in_transaction(c);
+    c->in_before_commit = false;
+    if (lost)
+        for (int i = 0; i < n; i++)
+            add_work(c, work[i]);
+    return !lost && in_transaction(c);
 }
 
 static void drop_hooks(tk_write_job *job, bool run)
@@ -232,7 +246,6 @@ static void run_batch(tk_db *db, tk_write_job **jobs, int n)
             return;
         }
         bool lost = false;
-        c->nbefore_commit = 0;
         for (int i = 0; i < n && !lost; i++) {
             if (jobs[i]->status != TK_OK && attempt > 0)
                 continue; /* failed on an earlier attempt: stays failed */

@@ -142,6 +142,7 @@ static void hook_second(void *arg)
 typedef struct {
     int calls;
     bool fail;
+    int again; /* times to ask for itself again, for the next batch */
 } before_log;
 
 static before_log before_state;
@@ -156,6 +157,10 @@ static tk_status before_work(tk_conn *c, void *arg, tk_error *err)
     tk_bind_i64(s, 1, tk_conn_writer_busy(c));
     if (tk_step(s, err) < 0)
         return err->status;
+    if (st->again > 0) {
+        st->again--;
+        tk_conn_before_commit(c, before_work, arg);
+    }
     return st->fail ? tk_fail(err, TK_EVALID, "test_fail", "before-commit work fails") : TK_OK;
 }
 
@@ -920,4 +925,29 @@ Test(store, writer_busy_while_jobs_wait)
     cr_assert_not(tk_conn_writer_busy(reader), "a reader is never the busy writer");
     cr_assert_eq(tk_db_write(db, ask_before_commit, &before_state, &err), TK_OK);
     cr_assert_eq(before_state.calls, 2);
+}
+
+Test(store, before_commit_work_asked_again_runs_with_the_next_batch)
+{
+    db = open_at(path, NULL);
+    create_table(db);
+    tk_error err;
+    cr_assert_eq(tk_db_write(db, exec_job, "CREATE TABLE b (rows INTEGER, busy INTEGER)", &err),
+                 TK_OK);
+    memset(&before_state, 0, sizeof before_state);
+    before_state.again = 1;
+    test_job blocker, jobs[3];
+    start_blocker(db, &blocker);
+    blocker.before = true;
+    for (int i = 0; i < 3; i++) {
+        job_init(&jobs[i], i); /* they do not ask for it themselves */
+        submit(db, &jobs[i]);
+    }
+    release_gate();
+    wait_done(4);
+    cr_assert_eq(before_state.calls, 2, "ran with the blocker's batch and with the next");
+    cr_assert_eq(query_i64(db, "SELECT rows FROM b ORDER BY rowid LIMIT 1"), 1,
+                 "first after the blocker's job alone");
+    cr_assert_eq(query_i64(db, "SELECT rows FROM b ORDER BY rowid DESC LIMIT 1"), 4,
+                 "then after the next batch's three jobs");
 }
