@@ -502,8 +502,8 @@ static bool in_focus(const sim *s, int t)
 }
 
 /* Scales the grid weights so that the focus townships' grids, in proportion to their
- * people among themselves, draw opt->focus_share of the events: the busy townships
- * whose accounts a demo visitor logs in with. */
+ * people among themselves, draw opt->focus_share of the events, and the focus grid
+ * opt->focus_grid_share: the busy places whose accounts a demo visitor logs in with. */
 static tk_status focus_grids(sim *s, tk_error *err)
 {
     if ((!s->opt->focus || !*s->opt->focus) && !s->opt->focus_grid)
@@ -514,7 +514,7 @@ static tk_status focus_grids(sim *s, tk_error *err)
     if (in == 0 && s->opt->focus && *s->opt->focus)
         return tk_fail(err, TK_EINVAL, "simulate_focus",
                        "--focus 中的乡镇代码都不是有网格的乡镇：%s", s->opt->focus);
-    if (out > 0 && share > 0 && share < 1) {
+    if (in > 0 && out > 0 && share > 0 && share < 1) {
         double scale = share / (1 - share) * out / in;
         for (int i = 0; i < s->ngrids; i++)
             if (in_focus(s, s->grids[i].township))
