@@ -33,28 +33,15 @@ bench_name=durability
 command -v node >/dev/null || die "node is not installed"
 [ -x "$BIN" ] || die "$BIN is missing; run make build first"
 
-mkdir -p bench/out
-stamp=$(date +%Y%m%d-%H%M%S)
-out=bench/out/durability-$stamp.txt
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tiaokuai-durability.XXXXXX")
-db=$tmp/durability.db
-server_pid=""
 writer_pid=""
-port=""
-
-cleanup() {
+bench_stop_more() {
   if [ -n "$writer_pid" ] && kill -0 "$writer_pid" 2>/dev/null; then
     kill -TERM "$writer_pid" 2>/dev/null || true
     wait "$writer_pid" 2>/dev/null || true
   fi
-  stop_server
-  cat "$tmp"/server-*.log >"bench/out/durability-server-$stamp.log" 2>/dev/null || true
-  rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-exec > >(tee "$out") 2>&1
+bench_begin durability
+db=$tmp/durability.db
 
 # serve LOGNAME: the server on $db with the probe endpoint; sets server_pid and port.
 serve() { start_server "$tmp/server-$1.log" --db "$db" --probe 1; }

@@ -39,28 +39,15 @@ command -v sqlite3 >/dev/null || die "the sqlite3 CLI is needed to read grids an
 [ -x "$BIN" ] || die "$BIN is missing; run make build first"
 [ "$THREADS" -le "$CONNECTIONS" ] || THREADS=$CONNECTIONS
 
-mkdir -p bench/out
-stamp=$(date +%Y%m%d-%H%M%S)
-out=bench/out/events-$stamp.txt
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tiaokuai-bench-events.XXXXXX")
-db=$tmp/events.db
-server_pid=""
 perf_pid=""
-port=""
-
-cleanup() {
+bench_stop_more() {
   if [ -n "$perf_pid" ] && kill -0 "$perf_pid" 2>/dev/null; then
     kill -INT "$perf_pid" 2>/dev/null || true
     wait "$perf_pid" 2>/dev/null || true
   fi
-  stop_server
-  [ -f "$tmp/server.log" ] && cp "$tmp/server.log" "bench/out/events-server-$stamp.log"
-  rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-exec > >(tee "$out") 2>&1
+bench_begin events
+db=$tmp/events.db
 
 cores=$(nproc)
 

@@ -6,6 +6,32 @@ die() {
   exit 1
 }
 
+# bench_begin NAME: the run's $stamp, its output $out = bench/out/NAME-STAMP.txt (all
+# printed from here on goes there too) and a scratch folder $tmp. At exit the server
+# stops, its logs ($tmp/server*.log) are kept as bench/out/NAME-server-STAMP.log and
+# $tmp is removed; a script with more to stop first defines bench_stop_more.
+bench_begin() {
+  bench_label=$1
+  mkdir -p bench/out
+  stamp=$(date +%Y%m%d-%H%M%S)
+  out=bench/out/$1-$stamp.txt
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/tiaokuai-$1.XXXXXX")
+  server_pid=""
+  port=""
+  trap bench_end EXIT
+  trap 'exit 130' INT TERM
+  exec > >(tee "$out") 2>&1
+}
+
+bench_end() {
+  if declare -F bench_stop_more >/dev/null; then
+    bench_stop_more
+  fi
+  stop_server
+  cat "$tmp"/server*.log >"bench/out/$bench_label-server-$stamp.log" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+
 # start_server LOG [ARGS...]: `tiaokuai serve` on a free loopback port (read from
 # its log) with ARGS; sets server_pid and port, or dies showing the log.
 start_server() {

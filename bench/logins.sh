@@ -15,18 +15,13 @@ CONNECTIONS=${BENCH_CONNECTIONS:-32}
 bench_name=bench-logins
 . bench/lib.sh
 command -v wrk >/dev/null || die "wrk is not installed"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tiaokuai-logins.XXXXXX")
-cleanup() {
-  stop_server
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+bench_begin logins
 
 export BENCH_PASSWORD="Bench-Login-Burst-2026"
 "$BIN" init --db "$tmp/b.db" >/dev/null 2>&1
 echo "$BENCH_PASSWORD" | "$BIN" user add --db "$tmp/b.db" --role admin --unit 330800 --name 压测 bench \
   --password-stdin >/dev/null 2>&1
-start_server "$tmp/log" --db "$tmp/b.db"
+start_server "$tmp/server.log" --db "$tmp/b.db"
 
 healthz() { # prints "req/s p50_ms p99_ms"
   wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port/healthz" >"$tmp/h.out"

@@ -44,24 +44,9 @@ command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk, or 
 [[ $CONNECTIONS =~ ^[0-9]+$ ]] || die "BENCH_CONNECTIONS must be a number"
 [ "$THREADS" -le "$CONNECTIONS" ] || THREADS=$CONNECTIONS
 
-mkdir -p bench/out
-stamp=$(date +%Y%m%d-%H%M%S)
-out=bench/out/bench-$stamp.txt
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tiaokuai-bench.XXXXXX")
-db=$tmp/bench.db
-server_pid=""
-port=""
-
-cleanup() {
-  stop_server
-  [ -f "$tmp/server.log" ] && cp "$tmp/server.log" "bench/out/server-$stamp.log"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # Everything from here on goes to the terminal and to $out.
-exec > >(tee "$out") 2>&1
+bench_begin bench
+db=$tmp/bench.db
 
 cores=$(nproc)
 

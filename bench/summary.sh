@@ -37,20 +37,7 @@ command -v sqlite3 >/dev/null || die "the sqlite3 CLI is needed (apt-get install
 command -v curl >/dev/null || die "curl is needed"
 [ -x "$BIN" ] || die "$BIN is missing; run make build first"
 
-mkdir -p bench/out
-stamp=$(date +%Y%m%d-%H%M%S)
-out=bench/out/summary-$stamp.txt
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tiaokuai-bench-summary.XXXXXX")
-server_pid=""
-
-cleanup() {
-  stop_server
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-exec > >(tee "$out") 2>&1
+bench_begin summary
 
 
 # The month before the end's month: from and to days.
