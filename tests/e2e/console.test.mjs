@@ -3,16 +3,13 @@
 // form, finding them in the table, the audit entry, and logging out; then the
 // new user's first login and their permission-filtered navigation.
 //
-// Needs Debian chromium (CHROMIUM overrides the path). Screenshots go to a temp
-// dir that is kept when a step fails or KEEP_SHOTS=1, and removed otherwise.
-import { describe, it, before, after } from 'node:test';
+// Needs Debian chromium; screenshots as tests/e2e/lib/browser.mjs says.
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { Server, runCli, tempDir } from '../api/lib/server.mjs';
+import { Server, runCli } from '../api/lib/server.mjs';
+import { launchChromium, Shots } from './lib/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ADMIN_PW = 'Quzhou-Admin-2026!';
 const ADMIN_NEW_PW = 'Qz-Console-E2E-2026#';
 const USER_NEW_PW = 'Kecheng-Center-2026$';
@@ -23,24 +20,13 @@ describe('console (browser)', () => {
   let browser;
   let context;
   let page;
-  let shots;
-  let failed = false;
+  const shots = new Shots('tk-e2e-shots-');
   let tempPassword;
   const pageErrors = [];
 
-  const shot = async (name) => {
-    await page.screenshot({ path: path.join(shots, `${name}.png`) });
-  };
-  // Wraps a step so a failure keeps the screenshots and records one more.
-  const step = (name, fn) => it(name, async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      failed = true;
-      await page.screenshot({ path: path.join(shots, `FAILED-${name.replace(/[^\w\u4e00-\u9fff-]+/g, '_')}.png`) }).catch(() => {});
-      throw e;
-    }
-  });
+  const shot = (name) => shots.take(page, name);
+  // A step whose failure keeps the screenshots and records one more.
+  const step = (name, fn) => shots.step(name, fn, () => page);
 
   before(async () => {
     srv = new Server();
@@ -50,12 +36,7 @@ describe('console (browser)', () => {
       '--name', '系统管理员', 'admin', '--password-stdin'], { input: `${ADMIN_PW}\n` });
     assert.equal(add.code, 0, add.stderr);
     await srv.start();
-    shots = tempDir('tk-e2e-shots-');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.base });
     page = await context.newPage();
@@ -69,10 +50,7 @@ describe('console (browser)', () => {
       await srv.stop();
       srv.cleanup();
     }
-    if (shots) {
-      if (failed || process.env.KEEP_SHOTS) console.log(`# screenshots kept in ${shots}`);
-      else rmSync(shots, { recursive: true, force: true });
-    }
+    shots.finish();
   });
 
   const nav = () => page.locator('nav.nav');

@@ -6,16 +6,13 @@
 // and feeds back; the grid worker verifies on the phone; the command room
 // closes it; the stats page counts it.
 //
-// Needs Debian chromium (CHROMIUM overrides the path). Screenshots go to a temp
-// dir that is kept when a step fails or KEEP_SHOTS=1, and removed otherwise.
-import { describe, it, before, after } from 'node:test';
+// Needs Debian chromium; screenshots as tests/e2e/lib/browser.mjs says.
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { Server, runCli, tempDir, ROOT, demoDatabase } from '../api/lib/server.mjs';
+import { Server, tempDir, ROOT, demoDatabase } from '../api/lib/server.mjs';
+import { launchChromium, Shots } from './lib/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CLOCK = '2026-03-02T09:00:00+08:00'; // a working Monday
 const DATA = path.join(ROOT, 'data');
 // The demo grid worker's grid (兴航社区第1网格, 航埠镇): its centre point.
@@ -30,8 +27,7 @@ const DESCRIPTION = `e2e-${process.pid}：兴航社区12幢两户邻居因楼道
 describe('event loop (mobile + console)', () => {
   let srv;
   let browser;
-  let shots;
-  let failed = false;
+  const shots = new Shots('tk-e2e-events-shots-');
   let number = null;
   let eventId = null;
   let statsBefore = null;
@@ -40,18 +36,8 @@ describe('event loop (mobile + console)', () => {
   const pages = {}; // name → page
   let current = null; // the page a failing step photographs
 
-  const shot = async (page, name) => {
-    await page.screenshot({ path: path.join(shots, `${name}.png`) });
-  };
-  const step = (name, fn) => it(name, async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      failed = true;
-      if (current) await current.screenshot({ path: path.join(shots, `FAILED-${name.replace(/[^\w\u4e00-\u9fff-]+/g, '_')}.png`) }).catch(() => {});
-      throw e;
-    }
-  });
+  const shot = (page, name) => shots.take(page, name);
+  const step = (name, fn) => shots.step(name, fn, () => current);
 
   async function newPage(name, { mobile = false } = {}) {
     const context = await browser.newContext(mobile
@@ -99,12 +85,7 @@ describe('event loop (mobile + console)', () => {
     assert.equal(demo.code, 0, demo.stderr);
     srv = new Server({ dir, db, args: ['--data', DATA, '--manual-clock', CLOCK] });
     await srv.start();
-    shots = tempDir('tk-e2e-events-shots-');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -113,10 +94,7 @@ describe('event loop (mobile + console)', () => {
       await srv.stop();
       srv.cleanup();
     }
-    if (shots) {
-      if (failed || process.env.KEEP_SHOTS) console.log(`# screenshots kept in ${shots}`);
-      else rmSync(shots, { recursive: true, force: true });
-    }
+    shots.finish();
   });
 
   step('the command room opens its workbench (待受理) and notes the month so far', async () => {

@@ -5,17 +5,15 @@
 // API arriving in the live feed over the stream, and the 15-second polling
 // fallback when the stream is not there.
 //
-// Needs Debian chromium (CHROMIUM overrides the path). Screenshots go to a temp
-// dir that is kept when a step fails or KEEP_SHOTS=1, and removed otherwise.
-import { describe, it, before, after } from 'node:test';
+// Needs Debian chromium; screenshots as tests/e2e/lib/browser.mjs says.
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { Server, runCli, tempDir, ROOT } from '../api/lib/server.mjs';
+import { Server, runCli, ROOT } from '../api/lib/server.mjs';
+import { launchChromium, Shots } from './lib/browser.mjs';
 import { request } from '../api/lib/auth.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 // The demo accounts come from the file the demo itself reads.
 function demoPassword(username) {
@@ -33,23 +31,12 @@ describe('big screen (browser)', () => {
   let browser;
   let context;
   let page;
-  let shots;
-  let failed = false;
+  const shots = new Shots('tk-e2e-screen-');
   let hotline; // { cookie, csrf }
   const pageErrors = [];
 
-  const shot = async (name, p = page) => {
-    await p.screenshot({ path: path.join(shots, `${name}.png`) });
-  };
-  const step = (name, fn) => it(name, async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      failed = true;
-      await page.screenshot({ path: path.join(shots, `FAILED-${name.replace(/[^\w\u4e00-\u9fff-]+/g, '_')}.png`) }).catch(() => {});
-      throw e;
-    }
-  });
+  const shot = (name, p = page) => shots.take(p, name);
+  const step = (name, fn) => shots.step(name, fn, () => page);
 
   // Reports an event as the 12345 hotline integration, through the API.
   const report = async (lng, lat, description) => {
@@ -73,12 +60,7 @@ describe('big screen (browser)', () => {
     assert.equal(login.status, 201, `hotline login: ${login.status}`);
     hotline = { cookie: String(login.headers['set-cookie']).split(';')[0], csrf: login.body.csrf_token };
 
-    shots = tempDir('tk-e2e-screen-');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     page = await context.newPage();
     page.setDefaultTimeout(20000);
@@ -91,10 +73,7 @@ describe('big screen (browser)', () => {
       await srv.stop();
       srv.cleanup();
     }
-    if (shots) {
-      if (failed || process.env.KEEP_SHOTS) console.log(`# screenshots kept in ${shots}`);
-      else rmSync(shots, { recursive: true, force: true });
-    }
+    shots.finish();
   });
 
   step('a visitor gets the login form; the leader logs in through it', async () => {
