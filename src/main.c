@@ -218,6 +218,35 @@ int tk_cli_open_db(int argc, char **argv, const char *usage, tk_config *cfg, tk_
     return -1;
 }
 
+/* Removes "--name value" from argv; returns the value or NULL. */
+const char *tk_cli_take_flag(int *argc, char **argv, const char *name)
+{
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], name) != 0 || i + 1 >= *argc)
+            continue;
+        const char *v = argv[i + 1];
+        for (int k = i; k + 2 <= *argc; k++)
+            argv[k] = argv[k + 2];
+        *argc -= 2;
+        return v;
+    }
+    return NULL;
+}
+
+/* Removes "--name" from argv; returns whether it was there. */
+bool tk_cli_take_switch(int *argc, char **argv, const char *name)
+{
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], name) != 0)
+            continue;
+        for (int k = i; k + 1 <= *argc; k++)
+            argv[k] = argv[k + 1];
+        (*argc)--;
+        return true;
+    }
+    return false;
+}
+
 int tk_cli_fail(const tk_error *err)
 {
     return fail(err);

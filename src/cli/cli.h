@@ -17,6 +17,10 @@
 int tk_cli_open_db(int argc, char **argv, const char *usage, tk_config *cfg, tk_db **db,
                    char ***rest, int *nrest);
 int tk_cli_fail(const tk_error *err);
+/* Remove "--name value" (returning value, or NULL) or "--name" (returning whether
+ * it was there) from argv, for a subcommand's own flags. */
+const char *tk_cli_take_flag(int *argc, char **argv, const char *name);
+bool tk_cli_take_switch(int *argc, char **argv, const char *name);
 
 int tk_cli_user(int argc, char **argv);
 int tk_cli_verify_audit(int argc, char **argv);

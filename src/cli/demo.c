@@ -994,28 +994,18 @@ int tk_cli_demo(int argc, char **argv)
     char **args = tk_xcalloc((size_t)argc + 1, sizeof *args);
     memcpy(args, argv, (size_t)argc * sizeof *args);
     int64_t seed = 20230601, events = DEMO_SIM_EVENTS;
-    for (int i = 0; i + 1 < n; i++)
-        if (strcmp(args[i], "--seed") == 0) {
-            if (!tk_parse_i64(args[i + 1], &seed) || seed < 0) {
-                fprintf(stderr, "tiaokuai: --seed 需要非负整数\n");
-                free(args);
-                return EX_USAGE;
-            }
-            memmove(&args[i], &args[i + 2], (size_t)(n - i - 2) * sizeof *args);
-            n -= 2;
-            break;
-        }
-    for (int i = 0; i + 1 < n; i++)
-        if (strcmp(args[i], "--events") == 0) {
-            if (!tk_parse_i64(args[i + 1], &events) || events < 0 || events > 1000000) {
-                fprintf(stderr, "tiaokuai: --events 需要 0 到 1000000 的整数\n");
-                free(args);
-                return EX_USAGE;
-            }
-            memmove(&args[i], &args[i + 2], (size_t)(n - i - 2) * sizeof *args);
-            n -= 2;
-            break;
-        }
+    const char *seed_arg = tk_cli_take_flag(&n, args, "--seed");
+    const char *events_arg = tk_cli_take_flag(&n, args, "--events");
+    if (seed_arg && (!tk_parse_i64(seed_arg, &seed) || seed < 0)) {
+        fprintf(stderr, "tiaokuai: --seed 需要非负整数\n");
+        free(args);
+        return EX_USAGE;
+    }
+    if (events_arg && (!tk_parse_i64(events_arg, &events) || events < 0 || events > 1000000)) {
+        fprintf(stderr, "tiaokuai: --events 需要 0 到 1000000 的整数\n");
+        free(args);
+        return EX_USAGE;
+    }
     tk_config cfg;
     static demo d;
     memset(&d, 0, sizeof d);

@@ -1521,20 +1521,6 @@ tk_status tk_cli_simulate_run(tk_db *db, const tk_sim_options *opt, tk_sim_repor
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-static const char *take_flag(int *argc, char **argv, const char *name)
-{
-    for (int i = 0; i < *argc; i++) {
-        if (strcmp(argv[i], name) != 0 || i + 1 >= *argc)
-            continue;
-        const char *v = argv[i + 1];
-        for (int k = i; k + 2 <= *argc; k++)
-            argv[k] = argv[k + 2];
-        *argc -= 2;
-        return v;
-    }
-    return NULL;
-}
-
 void tk_cli_simulate_print(const tk_sim_report *rep)
 {
     printf(
@@ -1555,13 +1541,13 @@ int tk_cli_simulate(int argc, char **argv)
     int n = argc;
     char **args = tk_xcalloc((size_t)argc + 1, sizeof *args);
     memcpy(args, argv, (size_t)argc * sizeof *args);
-    const char *events = take_flag(&n, args, "--events");
-    const char *days = take_flag(&n, args, "--days");
-    const char *seed = take_flag(&n, args, "--seed");
-    const char *end = take_flag(&n, args, "--end");
-    const char *batch = take_flag(&n, args, "--batch");
-    const char *focus = take_flag(&n, args, "--focus");
-    const char *share = take_flag(&n, args, "--focus-share");
+    const char *events = tk_cli_take_flag(&n, args, "--events");
+    const char *days = tk_cli_take_flag(&n, args, "--days");
+    const char *seed = tk_cli_take_flag(&n, args, "--seed");
+    const char *end = tk_cli_take_flag(&n, args, "--end");
+    const char *batch = tk_cli_take_flag(&n, args, "--batch");
+    const char *focus = tk_cli_take_flag(&n, args, "--focus");
+    const char *share = tk_cli_take_flag(&n, args, "--focus-share");
     tk_config cfg;
     tk_db *db = NULL;
     int rc = tk_cli_open_db(

@@ -30,34 +30,6 @@ static const char *export_usage =
     "把区划与网格导出到标准输出。层级：county township village grid microgrid\n"
     "（CSV 默认全部，GeoJSON 默认 grid）。";
 
-/* Removes "--name value" from argv; returns the value or NULL. */
-static const char *take_flag(int *argc, char **argv, const char *name)
-{
-    for (int i = 0; i < *argc; i++) {
-        if (strcmp(argv[i], name) != 0 || i + 1 >= *argc)
-            continue;
-        const char *v = argv[i + 1];
-        for (int k = i; k + 2 <= *argc; k++)
-            argv[k] = argv[k + 2];
-        *argc -= 2;
-        return v;
-    }
-    return NULL;
-}
-
-static bool take_switch(int *argc, char **argv, const char *name)
-{
-    for (int i = 0; i < *argc; i++) {
-        if (strcmp(argv[i], name) != 0)
-            continue;
-        for (int k = i; k + 1 <= *argc; k++)
-            argv[k] = argv[k + 1];
-        (*argc)--;
-        return true;
-    }
-    return false;
-}
-
 static bool read_all(const char *path, tk_buf *out)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -147,10 +119,10 @@ int tk_cli_import(int argc, char **argv)
     int n = argc;
     char **args = tk_xcalloc((size_t)argc + 1, sizeof *args);
     memcpy(args, argv, (size_t)argc * sizeof *args);
-    const char *format = take_flag(&n, args, "--format");
-    const char *overlap = take_flag(&n, args, "--overlap-tolerance");
-    const char *outside = take_flag(&n, args, "--outside-tolerance");
-    import_job j = {.opt = {.dry_run = take_switch(&n, args, "--dry-run")}};
+    const char *format = tk_cli_take_flag(&n, args, "--format");
+    const char *overlap = tk_cli_take_flag(&n, args, "--overlap-tolerance");
+    const char *outside = tk_cli_take_flag(&n, args, "--outside-tolerance");
+    import_job j = {.opt = {.dry_run = tk_cli_take_switch(&n, args, "--dry-run")}};
     tk_config cfg;
     tk_db *db = NULL;
     char **rest = NULL;
@@ -194,8 +166,8 @@ int tk_cli_export(int argc, char **argv)
     int n = argc;
     char **args = tk_xcalloc((size_t)argc + 1, sizeof *args);
     memcpy(args, argv, (size_t)argc * sizeof *args);
-    const char *format = take_flag(&n, args, "--format");
-    const char *kind = take_flag(&n, args, "--kind");
+    const char *format = tk_cli_take_flag(&n, args, "--format");
+    const char *kind = tk_cli_take_flag(&n, args, "--kind");
     tk_config cfg;
     tk_db *db = NULL;
     char **rest = NULL;

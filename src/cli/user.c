@@ -31,34 +31,6 @@ static const char *usage_text =
     "角色：grid_worker resident township_command township_module county_dept county_center "
     "leader observer admin integration";
 
-/* Removes "--name value" from argv; returns the value or NULL. */
-static const char *take_flag(int *argc, char **argv, const char *name)
-{
-    for (int i = 0; i < *argc; i++) {
-        if (strcmp(argv[i], name) != 0 || i + 1 >= *argc)
-            continue;
-        const char *v = argv[i + 1];
-        for (int k = i; k + 2 <= *argc; k++)
-            argv[k] = argv[k + 2];
-        *argc -= 2;
-        return v;
-    }
-    return NULL;
-}
-
-static bool take_switch(int *argc, char **argv, const char *name)
-{
-    for (int i = 0; i < *argc; i++) {
-        if (strcmp(argv[i], name) != 0)
-            continue;
-        for (int k = i; k + 1 <= *argc; k++)
-            argv[k] = argv[k + 1];
-        (*argc)--;
-        return true;
-    }
-    return false;
-}
-
 static bool read_password_stdin(char *out, size_t size)
 {
     if (!fgets(out, (int)size, stdin))
@@ -120,11 +92,11 @@ static tk_status add_run(tk_conn *c, void *arg, tk_error *err)
 
 static int user_add(tk_db *db, int argc, char **argv)
 {
-    const char *role = take_flag(&argc, argv, "--role");
-    const char *unit = take_flag(&argc, argv, "--unit");
-    const char *name = take_flag(&argc, argv, "--name");
-    const char *phone = take_flag(&argc, argv, "--phone");
-    bool from_stdin = take_switch(&argc, argv, "--password-stdin");
+    const char *role = tk_cli_take_flag(&argc, argv, "--role");
+    const char *unit = tk_cli_take_flag(&argc, argv, "--unit");
+    const char *name = tk_cli_take_flag(&argc, argv, "--name");
+    const char *phone = tk_cli_take_flag(&argc, argv, "--phone");
+    bool from_stdin = tk_cli_take_switch(&argc, argv, "--password-stdin");
     if (argc != 1 || !role || !unit || !name) {
         fprintf(stderr, "%s\n", usage_text);
         return EX_USAGE;
@@ -191,7 +163,7 @@ static tk_status change_run(tk_conn *c, void *arg, tk_error *err)
 
 static int user_change(tk_db *db, int action, int argc, char **argv)
 {
-    bool from_stdin = action == 0 && take_switch(&argc, argv, "--password-stdin");
+    bool from_stdin = action == 0 && tk_cli_take_switch(&argc, argv, "--password-stdin");
     if (argc != 1) {
         fprintf(stderr, "%s\n", usage_text);
         return EX_USAGE;
@@ -262,11 +234,11 @@ int tk_cli_user(int argc, char **argv)
     int n = argc - 1;
     char **args = tk_xcalloc((size_t)argc + 1, sizeof *args);
     memcpy(args, argv + 1, (size_t)n * sizeof *args);
-    const char *role = take_flag(&n, args, "--role");
-    const char *unit = take_flag(&n, args, "--unit");
-    const char *name = take_flag(&n, args, "--name");
-    const char *phone = take_flag(&n, args, "--phone");
-    bool from_stdin = take_switch(&n, args, "--password-stdin");
+    const char *role = tk_cli_take_flag(&n, args, "--role");
+    const char *unit = tk_cli_take_flag(&n, args, "--unit");
+    const char *name = tk_cli_take_flag(&n, args, "--name");
+    const char *phone = tk_cli_take_flag(&n, args, "--phone");
+    bool from_stdin = tk_cli_take_switch(&n, args, "--password-stdin");
     tk_config cfg;
     tk_db *db = NULL;
     char **rest = NULL;
