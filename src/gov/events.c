@@ -302,7 +302,24 @@ static tk_status next_number(tk_conn *c, int64_t township, const char *township_
     return TK_OK;
 }
 
-/* Possible duplicates: same category within r metres and w hours, not closed. */
+/* Keeps the smallest ids, at most 8, in ascending order: the earliest reports
+ * first, the first of them the one this report duplicates. */
+static void keep_earliest(tk_event_created *out, int64_t id)
+{
+    int n = out->ncandidates;
+    if (n == 8 && id > out->candidates[7])
+        return;
+    int i = n < 8 ? n++ : 7;
+    while (i > 0 && out->candidates[i - 1] > id) {
+        out->candidates[i] = out->candidates[i - 1];
+        i--;
+    }
+    out->candidates[i] = id;
+    out->ncandidates = n;
+}
+
+/* Possible duplicates: same category within r metres and w hours, not rejected or
+ * void. The box is searched by latitude first (events_dupes, migration 0007). */
 static tk_status find_duplicates(tk_conn *c, const tk_event_new *in, int64_t now,
                                  tk_event_created *out, tk_error *err)
 {
@@ -313,9 +330,8 @@ static tk_status find_duplicates(tk_conn *c, const tk_event_new *in, int64_t now
     double dlat = r / 111195.0, dlng = dlat / cos(in->lat * M_PI / 180);
     tk_stmt *s = tk_prepare(c,
                             "SELECT id, lng, lat FROM events WHERE category_code = ?1 AND "
-                            "created_at BETWEEN ?2 AND ?7 AND lng BETWEEN ?3 AND ?4 AND "
-                            "lat BETWEEN ?5 AND ?6 "
-                            "AND state NOT IN ('rejected', 'void') ORDER BY id LIMIT 8",
+                            "lat BETWEEN ?5 AND ?6 AND lng BETWEEN ?3 AND ?4 AND "
+                            "created_at BETWEEN ?2 AND ?7 AND state NOT IN ('rejected', 'void')",
                             err);
     if (!s)
         return TK_EIO;
@@ -330,8 +346,8 @@ static tk_status find_duplicates(tk_conn *c, const tk_event_new *in, int64_t now
     while ((rc = tk_step(s, err)) == 1) {
         double dx = (tk_col_double(s, 1) - in->lng) * 111195.0 * cos(in->lat * M_PI / 180);
         double dy = (tk_col_double(s, 2) - in->lat) * 111195.0;
-        if (dx * dx + dy * dy <= r * r && out->ncandidates < 8)
-            out->candidates[out->ncandidates++] = tk_col_i64(s, 0);
+        if (dx * dx + dy * dy <= r * r)
+            keep_earliest(out, tk_col_i64(s, 0));
     }
     tk_reset(s);
     if (rc < 0)

@@ -1210,6 +1210,10 @@ describe('the event loop with a manual clock', () => {
       assert.equal(second.state, 'reported', 'a duplicate is still an event');
       const timeline = (await tk.event(second.id)).timeline;
       assert.equal(timeline[0].detail.duplicate_of, first.id);
+      // A third links the earliest and lists both, oldest first.
+      const third = await tk.report('grid', { category: '0105', description: '漂浮垃圾第三次', source: 'grid_patrol', ...here });
+      assert.equal(third.duplicate_of, first.id);
+      assert.deepEqual(third.possible_duplicates, [first.id, second.id]);
       // Another category, or farther than 100 m, or a day later: no link.
       const otherCat = await tk.report('grid', { category: '0104', description: '道路不洁', source: 'grid_patrol', ...near });
       assert.equal(otherCat.duplicate_of, null);
