@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "store/internal.h"
+#include "store/walbuf.h"
 
 static atomic_ullong next_generation = 1;
 
@@ -48,6 +49,7 @@ static const char *reader_pragmas = "PRAGMA foreign_keys=ON;"
 static void configure_sqlite(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    tk_walbuf_register();
 }
 
 tk_status tk_conn_open(const char *path, bool writer, tk_conn **out, tk_error *err)
@@ -56,7 +58,9 @@ tk_status tk_conn_open(const char *path, bool writer, tk_conn **out, tk_error *e
     pthread_once(&once, configure_sqlite);
     sqlite3 *h = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
-    int rc = sqlite3_open_v2(path, &h, flags, NULL);
+    /* The writer appends to the log through walbuf.c (it commits with synchronous=FULL,
+     * which that file relies on); readers never write it. */
+    int rc = sqlite3_open_v2(path, &h, flags, writer ? TK_WALBUF_VFS : NULL);
     if (rc != SQLITE_OK) {
         tk_fail(err, TK_EIO, "db_open", "无法打开数据库 %s：%s", path,
                 h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
