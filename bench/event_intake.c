@@ -93,8 +93,8 @@ static tk_status run(tk_conn *c, void *arg, tk_error *err)
     tk_status st = tk_event_create(c, a, b->cal, &b->who, &in, &out, err);
     if (st == TK_OK) {
         char target[32], detail[96];
-        snprintf(target, sizeof target, "%lld", (long long)out.id);
-        snprintf(detail, sizeof detail, "{\"number\":\"%s\",\"category\":\"%s\"}", out.number,
+        snprintf(target, sizeof target, "%lld", (long long)out.event.id);
+        snprintf(detail, sizeof detail, "{\"number\":\"%s\",\"category\":\"%s\"}", out.event.number,
                  in.category_code);
         tk_audit_entry e = {.who = &b->who,
                             .ip = "127.0.0.1",

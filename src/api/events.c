@@ -318,40 +318,31 @@ typedef struct {
     tk_event_created out;
 } create_ctx;
 
+/* Runs on the writer while the request waits, suspended: the event as written
+ * goes into the request's arena for the reply. */
 static tk_status create_run(tk_conn *c, api_op *op, tk_error *err)
 {
     create_ctx *x = op->data;
     tk_app *app = TK_APP(op->r);
-    tk_arena *a = tk_arena_new(16384);
     const tk_calendar *cal = tk_app_calendar_acquire(app);
-    tk_status st = tk_event_create(c, a, cal, api_who(op->r), &x->in, &x->out, err);
+    tk_status st = tk_event_create(c, op->r->arena, cal, api_who(op->r), &x->in, &x->out, err);
     tk_app_calendar_release(app);
     if (st == TK_OK) {
-        api_op_target(op, x->out.id);
-        x->out.number = tk_arena_strdup(op->r->arena, x->out.number);
-        api_op_detail(op, "number", json_string(x->out.number));
+        api_op_target(op, x->out.event.id);
+        api_op_detail(op, "number", json_string(x->out.event.number));
         api_op_detail(op, "category", json_string(x->in.category_code));
     }
-    tk_arena_free(a);
     return st;
 }
 
+/* The event as written, as GET /api/v1/events/{id} shows it, without reading it back. */
 static void created_reply(tk_req *r, api_op *op)
 {
     create_ctx *x = op->data;
     char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/events/%lld", (long long)x->out.id);
+    snprintf(loc, sizeof loc, "/api/v1/events/%lld", (long long)x->out.event.id);
     tk_req_add_header(r, "Location", loc);
-    tk_error err;
-    tk_conn *c = api_reader(r);
-    tk_event e;
-    if (!c)
-        return;
-    if (tk_event_get(c, r->arena, api_who(r), x->out.id, &e, &err) != TK_OK) {
-        tk_reply_error(r, &err);
-        return;
-    }
-    json_t *body = event_json(&e, api_who(r));
+    json_t *body = event_json(&x->out.event, api_who(r));
     json_t *dupes = json_array();
     for (int i = 0; i < x->out.ncandidates; i++)
         json_array_append_new(dupes, json_integer(x->out.candidates[i]));

@@ -1080,7 +1080,7 @@ static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
     tk_event_created out;
     tk_status st = tk_event_create(c, s->a, s->cal, who, &in, &out, err);
     if (st == TK_OK) {
-        e->id = out.id;
+        e->id = out.event.id;
         s->rep->created++;
         int slot =
             s->nrecent < (int)COUNT(s->recent) ? s->nrecent++ : (int)below(s, COUNT(s->recent));

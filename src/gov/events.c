@@ -239,7 +239,8 @@ tk_status ev_timeline(tk_conn *c, int64_t event_id, int64_t at, const tk_identit
  * county code and name, in one query (the tree is grid < village < township <
  * county, see child_kind_allowed in territory.c). */
 typedef struct {
-    int64_t ids[3]; /* village, township, county */
+    int64_t ids[3];       /* village, township, county */
+    const char *names[3]; /* theirs */
     const char *path, *county_code, *grid_name, *township_code;
 } grid_place;
 
@@ -248,7 +249,8 @@ static tk_status place_of_grid(tk_conn *c, tk_arena *a, int64_t grid, grid_place
 {
     tk_stmt *s = tk_prepare(c,
                             "SELECT g.kind, g.path, g.county_code, g.name, "
-                            "coalesce(v.id, 0), coalesce(t.id, 0), coalesce(k.id, 0), t.code "
+                            "coalesce(v.id, 0), coalesce(t.id, 0), coalesce(k.id, 0), t.code, "
+                            "v.name, t.name, k.name "
                             "FROM units g LEFT JOIN units v ON v.id = g.parent_id AND "
                             "v.kind = 'village' LEFT JOIN units t ON t.id = v.parent_id AND "
                             "t.kind = 'township' LEFT JOIN units k ON k.id = t.parent_id AND "
@@ -263,8 +265,10 @@ static tk_status place_of_grid(tk_conn *c, tk_arena *a, int64_t grid, grid_place
         out->path = tk_arena_strdup(a, tk_col_text(s, 1));
         out->county_code = tk_arena_strdup(a, tk_col_text(s, 2));
         out->grid_name = tk_arena_strdup(a, tk_col_text(s, 3));
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 3; i++) {
             out->ids[i] = tk_col_i64(s, 4 + i);
+            out->names[i] = dup(a, tk_col_text(s, 8 + i));
+        }
         out->township_code = dup(a, tk_col_text(s, 7));
     }
     tk_reset(s);
@@ -422,14 +426,20 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
     char number[64];
     if (next_number(c, place.ids[1], place.township_code, now, number, sizeof number, err) != TK_OK)
         return err->status;
-    /* The event as written, kept here for the timing, rollups and notices below
-     * instead of reading it back. */
+    /* The event as written, for the timing, rollups and notices below and for the
+     * caller's reply, instead of reading it back. */
     bool reporter = (who->role == TK_ROLE_RESIDENT || who->role == TK_ROLE_GRID_WORKER) &&
                     who->user_id; /* user_id 0: a system or simulated actor, named only */
-    tk_event ev = {
+    const char *reporter_name =
+        in->reporter_name                                                     ? in->reporter_name
+        : (who->role == TK_ROLE_RESIDENT || who->role == TK_ROLE_GRID_WORKER) ? who->display_name
+                                                                              : NULL;
+    tk_event *ev = &out->event;
+    *ev = (tk_event){
         .state = "reported",
         .source = in->source,
         .category_code = in->category_code,
+        .category_name = cat.name,
         .urgency = in->urgency ? in->urgency : cat.default_urgency,
         .title = in->title ? in->title : tk_arena_printf(a, "%s（%s）", cat.name, place.grid_name),
         .description = in->description,
@@ -441,10 +451,19 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
         .village_id = place.ids[0],
         .township_id = place.ids[1],
         .county_id = place.ids[2],
+        .grid_name = place.grid_name,
+        .village_name = place.names[0],
+        .township_name = place.names[1],
+        .county_name = place.names[2],
         .scope_path = place.path,
         .reporter_user_id = reporter ? who->user_id : 0,
+        .reporter_name = reporter_name,
+        .reporter_phone = in->reporter_phone,
         .out_of_list = rt.out_of_list,
+        .routing_note = rt.reason ? rt.reason : "",
+        .list_item_code = rt.out_of_list ? NULL : rt.item.code,
         .suggested_unit_id = rt.subject_unit_id,
+        .suggested_unit_name = rt.subject_unit_name,
         .duplicate_of = out->duplicate_of,
         .stage = "dispatch",
         .stage_started_at = now,
@@ -452,8 +471,8 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
         .created_at = now,
         .updated_at = now,
     };
-    ev_stage_timing(cal, &cat, ev.urgency, "dispatch", now, 0, false, &ev.stage_deadline,
-                    &ev.next_alert_at);
+    ev_stage_timing(cal, &cat, ev->urgency, "dispatch", now, 0, false, &ev->stage_deadline,
+                    &ev->next_alert_at);
     tk_stmt *s = tk_prepare(
         c,
         "INSERT INTO events(number, state, source, category_code, urgency, title, description, "
@@ -470,10 +489,10 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
     tk_bind_text(s, 1, number);
     tk_bind_text(s, 2, in->source);
     tk_bind_text(s, 3, in->category_code);
-    tk_bind_text(s, 4, ev.urgency);
-    tk_bind_text(s, 5, ev.title);
+    tk_bind_text(s, 4, ev->urgency);
+    tk_bind_text(s, 5, ev->title);
     tk_bind_text(s, 6, in->description);
-    tk_bind_text(s, 7, ev.address);
+    tk_bind_text(s, 7, ev->address);
     if (in->has_point) {
         tk_bind_double(s, 8, in->lng);
         tk_bind_double(s, 9, in->lat);
@@ -482,49 +501,45 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
         tk_bind_null(s, 9);
     }
     tk_bind_i64(s, 10, in->grid_id);
-    tk_bind_i64(s, 11, ev.village_id);
-    tk_bind_i64(s, 12, ev.township_id);
-    tk_bind_i64(s, 13, ev.county_id);
+    tk_bind_i64(s, 11, ev->village_id);
+    tk_bind_i64(s, 12, ev->township_id);
+    tk_bind_i64(s, 13, ev->county_id);
     tk_bind_text(s, 14, place.path);
     tk_bind_text(s, 15, place.county_code);
     if (reporter)
         tk_bind_i64(s, 16, who->user_id);
     else
         tk_bind_null(s, 16);
-    tk_bind_text(s, 17,
-                 in->reporter_name ? in->reporter_name
-                 : (who->role == TK_ROLE_RESIDENT || who->role == TK_ROLE_GRID_WORKER)
-                     ? who->display_name
-                     : NULL);
-    tk_bind_text(s, 18, in->reporter_phone);
+    tk_bind_text(s, 17, ev->reporter_name);
+    tk_bind_text(s, 18, ev->reporter_phone);
     tk_bind_i64(s, 19, rt.out_of_list);
-    tk_bind_text(s, 20, rt.reason ? rt.reason : "");
-    tk_bind_text(s, 21, rt.out_of_list ? NULL : rt.item.code);
+    tk_bind_text(s, 20, ev->routing_note);
+    tk_bind_text(s, 21, ev->list_item_code);
     tk_bind_i64(s, 22, rt.subject_unit_id);
     tk_bind_i64(s, 23, out->duplicate_of);
     tk_bind_i64(s, 24, now);
-    tk_bind_i64(s, 25, ev.stage_deadline);
-    tk_bind_i64(s, 26, ev.next_alert_at);
+    tk_bind_i64(s, 25, ev->stage_deadline);
+    tk_bind_i64(s, 26, ev->next_alert_at);
     if (tk_step(s, err) < 0)
         return err->status;
-    out->id = ev.id = tk_last_insert_id(c);
-    out->number = ev.number = tk_arena_strdup(a, number);
+    ev->id = tk_last_insert_id(c);
+    ev->number = tk_arena_strdup(a, number);
     tk_conn_before_commit(c, index_new_events, NULL);
     char *detail = tk_arena_printf(
         a, "{\"source\":\"%s\",\"out_of_list\":%s,\"duplicate_of\":%lld}", in->source,
         rt.out_of_list ? "true" : "false", (long long)out->duplicate_of);
-    if (ev_timeline(c, out->id, now, who, "report", NULL, "reported", in->description, detail, NULL,
+    if (ev_timeline(c, ev->id, now, who, "report", NULL, "reported", in->description, detail, NULL,
                     err) != TK_OK ||
-        ev_bump(c, &ev, now, "reported", 1, err) != TK_OK)
+        ev_bump(c, ev, now, "reported", 1, err) != TK_OK)
         return err->status;
-    const char *title_note = tk_arena_printf(a, "新事件 %s：%s", number, ev.title);
-    if (ev_notify(c, &ev, EV_TO_DESK, "new_event", title_note, rt.reason, now, err) != TK_OK)
+    const char *title_note = tk_arena_printf(a, "新事件 %s：%s", number, ev->title);
+    if (ev_notify(c, ev, EV_TO_DESK, "new_event", title_note, rt.reason, now, err) != TK_OK)
         return err->status;
     if (rt.out_of_list &&
-        ev_notify(c, &ev, EV_TO_CENTER, "out_of_list",
+        ev_notify(c, ev, EV_TO_CENTER, "out_of_list",
                   tk_arena_printf(a, "清单外事项待研判：%s", number), rt.reason, now, err) != TK_OK)
         return err->status;
-    ev_publish(c, &ev, "report", "reported");
+    ev_publish(c, ev, "report", "reported");
     return TK_OK;
 }
 

@@ -71,8 +71,7 @@ typedef struct {
 } tk_event_new;
 
 typedef struct {
-    int64_t id;
-    const char *number;
+    tk_event event;       /* as written, names included (the strings in the caller's arena) */
     int64_t duplicate_of; /* the earliest possible duplicate, 0 = none */
     int ncandidates;
     int64_t candidates[8];

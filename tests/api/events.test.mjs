@@ -1226,6 +1226,24 @@ describe('the event loop with a manual clock', () => {
       assert.equal(later.duplicate_of, null, 'outside the 24 h window');
     });
 
+    test('the 201 reply is the event as GET /events/{id} then shows it to the same caller', async () => {
+      const cases = [
+        ['hotline', { category: '0102', description: '12345 来电：路灯不亮', source: 'hotline', reporter_name: '李四', reporter_phone: '13900001111', address: '府山街道某路口', ...f.point }],
+        ['grid', { category: '0105', description: '巡查发现河面垃圾', source: 'grid_patrol', grid_id: f.grid, urgency: 'urgent', title: '河面垃圾' }],
+        ['resident', { category: '0699', description: '清单外的问题', source: 'resident', grid_id: f.grid }],
+      ];
+      for (const [who, fields] of cases) {
+        const res = await tk.post(who, '/api/v1/events', fields);
+        expectStatus(res, 201, `report by ${who}`);
+        assert.equal(res.headers.get('location'), `/api/v1/events/${res.body.id}`);
+        const shown = (await tk.get(who, `/api/v1/events/${res.body.id}`)).body;
+        const { possible_duplicates: _, ...created } = res.body;
+        const same = Object.fromEntries(Object.keys(created).map((k) => [k, shown[k]]));
+        assert.deepEqual(created, same, `${who}: the reply and the stored event differ`);
+        assert.ok(Object.keys(created).length > 40, 'the whole event, not a summary');
+      }
+    });
+
     test('an out-of-list category is flagged and goes to the county center', async () => {
       const ev = await tk.report('grid', { ...base(), category: '0699', description: '无法归类的城市管理问题' });
       assert.equal(ev.out_of_list, true);
