@@ -5,9 +5,11 @@
  * 70 internal error, 74 I/O error, 78 configuration error.
  */
 #include <signal.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 #include <sys/resource.h>
 #include <sysexits.h>
 
@@ -219,6 +221,38 @@ int tk_cli_open_db(int argc, char **argv, const char *usage, tk_config *cfg, tk_
 }
 
 /* Removes "--name value" from argv; returns the value or NULL. */
+int tk_cli_cells(const char *text)
+{
+    /* As the terminal counts them: wcwidth in a UTF-8 locale, set for this thread
+     * only so nothing else changes its reading of bytes. */
+    static locale_t utf8;
+    if (!utf8)
+        utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    locale_t before = utf8 ? uselocale(utf8) : (locale_t)0;
+    int cells = 0;
+    mbstate_t state = {0};
+    for (const char *p = text; *p;) {
+        wchar_t wc;
+        size_t n = mbrtowc(&wc, p, strlen(p), &state);
+        if (n == (size_t)-1 || n == (size_t)-2) {
+            cells += (int)strlen(p); /* not UTF-8: a byte a cell */
+            break;
+        }
+        int w = wcwidth(wc);
+        cells += w > 0 ? w : 0;
+        p += n;
+    }
+    if (before)
+        uselocale(before);
+    return cells;
+}
+
+void tk_cli_cell(const char *text, int width)
+{
+    int cells = tk_cli_cells(text);
+    printf("%s%*s", text, width > cells ? width - cells : 0, "");
+}
+
 const char *tk_cli_take_flag(int *argc, char **argv, const char *name)
 {
     for (int i = 0; i < *argc; i++) {

@@ -21,6 +21,10 @@ int tk_cli_fail(const tk_error *err);
  * it was there) from argv, for a subcommand's own flags. */
 const char *tk_cli_take_flag(int *argc, char **argv, const char *name);
 bool tk_cli_take_switch(int *argc, char **argv, const char *name);
+/* Terminal cells text takes (a Chinese character two), and text printed
+ * left-aligned in a column that many cells wide, for tables that line up. */
+int tk_cli_cells(const char *text);
+void tk_cli_cell(const char *text, int width);
 
 int tk_cli_user(int argc, char **argv);
 int tk_cli_verify_audit(int argc, char **argv);

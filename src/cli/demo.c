@@ -959,8 +959,11 @@ static int run(demo *d, tk_error *err)
         return tk_cli_fail(err);
     /* A city at work: the events of the last weeks, through the real event loop. */
     char what[128];
-    snprintf(what, sizeof what, "模拟近 %d 天的事件流转（%lld 件）", DEMO_SIM_DAYS,
-             (long long)d->events);
+    if (d->events > 0)
+        snprintf(what, sizeof what, "模拟近 %d 天的事件流转（%lld 件）", DEMO_SIM_DAYS,
+                 (long long)d->events);
+    else
+        snprintf(what, sizeof what, "不模拟事件（--events 0）");
     progress(9, what);
     tk_sim_report rep = {0};
     char focus[256];

@@ -198,11 +198,37 @@ static int user_change(tk_db *db, int action, int argc, char **argv)
     return 0;
 }
 
-static void print_user(void *ctx, const tk_user *u)
+/* The list as a table: every row first, then columns as wide as their widest
+ * cell (in terminal cells) and two apart. */
+enum { USER_COLUMNS = 5 };
+
+typedef struct {
+    tk_arena *a;
+    const char *(*rows)[USER_COLUMNS];
+    size_t n, cap;
+    int64_t last_id;
+} user_table;
+
+static void add_row(user_table *t, const char *cells[USER_COLUMNS])
 {
-    *(int64_t *)ctx = u->id;
-    printf("%-6lld %-20s %-12s %-18s %s%s\n", (long long)u->id, u->username, u->display_name,
-           tk_role_code(u->role), u->unit.name, u->disabled ? "（已停用）" : "");
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->rows = tk_xrealloc(t->rows, t->cap * sizeof *t->rows);
+    }
+    for (int i = 0; i < USER_COLUMNS; i++)
+        t->rows[t->n][i] = tk_arena_strdup(t->a, cells[i]);
+    t->n++;
+}
+
+static void collect_user(void *ctx, const tk_user *u)
+{
+    user_table *t = ctx;
+    t->last_id = u->id;
+    const char *cells[USER_COLUMNS] = {
+        tk_arena_printf(t->a, "%lld", (long long)u->id), u->username, u->display_name,
+        tk_role_code(u->role),
+        tk_arena_printf(t->a, "%s%s", u->unit.name, u->disabled ? "（已停用）" : "")};
+    add_row(t, cells);
 }
 
 static int user_list(tk_db *db)
@@ -211,15 +237,28 @@ static int user_list(tk_db *db)
     tk_conn *c = tk_db_reader(db, &err);
     if (!c)
         return tk_cli_fail(&err);
-    tk_arena *a = tk_arena_new(0);
+    user_table t = {.a = tk_arena_new(0)};
+    add_row(&t, (const char *[USER_COLUMNS]){"编号", "用户名", "姓名", "角色", "单位"});
     tk_user_filter f = {.scope_path = "/", .limit = 1000};
     bool more = true;
     tk_status st = TK_OK;
     while (more && st == TK_OK) {
-        st = tk_user_list(c, a, &f, print_user, &f.after_id, &more, &err);
-        tk_arena_reset(a);
+        st = tk_user_list(c, t.a, &f, collect_user, &t, &more, &err);
+        f.after_id = t.last_id;
     }
-    tk_arena_free(a);
+    int width[USER_COLUMNS] = {0};
+    for (size_t r = 0; r < t.n; r++)
+        for (int i = 0; i < USER_COLUMNS; i++) {
+            int w = tk_cli_cells(t.rows[r][i]);
+            width[i] = w > width[i] ? w : width[i];
+        }
+    for (size_t r = 0; st == TK_OK && r < t.n; r++) {
+        for (int i = 0; i < USER_COLUMNS - 1; i++)
+            tk_cli_cell(t.rows[r][i], width[i] + 2);
+        printf("%s\n", t.rows[r][USER_COLUMNS - 1]);
+    }
+    free(t.rows);
+    tk_arena_free(t.a);
     return st == TK_OK ? 0 : tk_cli_fail(&err);
 }
 

@@ -583,6 +583,24 @@ describe('identity', () => {
     assert.ok(audit.body.items.length >= 5, audit.text);
   });
 
+  test('10b. `tiaokuai user list`: a header, and columns that line up in a terminal', async () => {
+    for (const [username, name] of [['listwide', '柯城区综合行政执法局联络员'], ['listnarrow', '王五']]) {
+      const add = await runCli(['user', 'add', '--db', srv.db, '--role', 'admin', '--unit', ROOT_UNIT,
+        '--name', name, username, '--password-stdin'], { input: `${secret(strongPassword('List'), 'a CLI-made user password')}\n` });
+      assert.equal(add.code, 0, add.stdout + add.stderr);
+    }
+    const list = await runCli(['user', 'list', '--db', srv.db]);
+    assert.equal(list.code, 0, list.stderr);
+    const lines = list.stdout.trimEnd().split('\n');
+    assert.match(lines[0], /^编号\s+用户名\s+姓名\s+角色\s+单位$/);
+    assert.ok(lines.length >= 3, list.stdout);
+    // Terminal cells: CJK and full-width forms take two.
+    const cells = (s) => [...s].reduce((n, ch) => n + (/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(ch) ? 2 : 1), 0);
+    const starts = lines.map((l) => cells(l.slice(0, l.search(/\S+$/))));
+    assert.deepEqual(new Set(starts), new Set([starts[0]]), `the last column starts at one place:\n${list.stdout}`);
+    assert.ok(lines.some((l) => /\p{Script=Han}/u.test(l.split(/\s+/)[2] || '')), 'with Chinese names');
+  });
+
   // Every audit record, read by test 11 while the server still runs, for test 12.
   let auditDump;
 
