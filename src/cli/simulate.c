@@ -1361,6 +1361,70 @@ static tk_status catch_up(sim *s, tk_conn *c, int64_t until, tk_error *err)
     }
 }
 
+/* The last hour in each focus township, whenever the run ends (a night or a
+ * weekend leaves desks idle): two reports from the 12345 hotline wait at its
+ * command room, and a third has been accepted and dispatched to the module of its
+ * class, waiting to be signed, beside what the run left in handling and feedback. */
+static tk_status fresh_work(sim *s, tk_conn *c, tk_error *err)
+{
+    for (int t = 0; t < s->ntownships; t++) {
+        int grid = -1;
+        for (int g = 0; s->opt->focus && in_focus(s, t) && g < s->ngrids && grid < 0; g++)
+            if (s->grids[g].township == t && s->grids[g].has_point)
+                grid = g;
+        if (grid < 0)
+            continue;
+        for (int k = 0; k < 3; k++) {
+            sim_event e = {.grid = grid, .unit = -1, .first_unit = -1, .source = SRC_HOTLINE};
+            for (int tries = 0; tries < 20;
+                 tries++) { /* a listed matter, so it can be dispatched */
+                e.cat = (int16_t)pick_cum(s->cat_cum, s->ncats, unit_rand(s));
+                if (s->cats[e.cat].cat.list_item_code)
+                    break;
+            }
+            const sim_grid *g = &s->grids[grid];
+            const sim_cat *sc = &s->cats[e.cat];
+            const char *address =
+                tk_arena_printf(s->a, "%s%s", g->village, one_of(s, landmarks, COUNT(landmarks)));
+            tk_event_new in = {
+                .category_code = sc->cat.code,
+                .description = tk_arena_printf(
+                    s->a, "%s%s%s，%s。", source_phrases[SRC_HOTLINE], address, sc->cat.name,
+                    one_of(s, words_for(sc->klass)->details, COUNT(words_for(sc->klass)->details))),
+                .address = address,
+                .has_point = true,
+                .lng = g->lng,
+                .lat = g->lat,
+                .grid_id = g->id,
+                .source = source_codes[SRC_HOTLINE],
+                .reporter_name = person_name(s),
+                .reporter_phone = phone(s),
+            };
+            if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK)
+                return err->status;
+            tk_event_created out;
+            tk_status st = tk_event_create(c, s->a, s->cal, &s->hotline, &in, &out, err);
+            if (st == TK_OK) {
+                s->rep->created++;
+                e.id = out.event.id;
+            }
+            if (finish_step(s, c, st, "上报", err) != TK_OK)
+                return err->status;
+            if (!e.id)
+                continue;
+            int module = s->townships[t].modules[module_for(sc->klass)];
+            if (k < 2 || module < 0)
+                continue;
+            tk_event_input to = {.unit_id = s->units[module].id};
+            bool ok;
+            if (act(s, c, &e, desk(s, &e), "accept", &(tk_event_input){0}, &ok, err) != TK_OK ||
+                (ok && act(s, c, &e, desk(s, &e), "dispatch", &to, &ok, err) != TK_OK))
+                return err->status;
+        }
+    }
+    return TK_OK;
+}
+
 static tk_status sim_job(tk_conn *c, void *arg, tk_error *err)
 {
     sim *s = arg;
@@ -1391,6 +1455,8 @@ static tk_status sim_job(tk_conn *c, void *arg, tk_error *err)
             s->now = s->end;
             tk_clock_set(s->end);
         }
+        if (fresh_work(s, c, err) != TK_OK)
+            return err->status;
         s->finished = true;
     }
     return TK_OK;
@@ -1559,7 +1625,8 @@ int tk_cli_simulate(int argc, char **argv)
         "天）"
         "运行到 end（默认现在），期间按时触发黄灯、红灯督办。同一种子与数据库得到相同结果。\n"
         "  --batch 每个写事务执行的步数（默认：2 万件以内 20000，更多时 100）\n"
-        "  --focus 重点乡镇（逗号分隔的区划代码），其网格分得 --focus-share（默认 0.25）的事件",
+        "  --focus 重点乡镇（逗号分隔的区划代码），其网格分得 --focus-share（默认 0.25）的事件；"
+        "结束时各有两件 12345 来件待受理、一件已交办待签收",
         &cfg, &db, NULL, NULL);
     free(args);
     if (rc >= 0)
