@@ -63,21 +63,14 @@ else
 fi
 events_before=$(sqlite3 -readonly "$db" "SELECT count(*) FROM events")
 
-# Points of about 300 grids and every leaf category, for bench/events.lua.
-sqlite3 -readonly "$db" "SELECT 'P ' || t.lng || ' ' || t.lat FROM units u JOIN territory t ON t.unit_id = u.id
-  WHERE u.kind = 'grid' AND u.active = 1 AND u.id % 15 = 0 AND t.lng IS NOT NULL ORDER BY u.id;
-  SELECT 'C ' || c.code FROM categories c WHERE c.active = 1
-  AND NOT EXISTS (SELECT 1 FROM categories k WHERE k.parent_id = c.id) ORDER BY c.code" >"$tmp/events.txt"
+intake_data "$db" "$tmp/events.txt"
 npoints=$(grep -c '^P ' "$tmp/events.txt")
 ncats=$(grep -c '^C ' "$tmp/events.txt")
-[ "$npoints" -gt 0 ] && [ "$ncats" -gt 0 ] || die "no grids or categories in the database"
 
 start_server "$tmp/server.log" --db "$db" "${SERVER_ARGS[@]}"
 echo "server: $BIN serve --per-ip-connections 1024 ${SERVER_ARGS[*]:-} on 127.0.0.1:$port (pid $server_pid)"
 
-login=$(http POST /api/v1/session '{"username":"hotline","password":"Demo-Hotline-2026","bearer":true}')
-token=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$login" | head -1)
-[ -n "$token" ] || die "could not log in as hotline: $(head -1 <<<"$login")"
+token=$(hotline_token)
 # One event by hand first: the endpoint answers as the benchmark expects.
 probe=$(http POST /api/v1/events '{"category":"0102","lng":118.87,"lat":28.94,"source":"hotline","description":"压测前检查"}' "$token")
 head -1 <<<"$probe" | grep -q ' 201 ' || die "POST /api/v1/events answered: $(head -1 <<<"$probe") $(tail -1 <<<"$probe" | head -c 300)"

@@ -159,3 +159,24 @@ run_wrk() {
     echo "!! $name: wrk exited with status $status (most responses were errors?)" >&2
   fi
 }
+
+# intake_data DB OUT: the file bench/events.lua rotates over, read from a demo
+# database: the stored points of every 15th active grid (about 300) and every active
+# leaf category. Dies if either is missing.
+intake_data() {
+  sqlite3 -readonly "$1" "SELECT 'P ' || t.lng || ' ' || t.lat FROM units u JOIN territory t ON t.unit_id = u.id
+    WHERE u.kind = 'grid' AND u.active = 1 AND u.id % 15 = 0 AND t.lng IS NOT NULL ORDER BY u.id;
+    SELECT 'C ' || c.code FROM categories c WHERE c.active = 1
+    AND NOT EXISTS (SELECT 1 FROM categories k WHERE k.parent_id = c.id) ORDER BY c.code" >"$2"
+  grep -q '^P ' "$2" && grep -q '^C ' "$2" || die "no grids or categories in $1"
+}
+
+# hotline_token: a bearer token of the demo's `hotline` account (role integration,
+# source "hotline", may report anywhere) from the running server.
+hotline_token() {
+  local login token
+  login=$(http POST /api/v1/session '{"username":"hotline","password":"Demo-Hotline-2026","bearer":true}')
+  token=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$login" | head -1)
+  [ -n "$token" ] || die "could not log in as hotline: $(head -1 <<<"$login")"
+  echo "$token"
+}
