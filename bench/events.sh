@@ -116,7 +116,8 @@ printf '%-22s %9.0f %8.2f %8.2f %8d %8d %11s %12s\n' "GET /healthz" "$H_RPS" "$H
   "$H_NON2XX" "$H_SOCK" "$H_SRV" "$H_US"
 printf '%-22s %9.0f %8.2f %8.2f %8d %8d %11s %12s\n' "POST /api/v1/events" "$E_RPS" "$E_P50" \
   "$E_P99" "$E_NON2XX" "$E_SOCK" "$E_SRV" "$E_US"
-echo "statuses: events $E_CODES; busiest server thread (the writer) during the intake run: $E_TOP cores"
+echo "statuses: events $E_CODES; busiest server thread (the writer) during the intake run: $E_TOP cores," \
+  "$(awk -v t="$E_TOP" -v r="$E_RPS" 'BEGIN{printf "%.0f", (r > 0) ? t/r*1e6 : 0}') µs per event"
 echo "intake/healthz ratio: $ratio (events/s / healthz req/s of this run)"
 echo "target: intake >= $TARGET_EVENTS events/s: $(awk -v v="$E_RPS" -v t="$TARGET_EVENTS" 'BEGIN{print (v >= t) ? "met" : "MISSED"}')"
 echo "saved: $out"
