@@ -1367,30 +1367,33 @@ static tk_status catch_up(sim *s, tk_conn *c, int64_t until, tk_error *err)
  * class, waiting to be signed, beside what the run left in handling and feedback. */
 static tk_status fresh_work(sim *s, tk_conn *c, tk_error *err)
 {
-    for (int t = 0; t < s->ntownships; t++) {
+    for (int t = 0; t < s->ntownships && s->opt->focus; t++) {
+        if (!in_focus(s, t))
+            continue;
         int grid = -1;
-        for (int g = 0; s->opt->focus && in_focus(s, t) && g < s->ngrids && grid < 0; g++)
+        for (int g = 0; g < s->ngrids && grid < 0; g++)
             if (s->grids[g].township == t && s->grids[g].has_point)
                 grid = g;
         if (grid < 0)
             continue;
         for (int k = 0; k < 3; k++) {
             sim_event e = {.grid = grid, .unit = -1, .first_unit = -1, .source = SRC_HOTLINE};
-            for (int tries = 0; tries < 20;
-                 tries++) { /* a listed matter, so it can be dispatched */
+            /* A listed matter, so that it can be dispatched. */
+            for (int tries = 0; tries < 20; tries++) {
                 e.cat = (int16_t)pick_cum(s->cat_cum, s->ncats, unit_rand(s));
                 if (s->cats[e.cat].cat.list_item_code)
                     break;
             }
             const sim_grid *g = &s->grids[grid];
             const sim_cat *sc = &s->cats[e.cat];
+            const sim_words *w = words_for(sc->klass);
             const char *address =
                 tk_arena_printf(s->a, "%s%s", g->village, one_of(s, landmarks, COUNT(landmarks)));
             tk_event_new in = {
                 .category_code = sc->cat.code,
-                .description = tk_arena_printf(
-                    s->a, "%s%s%s，%s。", source_phrases[SRC_HOTLINE], address, sc->cat.name,
-                    one_of(s, words_for(sc->klass)->details, COUNT(words_for(sc->klass)->details))),
+                .description =
+                    tk_arena_printf(s->a, "%s%s%s，%s。", source_phrases[SRC_HOTLINE], address,
+                                    sc->cat.name, one_of(s, w->details, COUNT(w->details))),
                 .address = address,
                 .has_point = true,
                 .lng = g->lng,
