@@ -220,7 +220,6 @@ int tk_cli_open_db(int argc, char **argv, const char *usage, tk_config *cfg, tk_
     return -1;
 }
 
-/* Removes "--name value" from argv; returns the value or NULL. */
 int tk_cli_cells(const char *text)
 {
     /* As the terminal counts them: wcwidth in a UTF-8 locale, set for this thread
@@ -231,16 +230,17 @@ int tk_cli_cells(const char *text)
     locale_t before = utf8 ? uselocale(utf8) : (locale_t)0;
     int cells = 0;
     mbstate_t state = {0};
-    for (const char *p = text; *p;) {
+    for (size_t left = strlen(text); left > 0;) {
         wchar_t wc;
-        size_t n = mbrtowc(&wc, p, strlen(p), &state);
+        size_t n = mbrtowc(&wc, text, left, &state);
         if (n == (size_t)-1 || n == (size_t)-2) {
-            cells += (int)strlen(p); /* not UTF-8: a byte a cell */
+            cells += (int)left; /* not UTF-8: a byte a cell */
             break;
         }
         int w = wcwidth(wc);
         cells += w > 0 ? w : 0;
-        p += n;
+        text += n;
+        left -= n;
     }
     if (before)
         uselocale(before);
@@ -253,6 +253,7 @@ void tk_cli_cell(const char *text, int width)
     printf("%s%*s", text, width > cells ? width - cells : 0, "");
 }
 
+/* Removes "--name value" from argv; returns the value or NULL. */
 const char *tk_cli_take_flag(int *argc, char **argv, const char *name)
 {
     for (int i = 0; i < *argc; i++) {
