@@ -580,23 +580,42 @@ tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeli
     "e.scope_path < ?2) OR e.assignee_unit_id = ?4 OR e.called_unit_id = ?4 OR "                   \
     "e.reporter_user_id = ?3)))"
 
-/* Everything but the text: ?7 cursor .. ?16 box, ?17 limit. */
+/* Everything but the text and the inbox: ?7 cursor .. ?15, and ?17 the limit. */
 #define LIST_FILTERS                                                                               \
     "AND e.id < ?7 AND (?8 IS NULL OR e.state = ?8) "                                              \
     "AND (?9 IS NULL OR e.category_code = ?9 OR substr(e.category_code, 1, 2) = ?9) "              \
     "AND (?10 = 0 OR ?10 IN (e.grid_id, e.village_id, e.township_id, e.county_id)) "               \
     "AND (?11 IS NULL OR e.source = ?11) AND e.created_at >= ?12 AND e.created_at < ?13 "          \
-    "AND (?14 = 0 OR e.alert = 'red') AND (?15 = 0 OR e.out_of_list = 1) AND (?16 IS NULL "        \
-    "OR (?16 = 'mine' AND e.assignee_user_id = ?3 AND e.state IN ('dispatched', "                  \
-    "'county_called', 'handling', 'verifying')) "                                                  \
-    "OR (?16 = 'unit' AND (e.assignee_unit_id = ?4 OR e.called_unit_id = ?4) AND e.state IN "      \
-    "('dispatched', 'county_called', 'handling', 'suspended')) "                                   \
-    "OR (?16 = 'verify' AND (e.state = 'verifying' OR (e.state = 'feedback' AND e.verified = "     \
-    "0))) "                                                                                        \
-    "OR (?16 = 'overdue' AND e.alert = 'red' AND e.state NOT IN ('closed', 'archived', "           \
-    "'rejected', 'void')) "                                                                        \
-    "OR (?16 = 'reported' AND e.state IN ('reported', 'accepted', 'feedback'))) "                  \
-    "ORDER BY e.id DESC LIMIT ?17"
+    "AND (?14 = 0 OR e.alert = 'red') AND (?15 = 0 OR e.out_of_list = 1) "
+
+/* The inboxes, written out rather than chosen by a parameter, so that SQLite can
+ * read the selective ones from their indexes (the caller's or the unit's tasks, the
+ * few awaiting verification) instead of walking every event from the newest: at
+ * 1,000,000 events a grid worker's tasks took 0.8 s that way, 3 ms this way. The
+ * desk's queue and the overdue ones are common among recent events, so walking
+ * from the newest finds a page of them soonest: "+" keeps SQLite from reading
+ * them through the index of states and sorting thousands. */
+static const char *box_clause(const char *box)
+{
+    static const struct {
+        const char *box, *sql;
+    } boxes[] = {
+        {"mine", "AND e.assignee_user_id = ?3 AND e.state IN ('dispatched', 'county_called', "
+                 "'handling', 'verifying') "},
+        {"unit", "AND (e.assignee_unit_id = ?4 OR e.called_unit_id = ?4) AND e.state IN "
+                 "('dispatched', 'county_called', 'handling', 'suspended') "},
+        {"verify", "AND (e.state = 'verifying' OR (e.state = 'feedback' AND e.verified = 0)) "},
+        {"overdue", "AND e.alert = 'red' AND +e.state NOT IN ('closed', 'archived', 'rejected', "
+                    "'void') "},
+        {"reported", "AND +e.state IN ('reported', 'accepted', 'feedback') "},
+    };
+    if (!box)
+        return "";
+    for (size_t i = 0; i < sizeof boxes / sizeof boxes[0]; i++)
+        if (!strcmp(boxes[i].box, box))
+            return boxes[i].sql;
+    return "AND 0 "; /* no such inbox: nothing in it */
+}
 
 tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const tk_event_filter *f,
                         tk_event_fn fn, void *ctx, bool *more, tk_error *err)
@@ -604,12 +623,13 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
     /* Text of 3+ characters goes through the trigram index; shorter text is a
      * substring scan over the rows the other filters leave. */
     bool fts = f->q && tk_utf8_length(f->q, strlen(f->q)) >= 3;
-    const char *sql =
-        fts ? "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE " VISIBLE
-              " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?6) " LIST_FILTERS
-            : "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE " VISIBLE
-              " AND (?6 IS NULL OR instr(e.title, ?6) > 0 OR instr(e.description, ?6) > 0 "
-              "OR instr(e.address, ?6) > 0 OR instr(e.number, ?6) > 0) " LIST_FILTERS;
+    const char *text =
+        fts ? " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?6) "
+            : " AND (?6 IS NULL OR instr(e.title, ?6) > 0 OR instr(e.description, ?6) > 0 "
+              "OR instr(e.address, ?6) > 0 OR instr(e.number, ?6) > 0) ";
+    const char *sql = tk_arena_printf(a, "%s%s%s%sORDER BY e.id DESC LIMIT ?17",
+                                      "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE " VISIBLE, text,
+                                      LIST_FILTERS, box_clause(f->box));
     tk_stmt *s = tk_prepare(c, sql, err);
     if (!s)
         return TK_EIO;
@@ -642,7 +662,6 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
     tk_bind_i64(s, 13, f->to > 0 ? f->to : INT64_MAX);
     tk_bind_i64(s, 14, f->overdue_only);
     tk_bind_i64(s, 15, f->out_of_list_only);
-    tk_bind_text(s, 16, f->box);
     tk_bind_i64(s, 17, f->limit + 1);
     int n = 0, rc;
     *more = false;
