@@ -25,13 +25,10 @@ cd "$(dirname "$0")/.."
 BIN_A=$1
 BIN_B=$2
 ROUNDS=${COMPARE_ROUNDS:-6}
-DURATION=${BENCH_DURATION:-7s}
-[[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
-CONNECTIONS=${BENCH_CONNECTIONS:-64}
-THREADS=${BENCH_THREADS:-2}
 
 bench_name=bench-compare
 . bench/lib.sh
+wrk_settings 7s 64
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
 command -v sqlite3 >/dev/null || die "the sqlite3 CLI is needed (apt-get install sqlite3)"
 for b in "$BIN_A" "$BIN_B"; do

@@ -22,7 +22,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=${TIAOKUAI_BIN:-build/tiaokuai}
 RUN_SECONDS=${DURABILITY_SECONDS:-3}
 CONCURRENCY=${DURABILITY_CONCURRENCY:-64}
 ROUNDS=${DURABILITY_ROUNDS:-1}

@@ -24,20 +24,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=${TIAOKUAI_BIN:-build/tiaokuai}
-DURATION=${BENCH_DURATION:-10s}
-[[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
-CONNECTIONS=${BENCH_CONNECTIONS:-64}
-THREADS=${BENCH_THREADS:-2}
 TARGET_EVENTS=10000
-read -r -a SERVER_ARGS <<<"${BENCH_SERVER_ARGS:-}"
 
 bench_name=bench-events
 . bench/lib.sh
+wrk_settings 10s 64
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
 command -v sqlite3 >/dev/null || die "the sqlite3 CLI is needed to read grids and categories (apt-get install sqlite3)"
 [ -x "$BIN" ] || die "$BIN is missing; run make build first"
-[ "$THREADS" -le "$CONNECTIONS" ] || THREADS=$CONNECTIONS
 
 perf_pid=""
 bench_stop_more() {

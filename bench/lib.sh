@@ -1,9 +1,25 @@
 # bench/lib.sh - what the benchmark scripts share. Sourced after `cd` to the
-# repository root, with BIN set (the tiaokuai binary) and bench_name (for messages).
+# repository root, with bench_name set (for messages). BIN is the tiaokuai binary:
+# TIAOKUAI_BIN, else build/tiaokuai.
+
+BIN=${TIAOKUAI_BIN:-build/tiaokuai}
 
 die() {
   echo "${bench_name:-bench}: $*" >&2
   exit 1
+}
+
+# wrk_settings DURATION CONNECTIONS: an HTTP benchmark's load, from BENCH_DURATION
+# (a bare number is seconds) and BENCH_CONNECTIONS with these defaults, BENCH_THREADS
+# (2, at most one per connection), and BENCH_SERVER_ARGS as the array SERVER_ARGS.
+wrk_settings() {
+  DURATION=${BENCH_DURATION:-$1}
+  [[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
+  CONNECTIONS=${BENCH_CONNECTIONS:-$2}
+  [[ $CONNECTIONS =~ ^[1-9][0-9]*$ ]] || die "BENCH_CONNECTIONS must be a positive number"
+  THREADS=${BENCH_THREADS:-2}
+  [ "$THREADS" -le "$CONNECTIONS" ] || THREADS=$CONNECTIONS
+  read -r -a SERVER_ARGS <<<"${BENCH_SERVER_ARGS:-}"
 }
 
 # bench_begin NAME: the run's $stamp, its output $out = bench/out/NAME-STAMP.txt (all

@@ -9,11 +9,9 @@
 #   BENCH_DURATION (default 10s), BENCH_CONNECTIONS (default 32), TIAOKUAI_BIN
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${TIAOKUAI_BIN:-build/tiaokuai}
-DURATION=${BENCH_DURATION:-10s}
-CONNECTIONS=${BENCH_CONNECTIONS:-32}
 bench_name=bench-logins
 . bench/lib.sh
+wrk_settings 10s 32
 command -v wrk >/dev/null || die "wrk is not installed"
 bench_begin logins
 

@@ -28,21 +28,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=${TIAOKUAI_BIN:-build/tiaokuai}
-DURATION=${BENCH_DURATION:-10s}
-[[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
-CONNECTIONS=${BENCH_CONNECTIONS:-64}
-THREADS=${BENCH_THREADS:-2}
 TARGET_HEALTHZ=50000
 TARGET_WRITES=20000
-read -r -a SERVER_ARGS <<<"${BENCH_SERVER_ARGS:-}"
 
 bench_name=bench
 . bench/lib.sh
+wrk_settings 10s 64
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk, or scripts/bootstrap.sh check)"
 [ -x "$BIN" ] || die "$BIN is missing; run make build first"
-[[ $CONNECTIONS =~ ^[0-9]+$ ]] || die "BENCH_CONNECTIONS must be a number"
-[ "$THREADS" -le "$CONNECTIONS" ] || THREADS=$CONNECTIONS
 
 # Everything from here on goes to the terminal and to $out.
 bench_begin bench

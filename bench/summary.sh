@@ -20,7 +20,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=${TIAOKUAI_BIN:-build/tiaokuai}
 SIZES=${BENCH_SUMMARY_EVENTS:-10000 1000000}
 DAYS=${BENCH_SUMMARY_DAYS:-365}
 END=${BENCH_SUMMARY_END:-2026-11-29T18:00:00+08:00}
