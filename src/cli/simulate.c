@@ -1009,6 +1009,27 @@ static bool point_in_grid(sim *s, const sim_grid *g, double *lng, double *lat)
     return g->has_point;
 }
 
+/* What a reporter says of event e: its place, category and source in words. */
+static tk_event_new report_of(sim *s, const sim_event *e)
+{
+    const sim_grid *g = &s->grids[e->grid];
+    const sim_cat *sc = &s->cats[e->cat];
+    const sim_words *w = words_for(sc->klass);
+    const char *address =
+        tk_arena_printf(s->a, "%s%s", g->village, one_of(s, landmarks, COUNT(landmarks)));
+    return (tk_event_new){
+        .category_code = sc->cat.code,
+        .description = tk_arena_printf(s->a, "%s%s%s，%s。", source_phrases[e->source], address,
+                                       sc->cat.name, one_of(s, w->details, COUNT(w->details))),
+        .address = address,
+        .has_point = e->lng != 0,
+        .lng = e->lng,
+        .lat = e->lat,
+        .grid_id = g->id,
+        .source = source_codes[e->source],
+    };
+}
+
 static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
 {
     bool duplicate = false;
@@ -1038,21 +1059,8 @@ static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
     e->urgency = urgency && !strcmp(urgency, "critical") ? 2
                  : urgency && !strcmp(urgency, "urgent") ? 1
                                                          : 0;
-    const sim_words *w = words_for(sc->klass);
-    const char *address =
-        tk_arena_printf(s->a, "%s%s", g->village, one_of(s, landmarks, COUNT(landmarks)));
-    tk_event_new in = {
-        .category_code = sc->cat.code,
-        .description = tk_arena_printf(s->a, "%s%s%s，%s。", source_phrases[e->source], address,
-                                       sc->cat.name, one_of(s, w->details, COUNT(w->details))),
-        .address = address,
-        .has_point = e->lng != 0,
-        .lng = e->lng,
-        .lat = e->lat,
-        .grid_id = g->id,
-        .urgency = given_urgency,
-        .source = source_codes[e->source],
-    };
+    tk_event_new in = report_of(s, e);
+    in.urgency = given_urgency;
     tk_identity resident;
     const tk_identity *who = &s->hotline;
     if (e->source == SRC_GRID) {
@@ -1384,25 +1392,11 @@ static tk_status fresh_work(sim *s, tk_conn *c, tk_error *err)
                 if (s->cats[e.cat].cat.list_item_code)
                     break;
             }
-            const sim_grid *g = &s->grids[grid];
-            const sim_cat *sc = &s->cats[e.cat];
-            const sim_words *w = words_for(sc->klass);
-            const char *address =
-                tk_arena_printf(s->a, "%s%s", g->village, one_of(s, landmarks, COUNT(landmarks)));
-            tk_event_new in = {
-                .category_code = sc->cat.code,
-                .description =
-                    tk_arena_printf(s->a, "%s%s%s，%s。", source_phrases[SRC_HOTLINE], address,
-                                    sc->cat.name, one_of(s, w->details, COUNT(w->details))),
-                .address = address,
-                .has_point = true,
-                .lng = g->lng,
-                .lat = g->lat,
-                .grid_id = g->id,
-                .source = source_codes[SRC_HOTLINE],
-                .reporter_name = person_name(s),
-                .reporter_phone = phone(s),
-            };
+            e.lng = s->grids[grid].lng;
+            e.lat = s->grids[grid].lat;
+            tk_event_new in = report_of(s, &e);
+            in.reporter_name = person_name(s);
+            in.reporter_phone = phone(s);
             if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK)
                 return err->status;
             tk_event_created out;
@@ -1415,7 +1409,7 @@ static tk_status fresh_work(sim *s, tk_conn *c, tk_error *err)
                 return err->status;
             if (!e.id)
                 continue;
-            int module = s->townships[t].modules[module_for(sc->klass)];
+            int module = s->townships[t].modules[module_for(s->cats[e.cat].klass)];
             if (k < 2 || module < 0)
                 continue;
             tk_event_input to = {.unit_id = s->units[module].id};
