@@ -901,7 +901,9 @@ static tk_status ask_before_commit(tk_conn *c, void *arg, tk_error *err)
     return TK_OK;
 }
 
-Test(store, writer_busy_while_jobs_wait)
+/* A blocker job that asks for before_work (again: whether before_work asks for
+ * itself once more), three plain jobs queued behind it, all run to the end. */
+static void blocker_then_three(int again)
 {
     db = open_at(path, NULL);
     create_table(db);
@@ -909,15 +911,22 @@ Test(store, writer_busy_while_jobs_wait)
     cr_assert_eq(tk_db_write(db, exec_job, "CREATE TABLE b (rows INTEGER, busy INTEGER)", &err),
                  TK_OK);
     memset(&before_state, 0, sizeof before_state);
+    before_state.again = again;
     test_job blocker, jobs[3];
     start_blocker(db, &blocker);
     blocker.before = true; /* read by test_run after the gate opens */
     for (int i = 0; i < 3; i++) {
-        job_init(&jobs[i], i);
+        job_init(&jobs[i], i); /* they do not ask for it themselves */
         submit(db, &jobs[i]);
     }
     release_gate();
     wait_done(4);
+}
+
+Test(store, writer_busy_while_jobs_wait)
+{
+    blocker_then_three(0);
+    tk_error err;
     cr_assert_eq(before_state.calls, 1);
     cr_assert_eq(query_i64(db, "SELECT busy FROM b"), 1, "three jobs waited behind the blocker");
     cr_assert_eq(query_i64(db, "SELECT rows FROM b"), 1, "only the blocker's row by then");
@@ -929,22 +938,7 @@ Test(store, writer_busy_while_jobs_wait)
 
 Test(store, before_commit_work_asked_again_runs_with_the_next_batch)
 {
-    db = open_at(path, NULL);
-    create_table(db);
-    tk_error err;
-    cr_assert_eq(tk_db_write(db, exec_job, "CREATE TABLE b (rows INTEGER, busy INTEGER)", &err),
-                 TK_OK);
-    memset(&before_state, 0, sizeof before_state);
-    before_state.again = 1;
-    test_job blocker, jobs[3];
-    start_blocker(db, &blocker);
-    blocker.before = true;
-    for (int i = 0; i < 3; i++) {
-        job_init(&jobs[i], i); /* they do not ask for it themselves */
-        submit(db, &jobs[i]);
-    }
-    release_gate();
-    wait_done(4);
+    blocker_then_three(1);
     cr_assert_eq(before_state.calls, 2, "ran with the blocker's batch and with the next");
     cr_assert_eq(query_i64(db, "SELECT rows FROM b ORDER BY rowid LIMIT 1"), 1,
                  "first after the blocker's job alone");
