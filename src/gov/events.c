@@ -289,10 +289,19 @@ static tk_status next_number(tk_conn *c, int64_t township, const char *township_
     char day[16], compact[16];
     tk_date_format(now, day, sizeof day);
     snprintf(compact, sizeof compact, "%.4s%.2s%.2s", day, day + 5, day + 8);
+    /* Two statements rather than one with RETURNING, which SQLite runs through a
+     * temporary table of its own: the writer would build and drop one per report. */
     tk_stmt *s = tk_prepare(c,
                             "INSERT INTO event_counters(township_id, day, n) VALUES (?1, ?2, 1) "
-                            "ON CONFLICT(township_id, day) DO UPDATE SET n = n + 1 RETURNING n",
+                            "ON CONFLICT(township_id, day) DO UPDATE SET n = n + 1",
                             err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_i64(s, 1, township);
+    tk_bind_text(s, 2, day);
+    if (tk_step(s, err) < 0)
+        return err->status;
+    s = tk_prepare(c, "SELECT n FROM event_counters WHERE township_id = ?1 AND day = ?2", err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, township);

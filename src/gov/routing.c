@@ -53,12 +53,11 @@ static tk_status enforcement_team(tk_conn *c, tk_arena *a, int64_t township, int
     tk_status st = body_of(c, a, township, "team", id, name, err);
     if (st != TK_OK || *id)
         return st;
-    tk_stmt *s =
-        tk_prepare(c,
-                   "SELECT u.id, u.name FROM team_coverage tc JOIN units u ON "
-                   "u.id = tc.team_unit_id WHERE tc.township_unit_id = ?1 AND u.active = 1 "
-                   "ORDER BY u.id LIMIT 1",
-                   err);
+    tk_stmt *s = tk_prepare(c,
+                            "SELECT id, name FROM units WHERE id = (SELECT min(u.id) FROM "
+                            "team_coverage tc JOIN units u ON u.id = tc.team_unit_id "
+                            "WHERE tc.township_unit_id = ?1 AND u.active = 1)",
+                            err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, township);
@@ -69,23 +68,44 @@ static tk_status enforcement_team(tk_conn *c, tk_arena *a, int64_t township, int
     return rc < 0 ? err->status : TK_OK;
 }
 
+/* Whether person (has_user, headcount, id) comes before the best so far: someone
+ * with an account first (they can sign for it), then the head of the body (the
+ * post of fewest holders; no post first, as SQL sorts NULL), then the earliest. */
+static bool comes_first(bool has_user, int64_t headcount, int64_t id, const tk_routing *best,
+                        int64_t best_headcount)
+{
+    if (!best->person_id)
+        return true;
+    if (has_user != (best->user_id != 0))
+        return has_user;
+    if (headcount != best_headcount)
+        return headcount < best_headcount;
+    return id < best->person_id;
+}
+
 static tk_status suggest_person(tk_conn *c, tk_arena *a, tk_routing *out, tk_error *err)
 {
-    /* Someone with an account first (they can sign for it), then the head of the body. */
-    tk_stmt *s =
-        tk_prepare(c,
-                   "SELECT p.id, p.name, coalesce(p.user_id, 0) FROM people p "
-                   "LEFT JOIN posts po ON po.id = p.post_id WHERE p.unit_id = ?1 "
-                   "AND p.active = 1 ORDER BY p.user_id IS NULL, po.headcount, p.id LIMIT 1",
-                   err);
+    /* A body has a handful of people: chosen here, without a sort in SQL (which
+     * SQLite would run through a temporary table on every report). */
+    tk_stmt *s = tk_prepare(c,
+                            "SELECT p.id, p.name, coalesce(p.user_id, 0), "
+                            "coalesce(po.headcount, -1) FROM people p "
+                            "LEFT JOIN posts po ON po.id = p.post_id WHERE p.unit_id = ?1 "
+                            "AND p.active = 1",
+                            err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, out->subject_unit_id);
-    int rc = tk_step(s, err);
-    if (rc == 1) {
-        out->person_id = tk_col_i64(s, 0);
+    int rc;
+    int64_t best_headcount = 0;
+    while ((rc = tk_step(s, err)) == 1) {
+        int64_t id = tk_col_i64(s, 0), user_id = tk_col_i64(s, 2), headcount = tk_col_i64(s, 3);
+        if (!comes_first(user_id != 0, headcount, id, out, best_headcount))
+            continue;
+        out->person_id = id;
         out->person_name = tk_arena_strdup(a, tk_col_text(s, 1));
-        out->user_id = tk_col_i64(s, 2);
+        out->user_id = user_id;
+        best_headcount = headcount;
     }
     tk_reset(s);
     return rc < 0 ? err->status : TK_OK;

@@ -211,12 +211,23 @@ tk_conn *tk_db_reader(tk_db *db, tk_error *err)
     return c;
 }
 
+/* FNV-1a over 8 bytes at a time, then a fold of the high bits into the low ones
+ * that index the cache: statements are looked up by their text on every use, and
+ * hashed a byte at a time that took 2.5% of the writer's time under intake. */
 static uint64_t hash_sql(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
+    size_t n = strlen(s);
+    uint64_t h = 1469598103934665603ULL ^ n;
+    for (; n >= 8; n -= 8, s += 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 1099511628211ULL;
+    }
+    for (; n; n--, s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 33);
 }
 
 static void cache_insert(tk_conn *c, tk_stmt *s);

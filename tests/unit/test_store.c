@@ -375,6 +375,92 @@ Test(store, migrate_refuses_a_newer_schema)
     cr_assert_eq(applied, 0);
 }
 
+/* An event row with the given state, source, urgency and alert (the rest fixed),
+ * on a grid unit that the job adds the first time. */
+static tk_status insert_event(tk_conn *c, void *arg, tk_error *err)
+{
+    const char **v = arg;
+    if (tk_exec(c,
+                "INSERT OR IGNORE INTO units(id, code, name, kind, path, depth, created_at, "
+                "updated_at) VALUES (1, 'g', '网格', 'grid', '/1/', 0, 0, 0)",
+                err) != TK_OK)
+        return err->status;
+    tk_stmt *s = tk_prepare(c,
+                            "INSERT INTO events(number, state, source, category_code, urgency, "
+                            "title, description, grid_id, village_id, township_id, county_id, "
+                            "scope_path, county_code, alert, created_at, updated_at) VALUES "
+                            "(?1, ?2, ?3, '0101', ?4, 't', 'd', 1, 1, 1, 1, '/1/', '', ?5, 0, 0)",
+                            err);
+    if (!s)
+        return err->status;
+    for (int i = 0; i < 5; i++)
+        tk_bind_text(s, i + 1, v[i]);
+    return tk_step(s, err) < 0 ? err->status : TK_OK;
+}
+
+static tk_status insert_audit_outcome(tk_conn *c, void *arg, tk_error *err)
+{
+    tk_stmt *s = tk_prepare(c,
+                            "INSERT INTO audit_log(at, actor, role, unit_path, ip, action, "
+                            "target_type, target_id, outcome, detail, prev_hash, hash) VALUES "
+                            "(0, 'a', 'admin', '/', '', 'x', 'x', '1', ?1, '{}', x'00', x'00')",
+                            err);
+    if (!s)
+        return err->status;
+    tk_bind_text(s, 1, arg);
+    return tk_step(s, err) < 0 ? err->status : TK_OK;
+}
+
+/* Migration 0009 rewrote the value checks of events and audit_log without IN
+ * lists: none is left, the file is sound, every listed value is still accepted
+ * and anything else still refused. */
+Test(store, value_checks_accept_their_values_and_refuse_others)
+{
+    tk_error err;
+    db = open_at(path, NULL);
+    cr_assert_eq(tk_db_migrate(db, NULL, &err), TK_OK, "%s", err.detail);
+    tk_conn *c = tk_db_reader(db, &err);
+    tk_stmt *s = tk_prepare(c,
+                            "SELECT count(*) FROM sqlite_schema WHERE name IN ('events', "
+                            "'audit_log') AND sql NOT LIKE '% IN (%'",
+                            &err);
+    cr_assert_eq(tk_step(s, &err), 1);
+    cr_assert_eq(tk_col_i64(s, 0), 2, "an IN list is left in events or audit_log");
+    tk_reset(s);
+    s = tk_prepare(c, "PRAGMA integrity_check", &err);
+    cr_assert_eq(tk_step(s, &err), 1);
+    cr_assert_str_eq(tk_col_text(s, 0), "ok");
+    tk_reset(s);
+
+    static const char *states[] = {"reported",      "verifying", "accepted",  "dispatched",
+                                   "county_called", "handling",  "suspended", "feedback",
+                                   "closed",        "archived",  "rejected",  "void"};
+    static const char *sources[] = {"grid_patrol", "resident",     "hotline",
+                                    "department",  "higher_level", "sensor"};
+    static const char *urgencies[] = {"normal", "urgent", "critical"};
+    static const char *alerts[] = {"green", "yellow", "red"};
+    char number[32];
+    for (int i = 0; i < 12; i++) {
+        snprintf(number, sizeof number, "n%d", i);
+        const char *row[] = {number, states[i], sources[i % 6], urgencies[i % 3], alerts[i % 3]};
+        cr_assert_eq(tk_db_write(db, insert_event, row, &err), TK_OK, "%s: %s", states[i],
+                     err.detail);
+    }
+    const char *bad[][5] = {{"b1", "open", "hotline", "normal", "green"},
+                            {"b2", "closed", "email", "normal", "green"},
+                            {"b3", "closed", "hotline", "low", "green"},
+                            {"b4", "closed", "hotline", "normal", "blue"},
+                            {"b5", "Closed", "hotline", "normal", "green"}};
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(tk_db_write(db, insert_event, (void *)bad[i], &err), TK_ECONFLICT,
+                     "row %s accepted", bad[i][0]);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(tk_db_write(db, insert_audit_outcome,
+                                 (void *)(const char *[]){"ok", "denied", "failed"}[i], &err),
+                     TK_OK, "%s", err.detail);
+    cr_assert_eq(tk_db_write(db, insert_audit_outcome, "maybe", &err), TK_ECONFLICT);
+}
+
 /* ---- synchronous writes ---- */
 
 static tk_status insert_value(tk_conn *c, void *arg, tk_error *err)
