@@ -231,8 +231,19 @@ static void person_reply(tk_req *r, api_op *op)
     person_ctx *p = op->data;
     tk_person out;
     if (load_person(r, p->id, &out))
-        tk_reply_json(r, strcmp(op->action, "people.create") == 0 ? 201 : 200,
-                      person_json(&out, api_who(r)));
+        tk_reply_json(r, 200, person_json(&out, api_who(r)));
+}
+
+static void person_created_reply(tk_req *r, api_op *op)
+{
+    person_ctx *p = op->data;
+    tk_person out;
+    if (!load_person(r, p->id, &out))
+        return;
+    char loc[64];
+    snprintf(loc, sizeof loc, "/api/v1/people/%lld", (long long)p->id);
+    tk_req_add_header(r, "Location", loc);
+    tk_reply_json(r, 201, person_json(&out, api_who(r)));
 }
 
 static tk_status person_create_run(tk_conn *c, api_op *op, tk_error *err)
@@ -311,7 +322,7 @@ void api_people_create(tk_req *r)
     if (api_failed(r, in_only(in, person_fields, &err), &err) ||
         api_failed(r, read_person(r, in, true, &p->in, &err), &err))
         return;
-    api_op_submit(api_op_new(r, "person", person_create_run, person_reply, p));
+    api_op_submit(api_op_new(r, "person", person_create_run, person_created_reply, p));
 }
 
 void api_people_update(tk_req *r)

@@ -388,6 +388,7 @@ describe('lists, categories, routing and the work calendar on the 衢州 demo', 
       const calls = [];
       for (const p of places) for (const c of leaves) calls.push({ p, c });
       const seen = { out: 0, module: 0, team: 0, pingan: 0, department: 0 };
+      const assignees = new Map(); // subject unit id -> the suggested person id (or null)
       const started = Date.now();
       await pool(calls, 32, async ({ p, c }) => {
         const what = `${c.code} ${c.name} in ${p.township.name}`;
@@ -409,6 +410,9 @@ describe('lists, categories, routing and the work calendar on the 衢州 demo', 
         assert.equal(r.list_item.delegated, item.delegated, what);
         assert.ok(r.subject && Number.isInteger(r.subject.unit_id), `${what}: a subject ${JSON.stringify(r)}`);
         const s = r.subject;
+        const person = r.assignee ? r.assignee.person_id : null;
+        if (assignees.has(s.unit_id)) assert.equal(person, assignees.get(s.unit_id), `${what}: the same person for ${s.name}`);
+        assignees.set(s.unit_id, person);
         if (item.subject.kind === 'module') {
           assert.equal(s.kind, 'module', what);
           const m = p.modules.find((u) => u.id === s.unit_id);
@@ -440,12 +444,73 @@ describe('lists, categories, routing and the work calendar on the 衢州 demo', 
           seen.department++;
         }
       });
+      assert.ok([...assignees.values()].some((x) => x !== null), 'some bodies have a suggested person');
       const n = places.length;
       assert.equal(seen.out, 4 * n);
       assert.equal(seen.out + seen.module + seen.team + seen.pingan + seen.department, 146 * n);
       assert.ok(seen.module > 0 && seen.team > 0 && seen.department > 0, JSON.stringify(seen));
       // The pace, in the test output.
       ctx.diagnostic(`routing: ${calls.length} calls over ${n} townships in ${Date.now() - started} ms ${JSON.stringify(seen)}`);
+    });
+  });
+
+  describe('the suggested person of a body', () => {
+    // Writes people into one module of one township: the rule is someone with an
+    // account first, then the holder of the post with the fewest holders, then
+    // the earliest. The sweep above runs before and is not affected.
+    test('an account holder first; without one, the post with the fewest holders', async () => {
+      // 航埠镇's 平安法治 module: the demo gives one of its cadres an account.
+      const t = (await listAll('admin', '/api/v1/units?kind=township')).find((u) => u.name === '航埠镇');
+      const village = (await listAll('admin', `/api/v1/units/${t.id}/children`)).find((u) => u.kind === 'village');
+      const grid = (await get('admin', `/api/v1/units?kind=grid&parent_id=${village.id}&limit=1`)).body.items[0];
+      let category = null;
+      const route = async () => {
+        const res = await get('admin', `/api/v1/route?category=${category}&unit_id=${grid.id}`);
+        expectStatus(res, 200);
+        return res.body;
+      };
+      let first = null;
+      for (const c of (await get('admin', '/api/v1/categories?flat=1')).body.items) {
+        category = c.code;
+        first = await route();
+        if (first.subject && first.subject.name === '航埠镇平安法治模块') break;
+      }
+      assert.equal(first.subject.name, '航埠镇平安法治模块', 'a category for the module');
+      const unit = first.subject.unit_id;
+      const staff = (await listAll('admin', `/api/v1/people?unit_id=${unit}`)).filter((x) => x.active);
+      const holders = staff.filter((x) => x.user_id);
+      assert.ok(holders.length > 0, `${first.subject.name} has someone with an account`);
+      assert.ok(holders.some((x) => x.id === first.assignee.person_id), 'the suggestion has an account');
+      assert.ok(first.assignee.user_id, 'and the reply names it');
+
+      // Two posts and two people without accounts: still the account holder.
+      const mkPost = async (name, headcount) => {
+        const res = await post('admin', `/api/v1/units/${unit}/posts`, { name, headcount });
+        expectStatus(res, 201, name);
+        return res.body.id;
+      };
+      const mkPerson = async (name, postId) => {
+        const res = await post('admin', '/api/v1/people', { name, kind: 'township_cadre', unit_id: unit, post_id: postId });
+        expectStatus(res, 201, name);
+        assert.equal(res.headers.get('location'), `/api/v1/people/${res.body.id}`);
+        return res.body.id;
+      };
+      const many = await mkPost('测试岗位甲', 5);
+      const few = await mkPost('测试岗位乙', 1);
+      const inMany = await mkPerson('测试甲', many);
+      const inFew = await mkPerson('测试乙', few);
+      assert.equal((await route()).assignee.person_id, first.assignee.person_id);
+
+      // Without the account holders: the holder of the post with fewer holders,
+      // though created later; the reply has no account to name.
+      for (const x of staff) expectStatus(await post('admin', `/api/v1/people/${x.id}/disable`), 200, x.name);
+      const second = await route();
+      assert.equal(second.assignee.person_id, inFew, JSON.stringify(second.assignee));
+      assert.equal(second.assignee.user_id, null);
+      // Equal posts: the earlier person.
+      const same = await mkPerson('测试丙', many);
+      expectStatus(await post('admin', `/api/v1/people/${inFew}/disable`), 200);
+      assert.equal((await route()).assignee.person_id, inMany, `not ${same}, created later`);
     });
   });
 
