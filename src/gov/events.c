@@ -589,9 +589,10 @@ tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeli
     "e.scope_path < ?2) OR e.assignee_unit_id = ?4 OR e.called_unit_id = ?4 OR "                   \
     "e.reporter_user_id = ?3)))"
 
-/* Everything but the text and the inbox: ?7 cursor .. ?15, and ?17 the limit. */
+/* Everything but the text, the state (?8) and the inbox: ?7 cursor .. ?15, and ?17
+ * the limit. */
 #define LIST_FILTERS                                                                               \
-    "AND e.id < ?7 AND (?8 IS NULL OR e.state = ?8) "                                              \
+    "AND e.id < ?7 "                                                                               \
     "AND (?9 IS NULL OR e.category_code = ?9 OR substr(e.category_code, 1, 2) = ?9) "              \
     "AND (?10 = 0 OR ?10 IN (e.grid_id, e.village_id, e.township_id, e.county_id)) "               \
     "AND (?11 IS NULL OR e.source = ?11) AND e.created_at >= ?12 AND e.created_at < ?13 "          \
@@ -636,9 +637,12 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
         fts ? " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?6) "
             : " AND (?6 IS NULL OR instr(e.title, ?6) > 0 OR instr(e.description, ?6) > 0 "
               "OR instr(e.address, ?6) > 0 OR instr(e.number, ?6) > 0) ";
-    const char *sql = tk_arena_printf(a, "%s%s%s%sORDER BY e.id DESC LIMIT ?17",
-                                      "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE " VISIBLE, text,
-                                      LIST_FILTERS, box_clause(f->box));
+    /* A state, when asked for, is written out like the inboxes: the index of states
+     * then gives that state's events newest first (migration 0010). */
+    const char *sql =
+        tk_arena_printf(a, "%s%s%s%s%sORDER BY e.id DESC LIMIT ?17",
+                        "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE " VISIBLE, text, LIST_FILTERS,
+                        f->state ? "AND e.state = ?8 " : "", box_clause(f->box));
     tk_stmt *s = tk_prepare(c, sql, err);
     if (!s)
         return TK_EIO;
