@@ -226,24 +226,25 @@ typedef struct {
     bool active;
 } person_ctx;
 
+static void reply_person(tk_req *r, int64_t id, int status)
+{
+    tk_person out;
+    if (load_person(r, id, &out))
+        tk_reply_json(r, status, person_json(&out, api_who(r)));
+}
+
 static void person_reply(tk_req *r, api_op *op)
 {
-    person_ctx *p = op->data;
-    tk_person out;
-    if (load_person(r, p->id, &out))
-        tk_reply_json(r, 200, person_json(&out, api_who(r)));
+    reply_person(r, ((person_ctx *)op->data)->id, 200);
 }
 
 static void person_created_reply(tk_req *r, api_op *op)
 {
-    person_ctx *p = op->data;
-    tk_person out;
-    if (!load_person(r, p->id, &out))
-        return;
+    int64_t id = ((person_ctx *)op->data)->id;
     char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/people/%lld", (long long)p->id);
+    snprintf(loc, sizeof loc, "/api/v1/people/%lld", (long long)id);
     tk_req_add_header(r, "Location", loc);
-    tk_reply_json(r, 201, person_json(&out, api_who(r)));
+    reply_person(r, id, 201);
 }
 
 static tk_status person_create_run(tk_conn *c, api_op *op, tk_error *err)

@@ -29,12 +29,14 @@ tk_status tk_sqlite_error(tk_conn *c, int rc, tk_error *err)
 /* No memory-mapped I/O: the file grows under a stream of writes, and each
  * growth remaps it in every connection; on a VM the remaps and their TLB
  * shootdowns cost more than the copies of pread (bench/events.sh: intake
- * 2,400-2,800 events/s with a 256 MiB map, 2,900-3,100 without). */
-/* The log is copied back into the database every 10,000 pages (~40 MB) instead
+ * 2,400-2,800 events/s with a 256 MiB map, 2,900-3,100 without).
+ *
+ * The log is copied back into the database every 10,000 pages (~40 MB) instead
  * of SQLite's 1,000: the pages a stream of reports rewrites (the ends of tables
  * and indexes, the rollup rows) are copied once per checkpoint however often they
  * were written, so a longer log copies fewer of them per report (intake +16%,
- * writer CPU per event -7%, bench/compare.sh; no further gain at 20,000). */
+ * writer CPU per event -7% in bench/compare.sh; 20,000 gained nothing more in
+ * bench-event-intake). */
 static const char *writer_pragmas = "PRAGMA journal_mode=WAL;"
                                     "PRAGMA synchronous=FULL;"
                                     "PRAGMA foreign_keys=ON;"
