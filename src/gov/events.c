@@ -184,7 +184,7 @@ tk_status ev_load(tk_conn *c, tk_arena *a, int64_t id, tk_event *out, tk_error *
 }
 
 /* Who may see an event: residents their own reports; everyone else their scope,
- * plus what is assigned or called to their unit. Mirrors the SQL of VISIBLE. */
+ * plus what is assigned or called to their unit. visible_clause() is its SQL. */
 static bool visible(const tk_event *e, const tk_identity *who)
 {
     if (who->role == TK_ROLE_RESIDENT)
@@ -583,11 +583,30 @@ tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeli
     return rc < 0 ? err->status : TK_OK;
 }
 
-/* The scope filter of lists: see visible(). ?1..?4: lo, hi, user id, unit id, ?5 resident. */
-#define VISIBLE                                                                                    \
-    "((?5 = 1 AND e.reporter_user_id = ?3) OR (?5 = 0 AND ((e.scope_path >= ?1 AND "               \
-    "e.scope_path < ?2) OR e.assignee_unit_id = ?4 OR e.called_unit_id = ?4 OR "                   \
-    "e.reporter_user_id = ?3)))"
+/* The scope filter of lists, the SQL of visible(): ?1 and ?2 bound the scope's paths,
+ * ?3 is the user, ?4 their unit. Lists are read newest first, a page at a time, and
+ * how SQLite finds a page depends on how much of the city the caller sees:
+ *  - a resident, their own reports, from the index of reporters, already in order;
+ *  - a village or a grid (a grid is one event in ~5,000 at city scale), the ids of
+ *    their events gathered from the indexes of scope, assignee, county call and
+ *    reporter: walking every event from the newest for them took 0.2-0.5 s at
+ *    1,000,000 events, gathering takes milliseconds;
+ *  - a township or more, the walk from the newest, which meets their events soon. */
+static const char *visible_clause(const tk_identity *who)
+{
+    if (who->role == TK_ROLE_RESIDENT)
+        return "e.reporter_user_id = ?3 ";
+    int depth = 0; /* "/1/2/10/" is a township: 3 */
+    for (const char *p = who->scope_path ? who->scope_path : ""; *p; p++)
+        depth += *p == '/';
+    if (depth - 1 >= 4)
+        return "e.id IN (SELECT id FROM events WHERE scope_path >= ?1 AND scope_path < ?2 "
+               "UNION ALL SELECT id FROM events WHERE assignee_unit_id = ?4 "
+               "UNION ALL SELECT id FROM events WHERE called_unit_id = ?4 "
+               "UNION ALL SELECT id FROM events WHERE reporter_user_id = ?3) ";
+    return "((e.scope_path >= ?1 AND e.scope_path < ?2) OR e.assignee_unit_id = ?4 OR "
+           "e.called_unit_id = ?4 OR e.reporter_user_id = ?3) ";
+}
 
 /* Everything but the text, the state (?8) and the inbox: ?7 cursor .. ?15, and ?17
  * the limit. */
@@ -640,16 +659,15 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
     /* A state, when asked for, is written out like the inboxes: the index of states
      * then gives that state's events newest first (migration 0010). */
     const char *sql =
-        tk_arena_printf(a, "%s%s%s%s%sORDER BY e.id DESC LIMIT ?17",
-                        "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE " VISIBLE, text, LIST_FILTERS,
-                        f->state ? "AND e.state = ?8 " : "", box_clause(f->box));
+        tk_arena_printf(a, "%s%s%s%s%s%sORDER BY e.id DESC LIMIT ?17",
+                        "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE ", visible_clause(who), text,
+                        LIST_FILTERS, f->state ? "AND e.state = ?8 " : "", box_clause(f->box));
     tk_stmt *s = tk_prepare(c, sql, err);
     if (!s)
         return TK_EIO;
     tk_bind_path_range(s, 1, who->scope_path);
     tk_bind_i64(s, 3, who->user_id);
     tk_bind_i64(s, 4, who->unit_id);
-    tk_bind_i64(s, 5, who->role == TK_ROLE_RESIDENT);
     if (fts) {
         /* Quote the text so FTS5 takes it as one phrase. */
         tk_buf q;
