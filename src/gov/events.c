@@ -589,7 +589,7 @@ tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeli
  *  - a resident, their own reports, from the index of reporters, already in order;
  *  - a village or a grid (a grid is one event in ~5,000 at city scale), the ids of
  *    their events gathered from the indexes of scope, assignee, county call and
- *    reporter: walking every event from the newest for them took 0.2-0.5 s at
+ *    reporter: walking every event from the newest for them took 0.2-0.8 s at
  *    1,000,000 events, gathering takes milliseconds;
  *  - a township or more, the walk from the newest, which meets their events soon. */
 static const char *visible_clause(const tk_identity *who)
