@@ -4,6 +4,7 @@
  * POST /api/v1/events                    intake: location -> grid, category -> list item
  * GET  /api/v1/events                    lists and inboxes (box=mine|unit|verify|overdue|
  *                                        reported), filters, text search, cursor
+ * GET  /api/v1/events/boxes              how many events each inbox holds, for tab badges
  * GET  /api/v1/events/{id}               detail with timeline, attachments, supervision,
  *                                        county calls and the actions the caller may take
  * POST /api/v1/events/{id}/{action}      a transition; 409 names the allowed actions
@@ -311,6 +312,27 @@ void api_events_list(tk_req *r)
         return;
     }
     tk_reply_json(r, 200, api_page(ctx.items, more, ctx.last));
+}
+
+/* Counted up to BOX_COUNT_CAP: a badge says "999+" beyond, and a count never walks
+ * more of a big box than that. */
+#define BOX_COUNT_CAP 1000
+
+void api_events_boxes(tk_req *r)
+{
+    tk_error err;
+    tk_conn *c = api_reader(r);
+    if (!c)
+        return;
+    tk_event_box_count counts[TK_EVENT_NBOXES];
+    if (tk_event_box_counts(c, r->arena, api_who(r), BOX_COUNT_CAP, counts, &err) != TK_OK) {
+        tk_reply_error(r, &err);
+        return;
+    }
+    json_t *boxes = json_object();
+    for (int i = 0; i < TK_EVENT_NBOXES; i++)
+        json_object_set_new(boxes, counts[i].box, json_integer(counts[i].count));
+    tk_reply_json(r, 200, json_pack("{s:o, s:i}", "boxes", boxes, "cap", BOX_COUNT_CAP));
 }
 
 typedef struct {

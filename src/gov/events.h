@@ -150,6 +150,16 @@ typedef void (*tk_event_fn)(void *ctx, const tk_event *ev);
 tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const tk_event_filter *f,
                         tk_event_fn fn, void *ctx, bool *more, tk_error *err);
 
+/* How many events each inbox holds for who, each counted up to cap (a count of
+ * cap means "cap or more"), in the order mine, unit, verify, overdue, reported. */
+#define TK_EVENT_NBOXES 5
+typedef struct {
+    const char *box;
+    int64_t count;
+} tk_event_box_count;
+tk_status tk_event_box_counts(tk_conn *c, tk_arena *a, const tk_identity *who, int64_t cap,
+                              tk_event_box_count out[TK_EVENT_NBOXES], tk_error *err);
+
 typedef struct {
     int64_t id, at, actor_id;
     const char *actor, *role, *action, *from_state, *to_state, *note, *detail;

@@ -1047,6 +1047,37 @@ describe('the event loop with a manual clock', () => {
       expectProblem(await tk.get('command', '/api/v1/events?box=everything'), 422, 'invalid_field');
     });
 
+    test('the inbox counts are the lengths of the inboxes, for every role, and follow a dispatch', async () => {
+      const BOXES = ['mine', 'unit', 'verify', 'overdue', 'reported'];
+      const counts = async (who) => {
+        const res = await tk.get(who, '/api/v1/events/boxes');
+        expectStatus(res, 200, who);
+        assert.deepEqual(Object.keys(res.body.boxes).sort(), [...BOXES].sort());
+        assert.equal(res.body.cap, 1000);
+        return res.body.boxes;
+      };
+      for (const who of ['command', 'command2', 'module', 'dept', 'grid', 'center', 'resident', 'admin']) {
+        const got = await counts(who);
+        for (const box of BOXES) {
+          const list = await all(who, `/api/v1/events?box=${box}`);
+          assert.equal(got[box], Math.min(list.length, 1000), `${who}: ${box}`);
+        }
+      }
+      const desk = await counts('command');
+      assert.ok(desk.reported > 0 && desk.overdue > 0 && desk.verify > 0, JSON.stringify(desk));
+      const module = await counts('module');
+      assert.ok(module.mine > 0 && module.unit >= module.mine, JSON.stringify(module));
+      // A report accepted and dispatched to the module leaves nothing in the desk's
+      // queue and one more in the module's.
+      const ev = await patrol('数量随交办变化的事件', '0103');
+      assert.equal((await counts('command')).reported, desk.reported + 1);
+      await tk.ok('command', ev.id, 'accept');
+      await tk.ok('command', ev.id, 'dispatch', { unit_id: f.moduleUnit, note: '请平安法治模块处置' });
+      assert.equal((await counts('command')).reported, desk.reported);
+      assert.equal((await counts('module')).unit, module.unit + 1);
+      expectStatus(await tk.get(null, '/api/v1/events/boxes'), 401);
+    });
+
     test('filters: state, category class, unit, source, overdue, out of list', async () => {
       const everything = await all('admin', '/api/v1/events');
       assert.ok(everything.length >= 30, `events so far: ${everything.length}`);

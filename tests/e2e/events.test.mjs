@@ -31,6 +31,7 @@ describe('event loop (mobile + console)', () => {
   let number = null;
   let eventId = null;
   let statsBefore = null;
+  let boxesBefore = null;
   let photoSupported = false;
   const pageErrors = [];
   const pages = {}; // name → page
@@ -104,9 +105,20 @@ describe('event loop (mobile + console)', () => {
     for (const want of ['事件工作台', '新建事件', '消息通知', '统计分析']) assert.ok(nav.some((x) => x.includes(want)), `nav has ${want}: ${nav}`);
     statsBefore = await apiGet(page, '/api/v1/stats/summary');
     assert.ok(statsBefore.counts, JSON.stringify(statsBefore));
-    await page.locator('nav.nav a[href="#/events"]').click();
+    // The home page says how many wait in each inbox, as the server counts them.
+    boxesBefore = (await apiGet(page, '/api/v1/events/boxes')).boxes;
+    assert.ok(boxesBefore.reported > 0, JSON.stringify(boxesBefore));
+    const inboxes = page.locator('[data-testid="inbox-counts"]');
+    await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="inbox-counts"] .inbox-num')].some((x) => x.textContent === '—'));
+    assert.deepEqual(await inboxes.locator('.inbox-label').allInnerTexts(), ['待受理', '待办', '本单位', '待核查', '超期督办']);
+    for (const box of ['reported', 'mine', 'unit', 'verify', 'overdue'])
+      assert.equal(await inboxes.locator(`[data-box="${box}"] .inbox-num`).innerText(), String(boxesBefore[box]), box);
+    await shot(page, '00-console-home');
+    await inboxes.locator('[data-box="reported"]').click();
     await page.locator('.tab.active[data-box="reported"]').waitFor();
     await page.locator('.table tbody tr').first().waitFor();
+    await page.locator('[data-count-for="reported"]:not([hidden])').waitFor();
+    assert.equal(await page.locator('[data-count-for="reported"]').innerText(), String(boxesBefore.reported));
     await shot(page, '01-console-workbench');
   });
 
@@ -160,6 +172,8 @@ describe('event loop (mobile + console)', () => {
     assert.match(text, /派遣环节/);
     assert.match(text, /网格巡查/);
     assert.ok(await row.locator('.light-green').count(), 'green light');
+    // The tab's count follows, live too.
+    await page.locator(`[data-count-for="reported"]:text-is("${boxesBefore.reported + 1}")`).waitFor({ timeout: 30000 });
     eventId = Number(await row.locator('[data-event-id]').getAttribute('data-event-id'));
     await shot(page, '04-console-new-row');
   });

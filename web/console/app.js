@@ -293,7 +293,7 @@ function route() {
     mount(bare, LOGIN);
     return;
   }
-  if (path === '/login' || path === '') {
+  if (path === '/login' || path === '' || path === '/') {
     location.replace(session.must_change_password ? '#/password' : '#/home');
     return;
   }

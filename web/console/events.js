@@ -3,6 +3,8 @@
 // filters (状态, 类别, 来源, 日期, 关键词, 仅清单外), a table with the traffic
 // light and the stage deadline, refreshed live from /api/v1/stream or by polling.
 // The chosen tab stays in the hash (#/events?box=unit) so 返回 comes back to it.
+// Each inbox tab shows how many events it holds (GET /api/v1/events/boxes), kept
+// current with the table.
 
 import { api } from './api.js';
 import { h, icon, pageHeader, card, dataTable, formatTime, nextDay, tag, toastError, clearErrors, setFieldError } from './ui.js';
@@ -11,7 +13,8 @@ import { stateTag, urgencyTag, deadlineCell, categorySelect, tickCountdowns } fr
 
 const DESK_ROLES = new Set(['township_command', 'county_center']);
 
-function tabsFor(role) {
+// The inbox tabs a role sees, in order (the home page shows their counts too).
+export function tabsFor(role) {
   const tabs = [];
   if (DESK_ROLES.has(role)) tabs.push({ box: 'reported', label: '待受理', hint: '待立案、待交办和已反馈待结案的事件' });
   tabs.push(
@@ -78,7 +81,21 @@ export async function render(root, ctx) {
 
   // ---- tabs
   const tabBar = h('div', { class: 'tabs', role: 'tablist' }, tabs.map((t) =>
-    h('button', { type: 'button', role: 'tab', class: 'tab', 'data-box': t.box, title: t.hint, onclick: () => selectTab(t.box) }, t.label)));
+    h('button', { type: 'button', role: 'tab', class: 'tab', 'data-box': t.box, title: t.hint, onclick: () => selectTab(t.box) }, t.label,
+      t.box === 'all' ? null : h('span', { class: `tab-count${t.box === 'overdue' ? ' tab-count-alert' : ''}`, 'data-count-for': t.box, hidden: true }))));
+  async function loadCounts() {
+    let res;
+    try {
+      res = await api.get('/events/boxes');
+    } catch {
+      return; // the counts stay as they were; the table says what went wrong
+    }
+    for (const el of tabBar.querySelectorAll('[data-count-for]')) {
+      const n = res.boxes[el.dataset.countFor] || 0;
+      el.textContent = n >= res.cap ? `${res.cap - 1}+` : String(n);
+      el.hidden = n === 0;
+    }
+  }
   const tabHint = h('span', { class: 'tab-hint muted' });
   function paintTabs() {
     for (const b of tabBar.children) {
@@ -128,7 +145,10 @@ export async function render(root, ctx) {
     liveBadge.className = `live-badge live-${m}`;
     liveBadge.replaceChildren(h('span', { class: 'live-dot' }), liveText(m));
   });
-  const stopLive = subscribe(() => table.refresh({ quiet: true }));
+  const stopLive = subscribe(() => {
+    table.refresh({ quiet: true });
+    loadCounts();
+  });
   const stopTick = tickCountdowns(root);
 
   const canCreate = ctx.can('event.create') && ctx.isDesk();
@@ -138,7 +158,7 @@ export async function render(root, ctx) {
       crumbs: ['事件办理', '事件工作台'],
       desc: `「${me.unit.name}」管辖范围内的事件：受理交办、处置反馈、督办考核。时限按工作日历计算，用时 80% 亮黄灯，超时亮红灯并自动督办。`,
       actions: [
-        h('button', { type: 'button', class: 'btn', 'data-action': 'refresh', onclick: () => table.refresh() }, icon('refresh'), '刷新'),
+        h('button', { type: 'button', class: 'btn', 'data-action': 'refresh', onclick: () => { table.refresh(); loadCounts(); } }, icon('refresh'), '刷新'),
         canCreate ? h('a', { class: 'btn btn-primary', href: '#/events/new', 'data-action': 'new-event' }, icon('plus'), '新建事件') : null,
       ],
     }),
@@ -148,6 +168,7 @@ export async function render(root, ctx) {
       h('div', { class: 'card-body' }, table.el)));
   paintTabs();
   table.reload();
+  loadCounts();
 
   return () => {
     stopLive();

@@ -1,9 +1,12 @@
 // home.js - #/home: welcome card (name, role, unit), shortcuts to the pages this
 // user may open, and what they may do (session permissions, labelled from
-// GET /api/v1/permissions), plus the service status.
+// GET /api/v1/permissions), plus the service status. Whoever handles events sees
+// first how many wait in each of their inboxes (GET /api/v1/events/boxes), each a
+// way into that inbox of the workbench.
 
 import { api } from './api.js';
 import { h, icon, card, formatTime, longDate, spinnerBlock, tag } from './ui.js';
+import { tabsFor } from './events.js';
 
 function greeting() {
   const hour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
@@ -51,8 +54,11 @@ export function render(root, ctx) {
   const permList = h('ul', { class: 'perm-list', 'data-testid': 'perm-list' }, spinnerBlock());
   const status = h('dl', { class: 'kv' }, spinnerBlock());
 
+  const inboxes = ctx.can('event.read') ? inboxCard(u.role) : null;
+
   root.append(
     welcome,
+    inboxes,
     h('div', { class: 'grid-2' },
       h('div', { class: 'col' },
         card({ title: '常用功能', body: tiles }),
@@ -77,4 +83,22 @@ export function render(root, ctx) {
   }).catch(() => {
     status.replaceChildren(h('dt', null, '服务状态'), h('dd', null, h('span', { class: 'dot dot-bad' }), '无法获取'));
   });
+}
+
+function inboxCard(role) {
+  const tabs = tabsFor(role).filter((t) => t.box !== 'all');
+  const counts = h('div', { class: 'inbox-counts', 'data-testid': 'inbox-counts' }, tabs.map((t) =>
+    h('a', { class: `inbox-count${t.box === 'overdue' ? ' inbox-count-alert' : ''}`, href: `#/events?box=${t.box}`, title: t.hint, 'data-box': t.box },
+      h('span', { class: 'inbox-num' }, '—'),
+      h('span', { class: 'inbox-label' }, t.label))));
+  api.get('/events/boxes').then((res) => {
+    for (const a of counts.children) {
+      const n = res.boxes[a.dataset.box] || 0;
+      a.querySelector('.inbox-num').textContent = n >= res.cap ? `${res.cap - 1}+` : String(n);
+      a.classList.toggle('inbox-count-zero', n === 0);
+    }
+  }).catch(() => {
+    for (const a of counts.children) a.querySelector('.inbox-num').textContent = '?';
+  });
+  return card({ title: '待办事项', extra: h('a', { href: '#/events' }, '进入事件工作台'), body: counts });
 }
