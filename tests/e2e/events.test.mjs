@@ -253,6 +253,10 @@ describe('event loop (mobile + console)', () => {
     const card = page.locator(`[data-testid="task-list"] [data-number="${number}"]`);
     await card.waitFor({ timeout: 30000 });
     assert.match(await card.innerText(), /已反馈/);
+    // The segment says how many wait for verification, the event among them.
+    const verify = (await apiGet(page, '/api/v1/events/boxes')).boxes.verify;
+    assert.ok(verify >= 1, `verify: ${verify}`);
+    await page.locator(`.m-seg-btn[data-box="verify"] .m-seg-count:text-is("${verify}")`).waitFor();
     await shot(page, '10-mobile-tasks');
     await card.click();
     await page.locator('[data-act="verify"]').click();

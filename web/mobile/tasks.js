@@ -1,6 +1,7 @@
 // tasks.js - #/tasks: a grid worker's or cadre's work. Segments: 待核查
 // (box=verify: on-site verification and checking others' work), 待办 (box=mine),
-// and 全部 (every event in my grid or scope, my own reports among them).
+// and 全部 (every event in my grid or scope, my own reports among them). Each
+// inbox segment shows how many it holds (GET /api/v1/events/boxes).
 
 import { api } from '../console/api.js';
 import { subscribe } from '../console/evlib.js';
@@ -50,23 +51,31 @@ export function render(root, ctx) {
       if (!append) list.replaceChildren();
       if (!b.items.length && !append) list.append(empty(seg.empty, seg.sub));
       for (const ev of b.items) list.append(eventCard(ev));
-      const count = bar.querySelector(`[data-box="${current}"] .m-seg-count`);
-      if (count && current !== 'all') count.textContent = b.items.length ? (b.next_cursor ? ' 20+' : ` ${b.items.length}`) : '';
     } catch (e) {
       if (my !== seq || quiet) return;
       list.replaceChildren(empty('加载失败', e.detail || e.message));
     }
   }
 
+  async function loadCounts() {
+    let res;
+    try {
+      res = await api.get('/events/boxes');
+    } catch {
+      return; // the badges stay as they were
+    }
+    for (const s of segs) {
+      const c = bar.querySelector(`[data-box="${s.key}"] .m-seg-count`);
+      const n = res.boxes[s.key] || 0;
+      if (c && s.key !== 'all') c.textContent = n ? ` ${n >= res.cap ? `${res.cap - 1}+` : n}` : '';
+    }
+  }
+
   paintBar();
   load(false);
-  // Counts of the other segments, for the badges.
-  for (const s of segs) {
-    if (s.key === current || s.key === 'all') continue;
-    api.get('/events', { box: s.key, limit: 20 }).then((b) => {
-      const c = bar.querySelector(`[data-box="${s.key}"] .m-seg-count`);
-      if (c) c.textContent = b.items.length ? (b.next_cursor ? ' 20+' : ` ${b.items.length}`) : '';
-    }).catch(() => {});
-  }
-  return subscribe(() => load(false, true));
+  loadCounts();
+  return subscribe(() => {
+    load(false, true);
+    loadCounts();
+  });
 }
