@@ -5,6 +5,7 @@
  * GET  /api/v1/events                    lists and inboxes (box=mine|unit|verify|overdue|
  *                                        reported), filters, text search, cursor
  * GET  /api/v1/events/boxes              how many events each inbox holds, for tab badges
+ * GET  /api/v1/events/export             the list's filters as a CSV or XLSX ledger (台账)
  * GET  /api/v1/events/{id}               detail with timeline, attachments, supervision,
  *                                        county calls and the actions the caller may take
  * POST /api/v1/events/{id}/{action}      a transition; 409 names the allowed actions
@@ -16,6 +17,7 @@
 #include "api/input.h"
 #include "api/op.h"
 #include "api/render.h"
+#include "api/table.h"
 #include "core/clock.h"
 #include "gov/categories.h"
 #include "gov/events.h"
@@ -265,42 +267,52 @@ static void add_event(void *ctx, const tk_event *e)
     l->last = e->id;
 }
 
-void api_events_list(tk_req *r)
+/* The filters of a list or an export (everything but the page); false once replied. */
+static bool read_filter(tk_req *r, tk_event_filter *f)
 {
     tk_error err;
     static const char *const boxes[] = {"mine", "unit", "verify", "overdue", "reported", NULL};
-    tk_event_filter f = {0};
-    int64_t cursor, overdue, out_of_list;
-    if (api_failed(r, q_limit(r, &f.limit, &err), &err) ||
-        api_failed(r, q_int(r, "cursor", 0, 0, INT64_MAX, &cursor, &err), &err) ||
-        api_failed(r, q_str(r, "box", 16, &f.box, &err), &err) ||
-        api_failed(r, q_str(r, "state", 16, &f.state, &err), &err) ||
-        api_failed(r, q_str(r, "category", 8, &f.category, &err), &err) ||
-        api_failed(r, q_int(r, "unit_id", 0, 0, INT64_MAX, &f.unit_id, &err), &err) ||
-        api_failed(r, q_str(r, "source", 16, &f.source, &err), &err) ||
-        api_failed(r, q_time(r, "from", &f.from, &err), &err) ||
-        api_failed(r, q_time(r, "to", &f.to, &err), &err) ||
+    int64_t overdue, out_of_list;
+    if (api_failed(r, q_str(r, "box", 16, &f->box, &err), &err) ||
+        api_failed(r, q_str(r, "state", 16, &f->state, &err), &err) ||
+        api_failed(r, q_str(r, "category", 8, &f->category, &err), &err) ||
+        api_failed(r, q_int(r, "unit_id", 0, 0, INT64_MAX, &f->unit_id, &err), &err) ||
+        api_failed(r, q_str(r, "source", 16, &f->source, &err), &err) ||
+        api_failed(r, q_time(r, "from", &f->from, &err), &err) ||
+        api_failed(r, q_time(r, "to", &f->to, &err), &err) ||
         api_failed(r, q_int(r, "overdue", 0, 0, 1, &overdue, &err), &err) ||
         api_failed(r, q_int(r, "out_of_list", 0, 0, 1, &out_of_list, &err), &err) ||
-        api_failed(r, q_str(r, "q", 50, &f.q, &err), &err))
-        return;
-    if (f.box) {
+        api_failed(r, q_str(r, "q", 50, &f->q, &err), &err))
+        return false;
+    if (f->box) {
         bool ok = false;
         for (int i = 0; boxes[i] && !ok; i++)
-            ok = !strcmp(boxes[i], f.box);
+            ok = !strcmp(boxes[i], f->box);
         if (!ok) {
             tk_reply_fail(r, TK_EVALID, "invalid_field",
                           "box 需要 mine、unit、verify、overdue 或 reported");
-            return;
+            return false;
         }
     }
-    if (f.state && !strcmp(tk_event_state_label(f.state), f.state)) {
-        tk_reply_fail(r, TK_EVALID, "invalid_field", "状态 %s 不存在", f.state);
-        return;
+    if (f->state && !strcmp(tk_event_state_label(f->state), f->state)) {
+        tk_reply_fail(r, TK_EVALID, "invalid_field", "状态 %s 不存在", f->state);
+        return false;
     }
+    f->overdue_only = overdue;
+    f->out_of_list_only = out_of_list;
+    return true;
+}
+
+void api_events_list(tk_req *r)
+{
+    tk_error err;
+    tk_event_filter f = {0};
+    int64_t cursor;
+    if (api_failed(r, q_limit(r, &f.limit, &err), &err) ||
+        api_failed(r, q_int(r, "cursor", 0, 0, INT64_MAX, &cursor, &err), &err) ||
+        !read_filter(r, &f))
+        return;
     f.before_id = cursor;
-    f.overdue_only = overdue;
-    f.out_of_list_only = out_of_list;
     tk_conn *c = api_reader(r);
     if (!c)
         return;
@@ -333,6 +345,97 @@ void api_events_boxes(tk_req *r)
     for (int i = 0; i < TK_EVENT_NBOXES; i++)
         json_object_set_new(boxes, counts[i].box, json_integer(counts[i].count));
     tk_reply_json(r, 200, json_pack("{s:o, s:i}", "boxes", boxes, "cap", BOX_COUNT_CAP));
+}
+
+/* The ledger's columns, as a command room keeps its 台账. */
+static const char *const ledger_header[] = {
+    "事件编号", "标题",         "类别",         "类别编码",   "状态",     "紧急程度",
+    "来源",     "县（市、区）", "乡镇（街道）", "村（社区）", "网格",     "地址",
+    "问题描述", "上报人",       "联系电话",     "承办单位",   "当前环节", "环节时限",
+    "预警",     "上报时间",     "结案时间",     "清单外"};
+#define LEDGER_COLUMNS ((int)(sizeof ledger_header / sizeof ledger_header[0]))
+
+typedef struct {
+    api_table *t;
+    const tk_identity *who;
+} ledger_ctx;
+
+/* "2026-11-29 20:47" in Beijing time, or "" for 0. */
+static void ledger_time(int64_t ms, char out[32])
+{
+    out[0] = '\0';
+    if (!ms)
+        return;
+    tk_time_format(ms, out, 32);
+    out[10] = ' ';
+    out[16] = '\0';
+}
+
+static const char *alert_label(const char *alert)
+{
+    return !strcmp(alert, "red") ? "红灯" : !strcmp(alert, "yellow") ? "黄灯" : "绿灯";
+}
+
+static void ledger_row(void *ctx, const tk_event *e)
+{
+    ledger_ctx *x = ctx;
+    char name[128], phone[128], deadline[32], created[32], closed[32];
+    ledger_time(e->stage_deadline, deadline);
+    ledger_time(e->created_at, created);
+    ledger_time(e->closed_at, closed);
+    const char *cells[LEDGER_COLUMNS] = {
+        e->number,
+        e->title,
+        e->category_name,
+        e->category_code,
+        tk_event_state_label(e->state),
+        tk_urgency_label(e->urgency),
+        tk_event_source_label(e->source),
+        e->county_name,
+        e->township_name,
+        e->village_name,
+        e->grid_name,
+        e->address,
+        e->description,
+        api_personal_text(e->reporter_name, 'n', x->who, name, sizeof name),
+        api_personal_text(e->reporter_phone, 'p', x->who, phone, sizeof phone),
+        e->assignee_unit_name,
+        e->stage ? tk_stage_label(e->stage) : NULL,
+        deadline,
+        alert_label(e->alert),
+        created,
+        closed,
+        e->out_of_list ? "是" : "否",
+    };
+    api_table_row(x->t, cells);
+}
+
+/* The list's filters, every event at once up to --export-rows (more is refused:
+ * a ledger cut short would pass for whole), newest first. */
+void api_events_export(tk_req *r)
+{
+    tk_event_filter f = {0};
+    if (!read_filter(r, &f))
+        return;
+    tk_conn *c = api_reader(r);
+    if (!c)
+        return;
+    ledger_ctx x = {api_table_begin(r, "事件台账", ledger_header, LEDGER_COLUMNS), api_who(r)};
+    if (!x.t)
+        return;
+    int64_t max = TK_APP(r)->cfg->export_rows;
+    f.limit = (int)max;
+    bool more = false;
+    tk_error err;
+    tk_status st = tk_event_list(c, r->arena, x.who, &f, ledger_row, &x, &more, &err);
+    if (st == TK_OK && more)
+        st = tk_fail(&err, TK_EVALID, "export_too_large",
+                     "符合条件的事件超过 %lld 件，请缩小时间范围或增加筛选条件后再导出",
+                     (long long)max);
+    char name[40], today[16];
+    tk_date_format(tk_now_ms(), today, sizeof today);
+    snprintf(name, sizeof name, "events-%s", today);
+    api_table_finish(r, x.t, name, st, &err);
 }
 
 typedef struct {

@@ -13,15 +13,13 @@
  * GET  /api/v1/lists/summary?as_of=             counts and the delegated share
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <xlsxwriter.h>
 
 #include "api/app.h"
 #include "api/input.h"
 #include "api/op.h"
 #include "api/render.h"
+#include "api/table.h"
 #include "core/clock.h"
 #include "core/csv.h"
 #include "gov/lists.h"
@@ -465,32 +463,8 @@ void api_list_import(tk_req *r)
     tk_req_write(r, import_job, op, import_done);
 }
 
-typedef struct {
-    tk_buf csv;
-    lxw_worksheet *sheet;
-    int row;
-} export_ctx;
-
-static void csv_field(tk_buf *b, const char *s, bool last)
-{
-    bool quote = strpbrk(s, ",\"\n\r") != NULL;
-    if (quote) {
-        tk_buf_putc(b, '"');
-        for (; *s; s++) {
-            if (*s == '"')
-                tk_buf_putc(b, '"');
-            tk_buf_putc(b, *s);
-        }
-        tk_buf_putc(b, '"');
-    } else {
-        tk_buf_puts(b, s);
-    }
-    tk_buf_putc(b, last ? '\n' : ',');
-}
-
 static void export_row(void *ctx, const tk_list_item *it)
 {
-    export_ctx *x = ctx;
     char limit[48] = "";
     if (it->limit_amount)
         snprintf(limit, sizeof limit, "%lld %s", (long long)it->limit_amount, it->limit_unit);
@@ -505,15 +479,10 @@ static void export_row(void *ctx, const tk_list_item *it)
                           it->process,
                           it->delegated ? "1" : "0",
                           it->enforcement ? "1" : "0"};
-    for (int i = 0; i < 11; i++) {
-        if (x->sheet)
-            worksheet_write_string(x->sheet, (lxw_row_t)x->row, (lxw_col_t)i, cols[i], NULL);
-        else
-            csv_field(&x->csv, cols[i], i == 10);
-    }
-    x->row++;
+    api_table_row(ctx, cols);
 }
 
+/* The columns of the import file, so that an export can be imported again. */
 static const char *const export_header[] = {"code",    "list",        "name",        "subject_kind",
                                             "subject", "cooperating", "legal_basis", "time_limit",
                                             "process", "delegated",   "enforcement"};
@@ -522,78 +491,19 @@ void api_list_export(tk_req *r)
 {
     tk_error err;
     char date[16];
-    const char *format;
-    if (!as_of(r, date) || api_failed(r, q_str(r, "format", 8, &format, &err), &err))
+    if (!as_of(r, date))
         return;
-    bool xlsx = format && !strcmp(format, "xlsx");
-    if (format && !xlsx && strcmp(format, "csv")) {
-        tk_reply_fail(r, TK_EVALID, "invalid_field", "format 需要 csv 或 xlsx");
-        return;
-    }
     tk_conn *c = api_reader(r);
     if (!c)
         return;
-    export_ctx x = {0};
-    tk_buf_init(&x.csv, 32 << 20);
-    char path[] = "/tmp/tiaokuai-export-XXXXXX";
-    lxw_workbook *book = NULL;
-    if (xlsx) {
-        int fd = mkstemp(path);
-        if (fd < 0) {
-            tk_reply_fail(r, TK_EIO, "export_failed", "无法创建导出文件");
-            return;
-        }
-        close(fd);
-        book = workbook_new(path);
-        x.sheet = workbook_add_worksheet(book, "清单");
-    }
-    for (int i = 0; i < 11; i++) {
-        if (x.sheet)
-            worksheet_write_string(x.sheet, 0, (lxw_col_t)i, export_header[i], NULL);
-        else
-            csv_field(&x.csv, export_header[i], i == 10);
-    }
-    x.row = 1;
+    api_table *t = api_table_begin(r, "清单", export_header, 11);
+    if (!t)
+        return;
     tk_list_filter f = {.date = date, .delegated = -1, .enforcement = -1};
-    tk_status st = tk_list_items(c, r->arena, &f, export_row, &x, NULL, &err);
-    char disposition[96];
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"lists-%s.%s\"", date,
-             xlsx ? "xlsx" : "csv");
-    if (xlsx) {
-        bool closed = workbook_close(book) == LXW_NO_ERROR;
-        FILE *fp = fopen(path, "rb");
-        tk_buf file;
-        tk_buf_init(&file, 64 << 20);
-        char chunk[65536];
-        size_t n;
-        while (fp && (n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-            tk_buf_append(&file, chunk, n);
-        if (fp)
-            fclose(fp);
-        unlink(path);
-        size_t len;
-        char *data = tk_buf_take(&file, &len);
-        if (st != TK_OK || !closed || !data) {
-            free(data);
-            tk_buf_free(&x.csv);
-            tk_reply_fail(r, TK_EIO, "export_failed", "导出失败");
-            return;
-        }
-        tk_req_add_header(r, "Content-Disposition", disposition);
-        tk_reply_raw(r, 200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     data, len, true);
-        tk_buf_free(&x.csv);
-        return;
-    }
-    size_t len;
-    char *data = tk_buf_take(&x.csv, &len);
-    if (st != TK_OK || !data) {
-        free(data);
-        tk_reply_error(r, &err);
-        return;
-    }
-    tk_req_add_header(r, "Content-Disposition", disposition);
-    tk_reply_raw(r, 200, "text/csv; charset=utf-8", data, len, true);
+    tk_status st = tk_list_items(c, r->arena, &f, export_row, t, NULL, &err);
+    char name[32];
+    snprintf(name, sizeof name, "lists-%s", date);
+    api_table_finish(r, t, name, st, &err);
 }
 
 void api_lists_summary(tk_req *r)

@@ -17,20 +17,25 @@ json_t *api_unit_brief(const tk_unit *u)
                      u->name, "kind", u->kind);
 }
 
+const char *api_personal_text(const char *value, char kind, const tk_identity *viewer, char *buf,
+                              size_t size)
+{
+    if (!value || (viewer && tk_role_sees_personal(viewer->role)))
+        return value;
+    if (kind == 'n')
+        tk_mask_name(value, buf, size);
+    else if (kind == 'p')
+        tk_mask_phone(value, buf, size);
+    else
+        tk_mask_id_number(value, buf, size);
+    return buf;
+}
+
 json_t *api_personal(const char *value, char kind, const tk_identity *viewer)
 {
-    if (!value)
-        return json_null();
-    if (viewer && tk_role_sees_personal(viewer->role))
-        return json_string(value);
-    char out[128];
-    if (kind == 'n')
-        tk_mask_name(value, out, sizeof out);
-    else if (kind == 'p')
-        tk_mask_phone(value, out, sizeof out);
-    else
-        tk_mask_id_number(value, out, sizeof out);
-    return json_string(out);
+    char buf[128];
+    const char *shown = api_personal_text(value, kind, viewer, buf, sizeof buf);
+    return shown ? json_string(shown) : json_null();
 }
 
 json_t *api_user_json(const tk_user *u, const tk_identity *viewer)

@@ -45,6 +45,7 @@ typedef struct {
     int64_t hash_threads;       /* password-hashing threads */
     int64_t behind_tls;         /* 1: cookies get Secure (a TLS proxy is in front) */
     int64_t stream_heartbeat;   /* seconds between keep-alive comments on live streams */
+    int64_t export_rows;        /* events in one export at most (422 beyond) */
     char data[512];             /* folder of reference data (data/) */
 } tk_config;
 

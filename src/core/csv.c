@@ -143,3 +143,23 @@ void tk_line_errors_free(tk_line_errors *e)
     e->items = NULL;
     e->n = e->cap = 0;
 }
+
+void tk_csv_put(tk_buf *b, const char *s)
+{
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    bool quote = strpbrk(s, ",\"\r\n") != NULL ||
+                 (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t'));
+    if (!quote) {
+        tk_buf_append(b, s, n);
+        return;
+    }
+    tk_buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            tk_buf_putc(b, '"');
+        tk_buf_putc(b, *s);
+    }
+    tk_buf_putc(b, '"');
+}

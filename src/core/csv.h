@@ -1,6 +1,6 @@
 /*
- * csv.h - reading RFC 4180 CSV with line numbers, and collecting per-line import
- * errors. Fields may be quoted ("a,b", doubled "" for a quote, line breaks
+ * csv.h - reading RFC 4180 CSV with line numbers, collecting per-line import
+ * errors, and writing a field. Fields may be quoted ("a,b", doubled "" for a quote, line breaks
  * inside quotes); a leading UTF-8 BOM, CRLF and blank lines are accepted.
  */
 #ifndef TK_CSV_H
@@ -10,6 +10,7 @@
 
 #include "core/mem.h"
 #include "core/status.h"
+#include "core/str.h"
 
 typedef struct {
     const char *p, *end;
@@ -25,6 +26,11 @@ int tk_csv_next(tk_csv *r, tk_arena *a, const char **fields, int max, int *nfiel
                 tk_error *err);
 /* Index of name in the header fields, or -1. */
 int tk_csv_column(const char *const *header, int n, const char *name);
+
+/* Appends s as one field (no separator): quoted when it holds a comma, a quote or
+ * a line break, or starts or ends with a blank, which a reader would trim. NULL is
+ * an empty field. */
+void tk_csv_put(tk_buf *b, const char *s);
 
 typedef struct {
     int line; /* 0 when not tied to a line */

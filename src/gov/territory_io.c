@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/csv.h"
 #include "geo/geom.h"
 #include "gov/access.h"
 #include "gov/territory.h"
@@ -1406,26 +1407,6 @@ static void put_double(tk_buf *b, double v)
     tk_buf_puts(b, s);
 }
 
-static void put_csv_field(tk_buf *b, const char *s)
-{
-    if (!s)
-        return;
-    size_t n = strlen(s);
-    bool quote = strpbrk(s, ",\"\r\n") != NULL ||
-                 (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t'));
-    if (!quote) {
-        tk_buf_append(b, s, n);
-        return;
-    }
-    tk_buf_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            tk_buf_putc(b, '"');
-        tk_buf_putc(b, *s);
-    }
-    tk_buf_putc(b, '"');
-}
-
 #define EXPORT_SELECT                                                                              \
     "SELECT u.code, u.name, u.kind, p.code, t.township_class, t.lng, t.lat, t.households, "        \
     "t.population, t.geometry FROM units u JOIN units p ON p.id = u.parent_id "                    \
@@ -1463,7 +1444,7 @@ tk_status tk_territory_export_csv(tk_conn *c, const tk_export_options *opt, tk_b
         for (int i = 0; i < 5; i++) {
             if (i)
                 tk_buf_putc(out, ',');
-            put_csv_field(out, tk_col_text(s, i));
+            tk_csv_put(out, tk_col_text(s, i));
         }
         bool point = !tk_col_null(s, 5) && !tk_col_null(s, 6);
         tk_buf_putc(out, ',');

@@ -20,6 +20,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Server, runCli, tempDir, ROOT, BIN, demoDatabase } from './lib/server.mjs';
+import { csvRecords } from './lib/csv.mjs';
 
 const SANITIZER = /asan/i.test(process.env.TIAOKUAI_BIN || BIN);
 // UBSan reports do not change the exit status: look for them in the output.
@@ -409,7 +410,8 @@ describe('the event loop with a manual clock', () => {
   const TO = '2026-03-31';
 
   before(async () => {
-    srv = await startServer('loop', ['--manual-clock', START]);
+    // Exports stop at 2,000 events here, fewer than the demo holds.
+    srv = await startServer('loop', ['--manual-clock', START, '--export-rows', '2000']);
     tk = new Tk(srv);
     f = await fixtures(tk);
   });
@@ -1076,6 +1078,63 @@ describe('the event loop with a manual clock', () => {
       assert.equal((await counts('command')).reported, desk.reported);
       assert.equal((await counts('module')).unit, module.unit + 1);
       expectStatus(await tk.get(null, '/api/v1/events/boxes'), 401);
+    });
+
+    test('the ledger export holds the list, row for row, masked as the list is', async () => {
+      const HEADER = ['事件编号', '标题', '类别', '类别编码', '状态', '紧急程度', '来源', '县（市、区）',
+        '乡镇（街道）', '村（社区）', '网格', '地址', '问题描述', '上报人', '联系电话', '承办单位', '当前环节',
+        '环节时限', '预警', '上报时间', '结案时间', '清单外'];
+      const col = (name) => HEADER.indexOf(name);
+      const ledger = async (who, query) => {
+        const res = await tk.get(who, `/api/v1/events/export?${query}`);
+        expectStatus(res, 200, `${who} export ${query}`);
+        assert.match(res.headers.get('content-type'), /^text\/csv; charset=utf-8/);
+        assert.match(res.headers.get('content-disposition'), /^attachment; filename="events-\d{4}-\d{2}-\d{2}\.csv"$/);
+        const [header, ...rows] = csvRecords(res.text);
+        assert.deepEqual(header, HEADER);
+        return rows;
+      };
+      for (const [who, query] of [['command', 'box=overdue'], ['module', 'box=unit'], ['grid', ''],
+        ['command', 'state=dispatched&source=grid_patrol'], ['admin', `unit_id=${f.township}`]]) {
+        const list = await all(who, `/api/v1/events${query ? `?${query}` : ''}`);
+        const rows = await ledger(who, query);
+        assert.deepEqual(rows.map((r) => r[col('事件编号')]), list.map((e) => e.number), `${who} ${query}`);
+        for (const [i, e] of list.entries()) {
+          const r = rows[i];
+          assert.equal(r[col('状态')], e.state_label);
+          assert.equal(r[col('类别')], e.category.name);
+          assert.equal(r[col('乡镇（街道）')], e.township.name);
+          assert.equal(r[col('网格')], e.grid.name);
+          assert.equal(r[col('问题描述')], e.description);
+          assert.equal(r[col('上报人')], e.reporter.name || '');
+          assert.equal(r[col('联系电话')], e.reporter.phone || '');
+          assert.equal(r[col('上报时间')], e.created_at.slice(0, 16).replace('T', ' '));
+          assert.equal(r[col('预警')], { green: '绿灯', yellow: '黄灯', red: '红灯' }[e.alert]);
+        }
+      }
+      // The observer's ledger masks the reporters, as the observer's list does.
+      const seen = await ledger('observer', `unit_id=${f.grid}`);
+      const clear = await ledger('admin', `unit_id=${f.grid}`);
+      assert.equal(seen.length, clear.length);
+      const phoned = clear.findIndex((r) => r[col('联系电话')]);
+      assert.ok(phoned >= 0, 'a reporter with a phone in the grid');
+      assert.match(seen[phoned][col('联系电话')], /^\d{3}\*{4}\d{4}$/);
+      assert.notEqual(seen[phoned][col('联系电话')], clear[phoned][col('联系电话')]);
+      // As a workbook.
+      const xlsx = await tk.get('command', '/api/v1/events/export?box=overdue&format=xlsx');
+      expectStatus(xlsx, 200);
+      assert.equal(xlsx.headers.get('content-type'), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+      assert.match(xlsx.headers.get('content-disposition'), /filename="events-[\d-]+\.xlsx"/);
+      assert.equal(xlsx.text.slice(0, 2), 'PK', 'a zip file');
+      // A ledger cut short would pass for whole: past --export-rows it is refused.
+      const everything = await all('admin', '/api/v1/events');
+      assert.ok(everything.length > 2000, `events: ${everything.length}`);
+      const big = await tk.get('admin', '/api/v1/events/export');
+      expectProblem(big, 422, 'export_too_large');
+      assert.match(big.body.detail, /超过 2000 件/);
+      expectProblem(await tk.get('command', '/api/v1/events/export?format=pdf'), 422, 'invalid_field');
+      expectProblem(await tk.get('command', '/api/v1/events/export?box=all'), 422, 'invalid_field');
+      expectStatus(await tk.get(null, '/api/v1/events/export'), 401);
     });
 
     test('filters: state, category class, unit, source, overdue, out of list', async () => {

@@ -15,6 +15,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { Server, runCli, tempDir, ROOT, BIN, demoDatabase } from './lib/server.mjs';
+import { csvRecords } from './lib/csv.mjs';
 
 // Under the sanitizer build the routing sweep samples townships.
 const SANITIZER = /asan/i.test(process.env.TIAOKUAI_BIN || BIN);
@@ -111,22 +112,6 @@ function addDays(date, n) {
   return new Date(t).toISOString().slice(0, 10);
 }
 
-function csvRecords(text) {
-  // Enough for the data files: quoted fields with "" escapes, \n or \r\n lines.
-  const rows = [];
-  let row = [];
-  let v = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { v += '"'; i++; } else if (c === '"') quoted = false; else v += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(v); v = ''; } else if (c === '\n') { row.push(v); rows.push(row); row = []; v = ''; } else if (c !== '\r') v += c;
-  }
-  if (v || row.length) { row.push(v); rows.push(row); }
-  return rows.filter((r) => r.length > 1 || r[0] !== '');
-}
 
 function readCsv(name) {
   const [header, ...rows] = csvRecords(readFileSync(path.join(ROOT, 'data', name), 'utf8').replace(/^\uFEFF/, ''));

@@ -10,6 +10,7 @@
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { statSync } from 'node:fs';
 import { Server, tempDir, ROOT, demoDatabase } from '../api/lib/server.mjs';
 import { launchChromium, Shots } from './lib/browser.mjs';
 
@@ -120,6 +121,12 @@ describe('event loop (mobile + console)', () => {
     await page.locator('[data-count-for="reported"]:not([hidden])').waitFor();
     assert.equal(await page.locator('[data-count-for="reported"]').innerText(), String(boxesBefore.reported));
     await shot(page, '01-console-workbench');
+    // 导出台账 saves the tab as an Excel workbook.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-action="export"]').click()]);
+    assert.match(download.suggestedFilename(), /^events-\d{4}-\d{2}-\d{2}\.xlsx$/);
+    const saved = await download.path();
+    assert.ok(saved && statSync(saved).size > 1000, 'a workbook was saved');
+    await page.locator('.toast-success', { hasText: '已导出' }).waitFor();
   });
 
   step('the grid worker reports an event on the phone, located by GPS', async () => {

@@ -94,12 +94,13 @@ async function refreshCsrf() {
 }
 
 /**
- * request(method, path, {body, query, noAuthRedirect})
+ * request(method, path, {body, query, noAuthRedirect, file})
  * path is relative to /api/v1 ("/users") or absolute ("/api/v1/users").
- * Resolves with the parsed JSON body (null for 204); rejects with ApiError.
+ * Resolves with the parsed JSON body (null for 204), or with { blob, filename }
+ * when file is set (a download); rejects with ApiError.
  */
 export async function request(method, path, opts = {}) {
-  const { body, query, noAuthRedirect = false, retried = false } = opts;
+  const { body, query, noAuthRedirect = false, retried = false, file = false } = opts;
   method = method.toUpperCase();
   const headers = { Accept: 'application/json, application/problem+json' };
   // A FormData body (file upload) sets its own multipart Content-Type.
@@ -120,6 +121,10 @@ export async function request(method, path, opts = {}) {
     throw new ApiError({ status: 0, title: '网络错误', detail: '无法连接服务器，请检查网络后重试', code: 'network_error' });
   }
 
+  if (file && res.ok) {
+    const named = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '');
+    return { blob: await res.blob(), filename: named ? named[1] : 'download' };
+  }
   const parsed = await parseBody(res);
   if (res.ok) {
     // The session endpoints hand out the anti-CSRF token: keep it.
@@ -147,4 +152,17 @@ export const api = {
   del: (path, opts = {}) => request('DELETE', path, opts),
   // multipart/form-data POST (photo upload); same CSRF and error handling.
   upload: (path, form, opts = {}) => request('POST', path, { ...opts, body: form }),
+  // A file the server builds (an export), saved by the browser under its name.
+  async download(path, query) {
+    const { blob, filename } = await request('GET', path, { query, file: true });
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = filename;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    return filename;
+  },
 };

@@ -4,10 +4,11 @@
 // light and the stage deadline, refreshed live from /api/v1/stream or by polling.
 // The chosen tab stays in the hash (#/events?box=unit) so 返回 comes back to it.
 // Each inbox tab shows how many events it holds (GET /api/v1/events/boxes), kept
-// current with the table.
+// current with the table. 导出台账 saves the tab's events under the filters as an
+// Excel workbook (GET /api/v1/events/export?format=xlsx).
 
 import { api } from './api.js';
-import { h, icon, pageHeader, card, dataTable, formatTime, nextDay, tag, toastError, clearErrors, setFieldError } from './ui.js';
+import { h, icon, pageHeader, card, dataTable, formatTime, nextDay, tag, toast, toastError, clearErrors, setFieldError } from './ui.js';
 import { STATES, SOURCES, loadCategories, subscribe, onLiveMode, liveText } from './evlib.js';
 import { stateTag, urgencyTag, deadlineCell, categorySelect, tickCountdowns } from './evui.js';
 
@@ -140,6 +141,22 @@ export async function render(root, ctx) {
     load: (cursor, limit) => api.get('/events', { ...filters, box: box === 'all' ? '' : box, cursor, limit }),
   });
 
+  const exportButton = h('button', { type: 'button', class: 'btn', 'data-action': 'export', title: '按当前标签页和筛选条件导出 Excel 台账', onclick: exportLedger }, icon('download'), '导出台账');
+  async function exportLedger() {
+    const text = exportButton.textContent;
+    exportButton.disabled = true;
+    exportButton.replaceChildren(h('span', { class: 'spinner', 'aria-hidden': 'true' }), '正在导出…');
+    try {
+      const name = await api.download('/events/export', { ...filters, box: box === 'all' ? '' : box, format: 'xlsx' });
+      toast(`已导出 ${name}`, 'success');
+    } catch (e) {
+      toastError(e, '导出失败');
+    } finally {
+      exportButton.disabled = false;
+      exportButton.replaceChildren(icon('download'), text);
+    }
+  }
+
   const liveBadge = h('span', { class: 'live-badge', 'data-testid': 'live-mode' });
   const stopMode = onLiveMode((m) => {
     liveBadge.className = `live-badge live-${m}`;
@@ -159,6 +176,7 @@ export async function render(root, ctx) {
       desc: `「${me.unit.name}」管辖范围内的事件：受理交办、处置反馈、督办考核。时限按工作日历计算，用时 80% 亮黄灯，超时亮红灯并自动督办。`,
       actions: [
         h('button', { type: 'button', class: 'btn', 'data-action': 'refresh', onclick: () => { table.refresh(); loadCounts(); } }, icon('refresh'), '刷新'),
+        exportButton,
         canCreate ? h('a', { class: 'btn btn-primary', href: '#/events/new', 'data-action': 'new-event' }, icon('plus'), '新建事件') : null,
       ],
     }),

@@ -1,0 +1,132 @@
+/*
+ * table.c - a table of text cells for download, as CSV or as an XLSX sheet.
+ *
+ * CSV is RFC 4180 in UTF-8, built in memory. XLSX goes through libxlsxwriter, which
+ * writes a file: a temporary one, read back for the reply and removed. The sheet's
+ * header row is bold, stays in view and filters its columns.
+ */
+#include "api/table.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xlsxwriter.h>
+
+#include "api/app.h"
+#include "api/input.h"
+#include "core/csv.h"
+#include "core/mem.h"
+#include "core/str.h"
+
+struct api_table {
+    int ncols;
+    tk_buf csv;
+    lxw_workbook *book; /* NULL for CSV */
+    lxw_worksheet *sheet;
+    lxw_row_t row;
+    char path[40];
+};
+
+api_table *api_table_begin(tk_req *r, const char *sheet, const char *const *header, int ncols)
+{
+    tk_error err;
+    const char *format;
+    if (api_failed(r, q_str(r, "format", 8, &format, &err), &err))
+        return NULL;
+    bool xlsx = format && !strcmp(format, "xlsx");
+    if (format && !xlsx && strcmp(format, "csv")) {
+        tk_reply_fail(r, TK_EVALID, "invalid_field", "format 需要 csv 或 xlsx");
+        return NULL;
+    }
+    api_table *t = tk_xcalloc(1, sizeof *t);
+    t->ncols = ncols;
+    tk_buf_init(&t->csv, 64 << 20);
+    if (xlsx) {
+        snprintf(t->path, sizeof t->path, "/tmp/tiaokuai-export-XXXXXX");
+        int fd = mkstemp(t->path);
+        if (fd < 0) {
+            tk_buf_free(&t->csv);
+            free(t);
+            tk_reply_fail(r, TK_EIO, "export_failed", "无法创建导出文件");
+            return NULL;
+        }
+        close(fd);
+        t->book = workbook_new(t->path);
+        t->sheet = workbook_add_worksheet(t->book, sheet);
+        lxw_format *bold = workbook_add_format(t->book);
+        format_set_bold(bold);
+        worksheet_set_column(t->sheet, 0, (lxw_col_t)(ncols - 1), 16, NULL);
+        worksheet_freeze_panes(t->sheet, 1, 0);
+        worksheet_autofilter(t->sheet, 0, 0, 0, (lxw_col_t)(ncols - 1));
+        for (int i = 0; i < ncols; i++)
+            worksheet_write_string(t->sheet, 0, (lxw_col_t)i, header[i], bold);
+        t->row = 1;
+        return t;
+    }
+    api_table_row(t, header);
+    return t;
+}
+
+void api_table_row(api_table *t, const char *const *cells)
+{
+    for (int i = 0; i < t->ncols; i++) {
+        const char *s = cells[i] ? cells[i] : "";
+        if (t->sheet)
+            worksheet_write_string(t->sheet, t->row, (lxw_col_t)i, s, NULL);
+        else {
+            tk_csv_put(&t->csv, s);
+            tk_buf_putc(&t->csv, i == t->ncols - 1 ? '\n' : ',');
+        }
+    }
+    t->row++;
+}
+
+/* The finished workbook's bytes; NULL if it could not be written or read. */
+static char *read_book(api_table *t, size_t *len)
+{
+    bool closed = workbook_close(t->book) == LXW_NO_ERROR;
+    t->book = NULL;
+    FILE *fp = fopen(t->path, "rb");
+    tk_buf file;
+    tk_buf_init(&file, 64 << 20);
+    char chunk[65536];
+    size_t n;
+    while (fp && (n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+        tk_buf_append(&file, chunk, n);
+    if (fp)
+        fclose(fp);
+    unlink(t->path);
+    char *data = tk_buf_take(&file, len);
+    if (!closed || !fp) {
+        free(data);
+        return NULL;
+    }
+    return data;
+}
+
+void api_table_finish(tk_req *r, api_table *t, const char *name, tk_status st, const tk_error *err)
+{
+    bool xlsx = t->book != NULL;
+    size_t len = 0;
+    char *data = xlsx ? read_book(t, &len) : tk_buf_take(&t->csv, &len);
+    tk_buf_free(&t->csv);
+    free(t);
+    if (st != TK_OK) {
+        free(data);
+        tk_reply_error(r, err);
+        return;
+    }
+    if (!data) {
+        tk_reply_fail(r, TK_EIO, "export_failed", "导出失败");
+        return;
+    }
+    char disposition[160];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s.%s\"", name,
+             xlsx ? "xlsx" : "csv");
+    tk_req_add_header(r, "Content-Disposition", disposition);
+    tk_reply_raw(r, 200,
+                 xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                      : "text/csv; charset=utf-8",
+                 data, len, true);
+}

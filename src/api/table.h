@@ -1,0 +1,25 @@
+/*
+ * table.h - a table of text cells for download, as CSV or as an XLSX sheet.
+ *
+ * The exports of the lists and of the events build their files here: begin with
+ * the header, add rows, finish with the reply (or the error that stopped the rows).
+ */
+#ifndef TK_API_TABLE_H
+#define TK_API_TABLE_H
+
+#include <stdbool.h>
+
+#include "core/status.h"
+#include "http/request.h"
+
+typedef struct api_table api_table;
+
+/* ?format=csv|xlsx (csv when absent). Replies 422 to another and returns NULL. */
+api_table *api_table_begin(tk_req *r, const char *sheet, const char *const *header, int ncols);
+/* ncols cells; NULL is an empty cell. */
+void api_table_row(api_table *t, const char *const *cells);
+/* Replies with the file, named name.csv or name.xlsx, when st is TK_OK, else with
+ * err; frees t either way. */
+void api_table_finish(tk_req *r, api_table *t, const char *name, tk_status st, const tk_error *err);
+
+#endif
