@@ -410,6 +410,31 @@ static void ledger_row(void *ctx, const tk_event *e)
     api_table_row(x->t, cells);
 }
 
+/* The filters given, for the audit record of an export. */
+static json_t *filter_json(const tk_event_filter *f)
+{
+    json_t *o = json_object();
+    const char *texts[][2] = {{"box", f->box},
+                              {"state", f->state},
+                              {"category", f->category},
+                              {"source", f->source},
+                              {"q", f->q}};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (texts[i][1])
+            json_object_set_new(o, texts[i][0], json_string(texts[i][1]));
+    if (f->unit_id)
+        json_object_set_new(o, "unit_id", json_integer(f->unit_id));
+    if (f->from)
+        json_object_set_new(o, "from", api_time(f->from));
+    if (f->to)
+        json_object_set_new(o, "to", api_time(f->to));
+    if (f->overdue_only)
+        json_object_set_new(o, "overdue", json_true());
+    if (f->out_of_list_only)
+        json_object_set_new(o, "out_of_list", json_true());
+    return o;
+}
+
 /* The list's filters, every event at once up to --export-rows (more is refused:
  * a ledger cut short would pass for whole), newest first. */
 void api_events_export(tk_req *r)
@@ -435,7 +460,7 @@ void api_events_export(tk_req *r)
     char name[40], today[16];
     tk_date_format(tk_now_ms(), today, sizeof today);
     snprintf(name, sizeof name, "events-%s", today);
-    api_table_finish(r, x.t, name, st, &err);
+    api_table_finish(r, x.t, "event.export", name, filter_json(&f), st, &err);
 }
 
 typedef struct {

@@ -503,7 +503,7 @@ void api_list_export(tk_req *r)
     tk_status st = tk_list_items(c, r->arena, &f, export_row, t, NULL, &err);
     char name[32];
     snprintf(name, sizeof name, "lists-%s", date);
-    api_table_finish(r, t, name, st, &err);
+    api_table_finish(r, t, "list.export", name, json_pack("{s:s}", "as_of", date), st, &err);
 }
 
 void api_lists_summary(tk_req *r)

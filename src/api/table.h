@@ -7,6 +7,7 @@
 #ifndef TK_API_TABLE_H
 #define TK_API_TABLE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "core/status.h"
@@ -18,8 +19,10 @@ typedef struct api_table api_table;
 api_table *api_table_begin(tk_req *r, const char *sheet, const char *const *header, int ncols);
 /* ncols cells; NULL is an empty cell. */
 void api_table_row(api_table *t, const char *const *cells);
-/* Replies with the file, named name.csv or name.xlsx, when st is TK_OK, else with
- * err; frees t either way. */
-void api_table_finish(tk_req *r, api_table *t, const char *name, tk_status st, const tk_error *err);
+/* When st is TK_OK, commits an audit record of action with detail (owned, may be
+ * NULL; the row count and file name are added), then replies with the file, named
+ * name.csv or name.xlsx; else replies with err. Frees t either way. */
+void api_table_finish(tk_req *r, api_table *t, const char *action, const char *name, json_t *detail,
+                      tk_status st, const tk_error *err);
 
 #endif

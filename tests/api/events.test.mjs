@@ -1120,9 +1120,15 @@ describe('the event loop with a manual clock', () => {
       assert.ok(phoned >= 0, 'a reporter with a phone in the grid');
       assert.match(seen[phoned][col('联系电话')], /^\d{3}\*{4}\d{4}$/);
       assert.notEqual(seen[phoned][col('联系电话')], clear[phoned][col('联系电话')]);
-      // As a workbook.
+      // As a workbook, and on the record: who took which rows.
+      const overdue = await all('command', '/api/v1/events?box=overdue');
       const xlsx = await tk.get('command', '/api/v1/events/export?box=overdue&format=xlsx');
       expectStatus(xlsx, 200);
+      const rec = await tk.lastAudit();
+      assert.equal(rec.action, 'event.export');
+      assert.equal(rec.actor, 'command');
+      assert.equal(rec.outcome, 'ok');
+      assert.deepEqual(rec.detail, { box: 'overdue', rows: overdue.length, file: xlsx.headers.get('content-disposition').match(/filename="(.+)"/)[1] });
       assert.equal(xlsx.headers.get('content-type'), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
       assert.match(xlsx.headers.get('content-disposition'), /filename="events-[\d-]+\.xlsx"/);
       assert.equal(xlsx.text.slice(0, 2), 'PK', 'a zip file');

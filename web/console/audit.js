@@ -13,6 +13,7 @@ const EXTRA_ACTIONS = {
   'session.create': '登录',
   'session.delete': '退出登录 / 注销会话',
   'password.change': '修改本人密码',
+  'event.export': '导出事件台账',
   // Written by the command line (tiaokuai user …).
   'user.create': '新建用户',
   'user.disable': '停用用户',
