@@ -448,6 +448,7 @@ void api_events_export(tk_req *r)
     ledger_ctx x = {api_table_begin(r, "事件台账", ledger_header, LEDGER_COLUMNS), api_who(r)};
     if (!x.t)
         return;
+    api_table_guard_formulas(x.t);
     int64_t max = TK_APP(r)->cfg->export_rows;
     f.limit = (int)max;
     bool more = false;

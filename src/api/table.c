@@ -28,6 +28,7 @@ struct api_table {
     lxw_workbook *book; /* NULL for CSV */
     lxw_worksheet *sheet;
     lxw_row_t row;
+    bool guard_formulas;
     char path[40];
 };
 
@@ -71,18 +72,38 @@ api_table *api_table_begin(tk_req *r, const char *sheet, const char *const *head
     return t;
 }
 
+/* A spreadsheet would run "=..." typed by a resident as a formula: guarded, it
+ * shows the text with a ' before it. */
+static void put_csv_cell(api_table *t, const char *s, bool last)
+{
+    char *guarded = NULL;
+    if (t->guard_formulas && s[0] && strchr("=+-@", s[0])) {
+        size_t n = strlen(s);
+        guarded = tk_xmalloc(n + 2);
+        guarded[0] = '\'';
+        memcpy(guarded + 1, s, n + 1);
+        s = guarded;
+    }
+    tk_csv_put(&t->csv, s);
+    free(guarded);
+    tk_buf_putc(&t->csv, last ? '\n' : ',');
+}
+
 void api_table_row(api_table *t, const char *const *cells)
 {
     for (int i = 0; i < t->ncols; i++) {
         const char *s = cells[i] ? cells[i] : "";
         if (t->sheet)
             worksheet_write_string(t->sheet, t->row, (lxw_col_t)i, s, NULL);
-        else {
-            tk_csv_put(&t->csv, s);
-            tk_buf_putc(&t->csv, i == t->ncols - 1 ? '\n' : ',');
-        }
+        else
+            put_csv_cell(t, s, i == t->ncols - 1);
     }
     t->row++;
+}
+
+void api_table_guard_formulas(api_table *t)
+{
+    t->guard_formulas = true;
 }
 
 /* The finished workbook's bytes; NULL if it could not be written or read. */

@@ -17,6 +17,10 @@ typedef struct api_table api_table;
 
 /* ?format=csv|xlsx (csv when absent). Replies 422 to another and returns NULL. */
 api_table *api_table_begin(tk_req *r, const char *sheet, const char *const *header, int ncols);
+/* For tables of what people typed, opened by people: a CSV cell that begins with
+ * = + - or @ gets a leading ' so that a spreadsheet shows it instead of running it
+ * (an XLSX cell is text already). */
+void api_table_guard_formulas(api_table *t);
 /* ncols cells; NULL is an empty cell. */
 void api_table_row(api_table *t, const char *const *cells);
 /* When st is TK_OK, commits an audit record of action with detail (owned, may be

@@ -622,9 +622,9 @@ static const char *visible_clause(const tk_identity *who)
  * few awaiting verification, the overdue ones: migrations 0011 and 0012, whose
  * WHERE the overdue box repeats word for word) instead of walking every event from
  * the newest: at 1,000,000 events a grid worker's tasks took 0.8 s that way, 3 ms
- * this way. The desk's queue is common among recent events, so walking from the newest
- * finds a page of it soonest: "+" keeps SQLite from reading it through the index
- * of states and sorting thousands. */
+ * this way. The desk's queue is common among recent events, so walking from the
+ * newest finds a page of it soonest: "+" keeps SQLite from reading it through the
+ * index of states and sorting thousands. */
 static const struct {
     const char *box, *sql;
 } boxes[] = {
@@ -655,7 +655,7 @@ static const char *box_clause(const char *box)
  * serves both (the overdue ones in a scope: migration 0012; the desk's queue from
  * the index of states, which its list's "+" turns away). With the scope and the
  * box joined by OR instead, a county's overdue count took 0.3 s at 1,000,000
- * events; this way, under 30 ms for every box and scope. */
+ * events; this way each count takes under 30 ms, whatever the box and scope. */
 static const char *box_count_sql(tk_arena *a, const tk_identity *who, const char *box_sql)
 {
     if (!strncmp(box_sql, "AND +", 5))

@@ -1112,6 +1112,11 @@ describe('the event loop with a manual clock', () => {
           assert.equal(r[col('预警')], { green: '绿灯', yellow: '黄灯', red: '红灯' }[e.alert]);
         }
       }
+      // What a resident typed is not run by a spreadsheet: "=..." gets a leading '.
+      const formula = await patrol('=HYPERLINK("http://example.com","点此查看"),路灯不亮');
+      const mine = (await ledger('command', `unit_id=${f.grid}`)).find((r) => r[col('事件编号')] === formula.number);
+      assert.equal(mine[col('问题描述')], `'${formula.description}`);
+      assert.equal(formula.description, '=HYPERLINK("http://example.com","点此查看"),路灯不亮');
       // The observer's ledger masks the reporters, as the observer's list does.
       const seen = await ledger('observer', `unit_id=${f.grid}`);
       const clear = await ledger('admin', `unit_id=${f.grid}`);
