@@ -197,6 +197,16 @@ describe('event loop (mobile + console)', () => {
     if (photoSupported) await page.locator('[data-testid="photos"] img').first().waitFor();
     const acts = await page.locator('[data-testid="actions"] button').allInnerTexts();
     assert.deepEqual(acts, ['立案', '派发核实', '不予立案', '作废', '备注']);
+    // Where: the village's grids, the event's own marked, the reported point inside it.
+    const ev = await apiGet(page, `/api/v1/events/${eventId}`);
+    await page.locator('[data-testid="place-point"]').waitFor();
+    const own = page.locator(`.place-own[data-grid="${ev.grid.id}"]`);
+    assert.equal(await own.count(), 1, 'the event\'s grid is marked');
+    const [ownBox, pointBox] = [await own.boundingBox(), await page.locator('[data-testid="place-point"]').boundingBox()];
+    const [px, py] = [pointBox.x + pointBox.width / 2, pointBox.y + pointBox.height / 2];
+    assert.ok(px >= ownBox.x && px <= ownBox.x + ownBox.width && py >= ownBox.y && py <= ownBox.y + ownBox.height,
+      `the point (${px}, ${py}) lies in the grid's box ${JSON.stringify(ownBox)}`);
+    assert.match(await page.locator('.place-legend').innerText(), new RegExp(ev.grid.name));
     await shot(page, '05-console-detail-reported');
 
     // 不予立案 needs a reason: the form says so before asking the server.

@@ -1,7 +1,8 @@
 // event-detail.js - #/events/{id} (event.read): one event. The header (number,
 // state, urgency, light, deadlines with countdowns, assignee) with the action
 // buttons the server lists in `actions`; the facts (category, place, reporter
-// as masked by the server, routing and 清单外); the timeline; photos;
+// as masked by the server, routing and 清单外); the timeline; where it is (the
+// grid's outline and the point, for those who may read the territory); photos;
 // supervision records and county calls. Refreshes itself on live changes.
 
 import { api } from './api.js';
@@ -12,6 +13,7 @@ import {
 } from './evlib.js';
 import { stateTag, urgencyTag, light, countdownEl, tickCountdowns, stars } from './evui.js';
 import { openAction, pendingText } from './event-actions.js';
+import { placeMap } from './evmap.js';
 
 const ROLE_LABELS = {
   grid_worker: '网格员', resident: '居民', township_command: '乡镇指挥室', township_module: '模块干部',
@@ -61,7 +63,28 @@ export async function render(root, ctx) {
     if (crumbs.length) crumbs[crumbs.length - 1].textContent = ev.number;
     body.replaceChildren(headCard(), h('div', { class: 'detail-grid' },
       h('div', { class: 'col' }, infoCard(), timelineCard()),
-      h('div', { class: 'col' }, photosCard(), supervisionCard(), callsCard())));
+      h('div', { class: 'col' }, placeCard(), photosCard(), supervisionCard(), callsCard())));
+  }
+
+  // ---- where: the village's grids, fetched once per village
+  const outlines = new Map(); // village id -> Promise of its grids with their geometry
+  function placeCard() {
+    if (!ev.grid || !ev.village || !ctx.can('territory.read')) return null;
+    const box = h('div', { class: 'place-box' }, spinnerBlock());
+    if (!outlines.has(ev.village.id)) {
+      outlines.set(ev.village.id, api.get('/units', { parent_id: ev.village.id, kind: 'grid', geometry: 1, limit: 100 })
+        .then((page) => page.items, () => []));
+    }
+    const point = ev.lng !== undefined ? [Number(ev.lng), Number(ev.lat)] : null;
+    outlines.get(ev.village.id).then((grids) => {
+      const map = placeMap(grids, ev.grid.id, point);
+      box.replaceChildren(map || h('div', { class: 'empty-line muted' }, icon('pin'), '暂无网格边界'));
+    });
+    const legend = h('div', { class: 'place-legend muted' },
+      h('span', null, h('i', { class: 'place-swatch place-swatch-own' }), ev.grid.name),
+      h('span', null, h('i', { class: 'place-swatch' }), `${ev.village.name}其他网格`),
+      point ? h('span', null, h('i', { class: 'place-dot' }), '上报位置') : h('span', null, '未提供坐标'));
+    return card({ title: '事发位置', extra: h('span', { class: 'muted' }, ev.township ? ev.township.name : ''), body: [box, legend] });
   }
 
   // ---- header card: identity, deadlines, actions
