@@ -1030,6 +1030,22 @@ static tk_event_new report_of(sim *s, const sim_event *e)
     };
 }
 
+/* Of the reports from residents, the share the demo's resident account makes
+ * itself, in its own village: whoever logs in as that resident finds their reports
+ * at every stage (about 10 of the demo's 3,000 events). */
+#define RESIDENT_OWN_SHARE 0.02
+
+/* A grid within path, each as likely, or -1 (reservoir sampling). */
+static int grid_within(sim *s, const char *path)
+{
+    int pick = -1;
+    uint64_t seen = 0;
+    for (int i = 0; i < s->ngrids; i++)
+        if (tk_path_within(s->grids[i].path, path) && below(s, ++seen) == 0)
+            pick = i;
+    return pick;
+}
+
 static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
 {
     bool duplicate = false;
@@ -1050,6 +1066,17 @@ static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         if (!point_in_grid(s, &s->grids[e->grid], &e->lng, &e->lat))
             e->lng = e->lat = 0;
     }
+    const tk_identity *account = s->resident_user >= 0 ? &s->users[s->resident_user].who : NULL;
+    bool own = false;
+    if (!duplicate && e->source == SRC_RESIDENT && account && unit_rand(s) < RESIDENT_OWN_SHARE) {
+        int mine = grid_within(s, account->unit_path);
+        if (mine >= 0) {
+            own = true;
+            e->grid = mine;
+            if (!point_in_grid(s, &s->grids[mine], &e->lng, &e->lat))
+                e->lng = e->lat = 0;
+        }
+    }
     const sim_grid *g = &s->grids[e->grid];
     const sim_cat *sc = &s->cats[e->cat];
     /* Mostly the category's own urgency; some raised by the reporter. */
@@ -1066,8 +1093,7 @@ static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
     if (e->source == SRC_GRID) {
         who = grid_worker(s, e->grid);
     } else if (e->source == SRC_RESIDENT) {
-        const tk_identity *account = s->resident_user >= 0 ? &s->users[s->resident_user].who : NULL;
-        if (account && tk_path_within(g->path, account->unit_path) && unit_rand(s) < 0.5) {
+        if (own || (account && tk_path_within(g->path, account->unit_path) && unit_rand(s) < 0.5)) {
             who = account;
         } else {
             memset(&resident, 0, sizeof resident);

@@ -362,7 +362,7 @@ async function gridsOf(tk, township, n) {
 // ===========================================================================
 
 describe('0. the demo leaves work waiting for the demo accounts', () => {
-  test('航埠镇 and 杜泽镇 have open events in several states, in the command queues; the grid worker\'s grid too', async () => {
+  test('航埠镇 and 杜泽镇 have open events in several states, in the command queues; the grid worker\'s grid and the resident too', async () => {
     const srv = await startServer('demo');
     try {
       const tk = new Tk(srv);
@@ -391,6 +391,16 @@ describe('0. the demo leaves work waiting for the demo accounts', () => {
       const openHere = mine.body.items.filter((e) => !['closed', 'archived', 'rejected', 'void'].includes(e.state));
       assert.ok(mine.body.items.length >= 40, `${mine.body.items.length} events in the grid worker's grid`);
       assert.ok(openHere.length >= 3, `${openHere.length} open in the grid worker's grid`);
+      // The resident finds reports of their own, in their village, some finished.
+      const theirs = await tk.get('resident', '/api/v1/events?limit=100');
+      expectStatus(theirs, 200);
+      const village = (await tk.get('resident', '/api/v1/session')).body.user.unit.id;
+      assert.ok(theirs.body.items.length >= 3, `${theirs.body.items.length} reports of the resident`);
+      for (const e of theirs.body.items) {
+        assert.equal(e.source, 'resident');
+        assert.equal(e.village.id, village, `#${e.id} in the resident's village`);
+      }
+      assert.ok(theirs.body.items.some((e) => ['closed', 'archived'].includes(e.state)), 'a finished report');
     } finally {
       await stopServer(srv);
     }
