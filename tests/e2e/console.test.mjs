@@ -117,6 +117,10 @@ describe('console (browser)', () => {
     for (const want of ['首页', '用户管理', '审计日志', '权限表', '我的会话', '修改密码']) {
       assert.ok(items.some((x) => x.includes(want)), `nav has ${want}: ${items.join(',')}`);
     }
+    // The admin reads events without handling them: an overview, not tasks.
+    const inboxes = page.locator('.card', { has: page.locator('[data-testid="inbox-counts"]') });
+    assert.match(await inboxes.locator('.card-title').innerText(), /事件概况/);
+    assert.deepEqual(await inboxes.locator('.inbox-label').allInnerTexts(), ['待受理', '超期督办']);
     await shot('05-home');
   });
 

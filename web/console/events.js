@@ -15,8 +15,16 @@ import { stateTag, urgencyTag, deadlineCell, categorySelect, tickCountdowns } fr
 const DESK_ROLES = new Set(['township_command', 'county_center']);
 
 // The inbox tabs a role sees, in order (the home page shows their counts too).
-export function tabsFor(role) {
+// Who reads without handling (leaders, observers) has no tasks of their own:
+// they watch the desks' backlog and what is overdue.
+export function tabsFor(role, canAct = true) {
   const tabs = [];
+  if (!canAct) {
+    return [
+      { box: 'reported', label: '待受理', hint: '管辖范围内等待指挥室立案、交办或结案的事件' },
+      { box: 'overdue', label: '超期督办', hint: '已亮红灯、尚未办结的事件' },
+      { box: 'all', label: '全部', hint: '管辖范围内的全部事件' }];
+  }
   if (DESK_ROLES.has(role)) tabs.push({ box: 'reported', label: '待受理', hint: '待立案、待交办和已反馈待结案的事件' });
   tabs.push(
     { box: 'mine', label: '待办', hint: '交办给我本人、正在等我办理的事件' },
@@ -29,7 +37,7 @@ export function tabsFor(role) {
 
 export async function render(root, ctx) {
   const me = ctx.user;
-  const tabs = tabsFor(me.role);
+  const tabs = tabsFor(me.role, ctx.can('event.act'));
   const wanted = ctx.query.get('box');
   let box = tabs.some((t) => t.box === wanted) ? wanted : tabs[0].box;
   sessionStorage.setItem('tk.events.box', box);

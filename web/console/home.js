@@ -54,7 +54,8 @@ export function render(root, ctx) {
   const permList = h('ul', { class: 'perm-list', 'data-testid': 'perm-list' }, spinnerBlock());
   const status = h('dl', { class: 'kv' }, spinnerBlock());
 
-  const inboxes = ctx.can('event.read') ? inboxCard(u.role) : null;
+  const acts = ctx.can('event.act');
+  const inboxes = ctx.can('event.read') ? inboxCard(tabsFor(u.role, acts), acts ? '待办事项' : '事件概况') : null;
 
   root.append(
     welcome,
@@ -85,8 +86,8 @@ export function render(root, ctx) {
   });
 }
 
-function inboxCard(role) {
-  const tabs = tabsFor(role).filter((t) => t.box !== 'all');
+function inboxCard(tabs, title) {
+  tabs = tabs.filter((t) => t.box !== 'all');
   const counts = h('div', { class: 'inbox-counts', 'data-testid': 'inbox-counts' }, tabs.map((t) =>
     h('a', { class: `inbox-count${t.box === 'overdue' ? ' inbox-count-alert' : ''}`, href: `#/events?box=${t.box}`, title: t.hint, 'data-box': t.box },
       h('span', { class: 'inbox-num' }, '—'),
@@ -100,5 +101,5 @@ function inboxCard(role) {
   }).catch(() => {
     for (const a of counts.children) a.querySelector('.inbox-num').textContent = '?';
   });
-  return card({ title: '待办事项', extra: h('a', { href: '#/events' }, '进入事件工作台'), body: counts });
+  return card({ title, extra: h('a', { href: '#/events' }, '进入事件工作台'), body: counts });
 }
