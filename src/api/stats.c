@@ -64,11 +64,9 @@ static bool period(tk_req *r, int64_t *unit_id, char from[16], char to[16])
         tk_date_format(now, from, 16);
         memcpy(from + 8, "01", 3); /* the first of this month */
     }
-    tk_conn *c = tk_db_reader(TK_APP(r)->db, &err);
-    if (!c) {
-        tk_reply_error(r, &err);
+    tk_conn *c = api_reader(r);
+    if (!c)
         return false;
-    }
     const tk_identity *who = api_who(r);
     tk_place p;
     tk_status st =
@@ -99,7 +97,9 @@ void api_stats_summary(tk_req *r)
         return;
     bool raw = source && !strcmp(source, "raw");
     tk_stats s;
-    tk_conn *c = tk_db_reader(TK_APP(r)->db, &err);
+    tk_conn *c = api_reader(r);
+    if (!c)
+        return;
     tk_status st = raw ? tk_stats_raw(c, unit, from, to, tk_now_ms(), &s, &err)
                        : tk_stats_rollup(c, unit, from, to, &s, &err);
     if (st != TK_OK) {
@@ -128,9 +128,11 @@ void api_stats_daily(tk_req *r)
     tk_error err;
     if (!period(r, &unit, from, to))
         return;
+    tk_conn *c = api_reader(r);
+    if (!c)
+        return;
     json_t *items = json_array();
-    if (tk_stats_series(tk_db_reader(TK_APP(r)->db, &err), unit, from, to, add_day, items, &err) !=
-        TK_OK) {
+    if (tk_stats_series(c, unit, from, to, add_day, items, &err) != TK_OK) {
         json_decref(items);
         tk_reply_error(r, &err);
         return;
@@ -159,9 +161,11 @@ void api_stats_children(tk_req *r)
         tk_reply_fail(r, TK_EVALID, "invalid_field", "kind 需要 county、township、village 或 grid");
         return;
     }
+    tk_conn *c = api_reader(r);
+    if (!c)
+        return;
     json_t *items = json_array();
-    if (tk_stats_children(tk_db_reader(TK_APP(r)->db, &err), unit, kind, from, to, add_child, items,
-                          &err) != TK_OK) {
+    if (tk_stats_children(c, unit, kind, from, to, add_child, items, &err) != TK_OK) {
         json_decref(items);
         tk_reply_error(r, &err);
         return;
@@ -190,9 +194,11 @@ void api_stats_departments(tk_req *r)
     tk_error err;
     if (!period(r, &unit, from, to))
         return;
+    tk_conn *c = api_reader(r);
+    if (!c)
+        return;
     json_t *items = json_array();
-    if (tk_stats_departments(tk_db_reader(TK_APP(r)->db, &err), unit, from, to, add_department,
-                             items, &err) != TK_OK) {
+    if (tk_stats_departments(c, unit, from, to, add_department, items, &err) != TK_OK) {
         json_decref(items);
         tk_reply_error(r, &err);
         return;
