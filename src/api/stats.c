@@ -35,8 +35,10 @@ static json_t *stats_json(const tk_stats *s)
                   (json_int_t)s->returns, "overdue", (json_int_t)s->overdue, "handle_minutes",
                   (json_int_t)s->handle_minutes, "rated", (json_int_t)s->rated, "satisfied",
                   (json_int_t)s->satisfied, "rating_sum", (json_int_t)s->rating_sum);
+    json_object_set_new(counts, "accepted_closed", json_integer(s->accepted_closed));
     json_t *rates = json_object();
-    json_object_set_new(rates, "closure_rate", ratio(s->closed, s->accepted));
+    /* Of the events accepted in the period, the share closed so far (never above 1). */
+    json_object_set_new(rates, "closure_rate", ratio(s->accepted_closed, s->accepted));
     json_object_set_new(rates, "on_time_closure_rate", ratio(s->closed_on_time, s->due));
     json_object_set_new(rates, "rework_rate", ratio(s->reworks, s->feedbacks));
     json_object_set_new(rates, "timely_dispatch_rate", ratio(s->dispatched_on_time, s->dispatched));

@@ -34,7 +34,8 @@ tk_status ev_bump(tk_conn *c, const tk_event *ev, int64_t at, const char *counte
         "reported", "accepted",  "dispatched",     "dispatched_on_time",
         "closed",   "due",       "closed_on_time", "feedbacks",
         "reworks",  "returns",   "overdue",        "handle_minutes",
-        "rated",    "satisfied", "rating_sum",     NULL};
+        "rated",    "satisfied", "rating_sum",     "accepted_closed",
+        NULL};
     if (!known_counter(counter, counters))
         return tk_fail(err, TK_EINTERNAL, "bad_counter", "未知的统计项 %s", counter);
     char sql[512];

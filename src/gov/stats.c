@@ -12,14 +12,15 @@
     "coalesce(sum(dispatched_on_time), 0), coalesce(sum(closed), 0), coalesce(sum(due), 0), "      \
     "coalesce(sum(closed_on_time), 0), coalesce(sum(feedbacks), 0), coalesce(sum(reworks), 0), "   \
     "coalesce(sum(returns), 0), coalesce(sum(overdue), 0), coalesce(sum(handle_minutes), 0), "     \
-    "coalesce(sum(rated), 0), coalesce(sum(satisfied), 0), coalesce(sum(rating_sum), 0)"
+    "coalesce(sum(rated), 0), coalesce(sum(satisfied), 0), coalesce(sum(rating_sum), 0), "         \
+    "coalesce(sum(accepted_closed), 0)"
 
 static void stats_from_row(tk_stmt *s, int i, tk_stats *o)
 {
     int64_t *f[] = {&o->reported, &o->accepted,  &o->dispatched,     &o->dispatched_on_time,
                     &o->closed,   &o->due,       &o->closed_on_time, &o->feedbacks,
                     &o->reworks,  &o->returns,   &o->overdue,        &o->handle_minutes,
-                    &o->rated,    &o->satisfied, &o->rating_sum};
+                    &o->rated,    &o->satisfied, &o->rating_sum,     &o->accepted_closed};
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
         *f[k] = tk_col_i64(s, i + (int)k);
 }
@@ -88,7 +89,12 @@ tk_status tk_stats_raw(tk_conn *c, int64_t unit_id, const char *from_day, const 
         "(SELECT count(*) FROM tl WHERE action = 'revisit' AND "
         "  json_extract(detail, '$.satisfaction') >= 4), "
         "(SELECT coalesce(sum(json_extract(detail, '$.satisfaction')), 0) FROM tl WHERE "
-        "  action = 'revisit')",
+        "  action = 'revisit'), "
+        /* accepted in the period and closed by now, whenever */
+        "(SELECT count(*) FROM ev WHERE EXISTS (SELECT 1 FROM event_timeline a WHERE "
+        "  a.event_id = ev.id AND a.action IN ('accept', 'self-close') AND "
+        "  " DAY_OF("a.at") " BETWEEN ?2 AND ?3) AND EXISTS (SELECT 1 FROM event_timeline z "
+        "  WHERE z.event_id = ev.id AND z.to_state = 'closed' AND z.at <= ?4))",
         err);
     /* clang-format on */
     if (!s)

@@ -14,6 +14,7 @@
 typedef struct {
     int64_t reported, accepted, dispatched, dispatched_on_time, closed, due, closed_on_time,
         feedbacks, reworks, returns, overdue, handle_minutes, rated, satisfied, rating_sum;
+    int64_t accepted_closed; /* of the accepted, those closed since (结案率 = this / accepted) */
 } tk_stats;
 
 /* Days are YYYY-MM-DD, inclusive. */

@@ -583,7 +583,8 @@ static tk_status act_feedback(act_ctx *x, tk_error *err)
                      tk_arena_printf(x->a, "待核查：%s", x->ev.number), x->in->note, x->now, err);
 }
 
-/* Closing counts the event as closed, due (if not yet) and on time or not. */
+/* Closing counts the event as closed, due (if not yet) and on time or not, and as
+ * closed among the events accepted on its day of acceptance (结案率, 0013). */
 static tk_status count_closure(act_ctx *x, int64_t accepted_at, tk_error *err)
 {
     int64_t minutes = tk_calendar_work_minutes_between(x->cal, accepted_at, x->now);
@@ -596,6 +597,7 @@ static tk_status count_closure(act_ctx *x, int64_t accepted_at, tk_error *err)
     /* Due now, or when the total deadline passed if the timer has not counted it yet. */
     int64_t due_day = has_due && x->ev.due_at < x->now ? x->ev.due_at : x->now;
     if (ev_bump(x->c, &x->ev, x->now, "closed", 1, err) != TK_OK ||
+        ev_bump(x->c, &x->ev, accepted_at, "accepted_closed", 1, err) != TK_OK ||
         ev_bump(x->c, &x->ev, x->now, "handle_minutes", minutes, err) != TK_OK ||
         (has_due && !x->ev.due_counted && ev_bump(x->c, &x->ev, due_day, "due", 1, err) != TK_OK) ||
         (on_time && ev_bump(x->c, &x->ev, x->now, "closed_on_time", 1, err) != TK_OK))

@@ -232,6 +232,7 @@ const delta = (after, before) => Object.fromEntries(Object.keys(after).map((k) =
 const ZERO = {
   reported: 0, accepted: 0, dispatched: 0, dispatched_on_time: 0, closed: 0, due: 0, closed_on_time: 0,
   feedbacks: 0, reworks: 0, returns: 0, overdue: 0, handle_minutes: 0, rated: 0, satisfied: 0, rating_sum: 0,
+  accepted_closed: 0,
 };
 
 // Runs fn over items, n at a time.
@@ -401,6 +402,20 @@ describe('0. the demo leaves work waiting for the demo accounts', () => {
         assert.equal(e.village.id, village, `#${e.id} in the resident's village`);
       }
       assert.ok(theirs.body.items.some((e) => ['closed', 'archived'].includes(e.state)), 'a finished report');
+      // 结案率 is the share of a period's accepted events closed so far: in the last two
+      // weeks some villages closed more than they accepted (work from before), yet no
+      // rate passes 100%.
+      const day = (ms) => new Date(ms + 8 * 3600000).toISOString().slice(0, 10);
+      const [from, to] = [day(Date.now() - 13 * 86400000), day(Date.now())];
+      const villages = await tk.get('command', `/api/v1/stats/children?kind=village&from=${from}&to=${to}`);
+      expectStatus(villages, 200);
+      const rated = villages.body.items.filter((v) => v.counts.accepted > 0);
+      assert.ok(rated.length >= 5, `${rated.length} villages with accepted events`);
+      assert.ok(villages.body.items.some((v) => v.counts.closed > v.counts.accepted), 'closures of earlier work');
+      for (const v of rated) {
+        assert.ok(v.counts.accepted_closed <= v.counts.accepted, `${v.name}: ${JSON.stringify(v.counts)}`);
+        assert.ok(Math.abs(v.rates.closure_rate - v.counts.accepted_closed / v.counts.accepted) < 1e-9, v.name);
+      }
     } finally {
       await stopServer(srv);
     }
@@ -517,7 +532,7 @@ describe('the event loop with a manual clock', () => {
       const d = delta(await tk.counts(f.grid, FROM, TO), before);
       assert.deepEqual(d, {
         ...ZERO, reported: 1, accepted: 1, dispatched: 1, dispatched_on_time: 1, closed: 1, due: 1,
-        closed_on_time: 1, feedbacks: 1, rated: 1, satisfied: 1, rating_sum: 5,
+        closed_on_time: 1, feedbacks: 1, rated: 1, satisfied: 1, rating_sum: 5, accepted_closed: 1,
       });
       for (const unit of [f.grid, f.village, f.township, f.county, f.city])
         assert.deepEqual(await tk.counts(unit, FROM, TO, 'raw'), await tk.counts(unit, FROM, TO), `unit ${unit}`);

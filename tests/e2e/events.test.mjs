@@ -10,7 +10,7 @@
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Server, tempDir, ROOT, demoDatabase } from '../api/lib/server.mjs';
 import { launchChromium, Shots } from './lib/browser.mjs';
 
@@ -322,6 +322,15 @@ describe('event loop (mobile + console)', () => {
     const row = page.locator('.table tbody tr', { hasText: '兴航社区' });
     await row.waitFor();
     await shot(page, '14-console-stats');
+    // 导出 saves the ranking as on screen, a table Excel opens in UTF-8.
+    const shown = await page.locator('.card', { hasText: '排名' }).locator('.table tbody tr').count();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-action="export-ranking"]').click()]);
+    assert.match(download.suggestedFilename(), /^村（社区）排名-2026-03-01-2026-03-02\.csv$/);
+    const csv = readFileSync(await download.path(), 'utf8');
+    assert.ok(csv.startsWith('\uFEFF排名,名称,代码,上报,立案,结案,结案率,按期结案率,返工率,超期,满意率,平均处置时长\r\n'), csv.slice(0, 80));
+    const lines = csv.trim().split('\r\n');
+    assert.equal(lines.length - 1, shown, 'one line per row on screen');
+    assert.ok(lines.some((l) => l.includes('兴航社区')), 'the village with the event');
     assert.deepEqual(pageErrors, [], 'no script errors in any page');
   });
 });

@@ -5,6 +5,8 @@
 // comes from the login response or from GET /api/v1/session and is kept here.
 // Errors are RFC 7807 problem+json; they are thrown as ApiError.
 
+import { saveFile } from './ui.js';
+
 const BASE = '/api/v1';
 const SAFE = new Set(['GET', 'HEAD']);
 
@@ -155,14 +157,7 @@ export const api = {
   // A file the server builds (an export), saved by the browser under its name.
   async download(path, query) {
     const { blob, filename } = await request('GET', path, { query, file: true });
-    const url = URL.createObjectURL(blob);
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = filename;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    saveFile(blob, filename);
     return filename;
   },
 };

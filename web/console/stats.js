@@ -1,10 +1,11 @@
 // stats.js - #/stats (stats.read): indicators for the caller's scope from the
 // rollups: KPI cards (上报, 立案, 结案率, 按期结案率, 返工率, 超期数, 平均处置时长,
 // 满意率) for a period (default: this month), the daily trend, the ranking of
-// townships (or villages, grids) and 乡呼县应 per county department.
+// townships (or villages, grids) and 乡呼县应 per county department. The ranking
+// saves as a CSV table for the monthly assessment (导出).
 
 import { api } from './api.js';
-import { h, icon, pageHeader, card, dataTable, formatDate, toastError, emptyState, spinnerBlock } from './ui.js';
+import { h, icon, pageHeader, card, dataTable, formatDate, toastError, emptyState, spinnerBlock, saveFile, csvBlob } from './ui.js';
 import { percent, workHours, subscribe } from './evlib.js';
 
 const RANK_KINDS = { township: '乡镇（街道）', village: '村（社区）', grid: '网格' };
@@ -76,6 +77,14 @@ export async function render(root, ctx) {
 
   const rankSel = h('select', { class: 'input input-sm', 'aria-label': '排名层级', onchange: () => { rankKind = rankSel.value; rankTable.reload(); } },
     Object.entries(RANK_KINDS).map(([v, l]) => h('option', { value: v, selected: v === rankKind }, `${l}排名`)));
+  let ranked = []; // the rows on screen, for 导出
+  const rankExport = h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'export-ranking', onclick: () => {
+    const rows = ranked.map((r) => [r._rank || '', r.name, r.code, r.counts.reported, r.counts.accepted, r.counts.closed,
+      percent(r.rates.closure_rate), percent(r.rates.on_time_closure_rate), percent(r.rates.rework_rate), r.counts.overdue,
+      percent(r.rates.satisfaction_rate), workHours(r.rates.average_handle_minutes)]);
+    saveFile(csvBlob([['排名', '名称', '代码', '上报', '立案', '结案', '结案率', '按期结案率', '返工率', '超期', '满意率', '平均处置时长'], ...rows]),
+      `${RANK_KINDS[rankKind]}排名-${from}-${to}.csv`);
+  } }, icon('download'), '导出');
   const rankTable = dataTable({
     pager: false,
     minWidth: 980,
@@ -100,6 +109,7 @@ export async function render(root, ctx) {
       const active = (r) => r.counts.reported || r.counts.accepted || r.counts.due || r.counts.closed;
       let n = 0;
       for (const r of items) r._rank = active(r) ? ++n : 0;
+      ranked = items;
       return { items, next_cursor: null };
     },
   });
@@ -129,7 +139,7 @@ export async function render(root, ctx) {
     card({ className: 'card-filters', body: bar }),
     kpis,
     card({ title: '每日事件量', extra: h('span', { class: 'legend' }, h('span', { class: 'legend-item' }, h('i', { class: 'lg lg-rep' }), '上报'), h('span', { class: 'legend-item' }, h('i', { class: 'lg lg-closed' }), '结案')), body: trend }),
-    card({ title: '排名', extra: rankSel, className: 'card-table', body: rankTable.el }),
+    card({ title: '排名', extra: h('div', { class: 'card-tools' }, rankSel, rankExport), className: 'card-table', body: rankTable.el }),
     card({ title: '乡呼县应 · 县级部门响应', extra: h('span', { class: 'muted' }, '统计范围内县级部门被乡镇呼叫后的签收与反馈'), className: 'card-table', body: deptTable.el }));
 
   async function loadSummary() {
@@ -147,7 +157,7 @@ export async function render(root, ctx) {
       kpis.replaceChildren(
         kpi({ key: 'reported', label: '上报', value: num(c.reported), sub: `其中立案 ${c.accepted} 件`, icon: 'events' }),
         kpi({ key: 'accepted', label: '立案', value: num(c.accepted), sub: `已交办 ${c.dispatched} 件`, icon: 'flag' }),
-        kpi({ key: 'closure_rate', label: '结案率', value: percent(r.closure_rate), sub: `结案 ${c.closed} / 立案 ${c.accepted}`, icon: 'check' }),
+        kpi({ key: 'closure_rate', label: '结案率', value: percent(r.closure_rate), sub: `立案 ${c.accepted} 件中已结 ${c.accepted_closed} 件`, icon: 'check' }),
         kpi({ key: 'on_time_closure_rate', label: '按期结案率', value: percent(r.on_time_closure_rate), sub: `按期 ${c.closed_on_time} / 到期 ${c.due}`, icon: 'clock', tone: r.on_time_closure_rate !== null && r.on_time_closure_rate < 0.9 ? 'warn' : '' }),
         kpi({ key: 'rework_rate', label: '返工率', value: percent(r.rework_rate), sub: `返工 ${c.reworks} / 反馈 ${c.feedbacks}`, icon: 'refresh', tone: c.reworks ? 'warn' : '' }),
         kpi({ key: 'overdue', label: '超期数', value: num(c.overdue), sub: `退回 ${c.returns} 次`, icon: 'warn', tone: c.overdue ? 'bad' : '' }),

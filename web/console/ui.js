@@ -539,3 +539,24 @@ export function dataTable({ columns, load, pageSize = 20, rowClass, empty = '暂
 
   return { el, reload, refresh, get items() { return state.items; } };
 }
+
+// ---------------------------------------------------------------- files
+
+/** saveFile(blob, name): the browser saves blob as a download named name. */
+export function saveFile(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** csvBlob(rows): rows of cells as CSV that Excel opens in UTF-8 (with a BOM). */
+export function csvBlob(rows) {
+  const cell = (v) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return new Blob(['\uFEFF', rows.map((r) => r.map(cell).join(',')).join('\r\n'), '\r\n'], { type: 'text/csv;charset=utf-8' });
+}

@@ -39,7 +39,6 @@ export function governanceIndex(stats) {
   for (const w of INDEX_WEIGHTS) {
     const r = stats.rates[w.key];
     if (r === null || r === undefined || Number.isNaN(r)) continue;
-    // closure_rate can exceed 1 when events accepted before the period close in it.
     const v = clamp01(w.invert ? 1 - r : r);
     sum += v * w.weight;
     wsum += w.weight;
