@@ -220,7 +220,9 @@ static tk_status act_verify(act_ctx *x, tk_error *err)
     }
     if (need_note(x, "核查不通过（返工）", err) != TK_OK ||
         set_state(x, "handling", "reworks = reworks + 1, verified = 0", 0, 0, err) != TK_OK ||
-        ev_bump(x->c, &x->ev, x->now, "reworks", 1, err) != TK_OK ||
+        /* on the day of the feedback it sends back, as 返工率 divides by those (0014) */
+        ev_bump(x->c, &x->ev, x->ev.feedback_at ? x->ev.feedback_at : x->now, "reworks", 1, err) !=
+            TK_OK ||
         stage(x, "handle", err) != TK_OK ||
         record(x, "handling", x->in->note, detail, err) != TK_OK)
         return err->status;

@@ -412,6 +412,8 @@ describe('0. the demo leaves work waiting for the demo accounts', () => {
       const rated = villages.body.items.filter((v) => v.counts.accepted > 0);
       assert.ok(rated.length >= 5, `${rated.length} villages with accepted events`);
       assert.ok(villages.body.items.some((v) => v.counts.closed > v.counts.accepted), 'closures of earlier work');
+      for (const v of villages.body.items) // 返工率: a feedback is sent back at most once
+        assert.ok(v.counts.reworks <= v.counts.feedbacks, `${v.name}: ${JSON.stringify(v.counts)}`);
       for (const v of rated) {
         assert.ok(v.counts.accepted_closed <= v.counts.accepted, `${v.name}: ${JSON.stringify(v.counts)}`);
         assert.ok(Math.abs(v.rates.closure_rate - v.counts.accepted_closed / v.counts.accepted) < 1e-9, v.name);
