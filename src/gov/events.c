@@ -592,14 +592,23 @@ tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeli
  *    reporter: walking every event from the newest for them took 0.2-0.8 s at
  *    1,000,000 events, gathering takes milliseconds;
  *  - a township or more, the walk from the newest, which meets their events soon. */
+/* Whether who sees few events (a resident, a village, a grid): their lists start
+ * from the events they see, not from an index of all events. */
+static bool sees_few(const tk_identity *who)
+{
+    if (who->role == TK_ROLE_RESIDENT)
+        return true;
+    int depth = 0; /* "/1/2/10/" is a township: 3 */
+    for (const char *p = who->scope_path ? who->scope_path : ""; *p; p++)
+        depth += *p == '/';
+    return depth - 1 >= 4;
+}
+
 static const char *visible_clause(const tk_identity *who)
 {
     if (who->role == TK_ROLE_RESIDENT)
         return "e.reporter_user_id = ?3 ";
-    int depth = 0; /* "/1/2/10/" is a township: 3 */
-    for (const char *p = who->scope_path ? who->scope_path : ""; *p; p++)
-        depth += *p == '/';
-    if (depth - 1 >= 4)
+    if (sees_few(who))
         return "e.id IN (SELECT id FROM events WHERE scope_path >= ?1 AND scope_path < ?2 "
                "UNION ALL SELECT id FROM events WHERE assignee_unit_id = ?4 "
                "UNION ALL SELECT id FROM events WHERE called_unit_id = ?4 "
@@ -706,11 +715,13 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
             : " AND (?6 IS NULL OR instr(e.title, ?6) > 0 OR instr(e.description, ?6) > 0 "
               "OR instr(e.address, ?6) > 0 OR instr(e.number, ?6) > 0) ";
     /* A state, when asked for, is written out like the inboxes: the index of states
-     * then gives that state's events newest first (migration 0010). */
-    const char *sql =
-        tk_arena_printf(a, "%s%s%s%s%s%sORDER BY e.id DESC LIMIT ?17",
-                        "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE ", visible_clause(who), text,
-                        LIST_FILTERS, f->state ? "AND e.state = ?8 " : "", box_clause(f->box));
+     * then gives that state's events newest first (migration 0010). Not for those who
+     * see few events: walking the 900,000 archived ones for a resident's took 0.5 s
+     * at 1,000,000 events; their own events, sorted, take milliseconds ("+"). */
+    const char *state = !f->state ? "" : sees_few(who) ? "AND +e.state = ?8 " : "AND e.state = ?8 ";
+    const char *sql = tk_arena_printf(
+        a, "%s%s%s%s%s%sORDER BY e.id DESC LIMIT ?17", "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE ",
+        visible_clause(who), text, LIST_FILTERS, state, box_clause(f->box));
     tk_stmt *s = tk_prepare(c, sql, err);
     if (!s)
         return TK_EIO;

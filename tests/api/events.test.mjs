@@ -1298,6 +1298,9 @@ describe('the event loop with a manual clock', () => {
       assert.equal(name, '万川村居民');
       const theirs = everything.filter((e) => e.reporter.name === name).map((e) => e.id);
       for (const e of list) assert.ok(theirs.includes(e.id), `resident sees #${e.id}, reported by someone else`);
+      // By state, from their own reports (not from the index of all events in that state).
+      for (const state of new Set(list.map((e) => e.state)))
+        assert.deepEqual(ids(await all('resident', `/api/v1/events?state=${state}`)), ids(list.filter((e) => e.state === state)), state);
       expectProblem(await tk.get('resident', `/api/v1/events/${made.fts.id}`), 404, 'event_not_found');
       assert.equal((await tk.event(made.resident.id, 'resident')).id, made.resident.id);
       const search = await all('resident', `/api/v1/events?q=${encodeURIComponent('石凳被人砸坏')}`);
