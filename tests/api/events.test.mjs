@@ -1197,6 +1197,14 @@ describe('the event loop with a manual clock', () => {
       assert.deepEqual(ids(grid), ids(everything.filter((e) => e.grid.id === f.grid)));
       const town = await all('admin', `/api/v1/events?unit_id=${f.township}`);
       assert.deepEqual(ids(town), ids(everything.filter((e) => e.township.id === f.township)));
+      // Each level: a village and a grid by their paths, a county as a township, the city whole.
+      const village = await all('command', `/api/v1/events?unit_id=${f.village}`);
+      assert.ok(village.length > 0);
+      assert.deepEqual(ids(village), ids(everything.filter((e) => e.village.id === f.village)));
+      assert.deepEqual(ids(await all('admin', `/api/v1/events?unit_id=${f.county}`)),
+        ids(everything.filter((e) => e.county.id === f.county)));
+      assert.deepEqual(ids(await all('admin', `/api/v1/events?unit_id=${f.city}`)), ids(everything));
+      assert.deepEqual(await all('admin', '/api/v1/events?unit_id=999999999'), []);
       const src = await all('admin', '/api/v1/events?source=resident');
       assert.ok(src.length > 0);
       assert.deepEqual(ids(src), ids(everything.filter((e) => e.source === 'resident')));
