@@ -32,6 +32,35 @@ struct api_table {
     char path[40];
 };
 
+/* A workbook in a new temporary file, its header row written. */
+static bool open_book(api_table *t, const char *sheet, const char *const *header)
+{
+    snprintf(t->path, sizeof t->path, "/tmp/tiaokuai-export-XXXXXX");
+    int fd = mkstemp(t->path);
+    if (fd < 0)
+        return false;
+    close(fd);
+    t->book = workbook_new(t->path);
+    t->sheet = t->book ? workbook_add_worksheet(t->book, sheet) : NULL;
+    if (!t->sheet) {
+        if (t->book)
+            workbook_close(t->book);
+        t->book = NULL;
+        unlink(t->path);
+        return false;
+    }
+    lxw_format *bold = workbook_add_format(t->book);
+    format_set_bold(bold);
+    lxw_col_t last = (lxw_col_t)(t->ncols - 1);
+    worksheet_set_column(t->sheet, 0, last, 16, NULL);
+    worksheet_freeze_panes(t->sheet, 1, 0);
+    worksheet_autofilter(t->sheet, 0, 0, 0, last);
+    for (int i = 0; i < t->ncols; i++)
+        worksheet_write_string(t->sheet, 0, (lxw_col_t)i, header[i], bold);
+    t->row = 1;
+    return true;
+}
+
 api_table *api_table_begin(tk_req *r, const char *sheet, const char *const *header, int ncols)
 {
     tk_error err;
@@ -46,29 +75,16 @@ api_table *api_table_begin(tk_req *r, const char *sheet, const char *const *head
     api_table *t = tk_xcalloc(1, sizeof *t);
     t->ncols = ncols;
     tk_buf_init(&t->csv, 64 << 20);
-    if (xlsx) {
-        snprintf(t->path, sizeof t->path, "/tmp/tiaokuai-export-XXXXXX");
-        int fd = mkstemp(t->path);
-        if (fd < 0) {
-            tk_buf_free(&t->csv);
-            free(t);
-            tk_reply_fail(r, TK_EIO, "export_failed", "无法创建导出文件");
-            return NULL;
-        }
-        close(fd);
-        t->book = workbook_new(t->path);
-        t->sheet = workbook_add_worksheet(t->book, sheet);
-        lxw_format *bold = workbook_add_format(t->book);
-        format_set_bold(bold);
-        worksheet_set_column(t->sheet, 0, (lxw_col_t)(ncols - 1), 16, NULL);
-        worksheet_freeze_panes(t->sheet, 1, 0);
-        worksheet_autofilter(t->sheet, 0, 0, 0, (lxw_col_t)(ncols - 1));
-        for (int i = 0; i < ncols; i++)
-            worksheet_write_string(t->sheet, 0, (lxw_col_t)i, header[i], bold);
-        t->row = 1;
+    if (!xlsx) {
+        api_table_row(t, header);
         return t;
     }
-    api_table_row(t, header);
+    if (!open_book(t, sheet, header)) {
+        tk_buf_free(&t->csv);
+        free(t);
+        tk_reply_fail(r, TK_EIO, "export_failed", "无法创建导出文件");
+        return NULL;
+    }
     return t;
 }
 
