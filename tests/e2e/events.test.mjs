@@ -22,6 +22,7 @@ const USERS = {
   command: ['command', 'Demo-Command-2026'],
   grid: ['grid', 'Demo-Grid-2026'],
   module: ['module', 'Demo-Module-2026'],
+  leader: ['leader', 'Demo-Leader-2026'],
 };
 const DESCRIPTION = `e2e-${process.pid}：兴航社区12幢两户邻居因楼道堆物发生争执`;
 
@@ -331,6 +332,16 @@ describe('event loop (mobile + console)', () => {
     const lines = csv.trim().split('\r\n');
     assert.equal(lines.length - 1, shown, 'one line per row on screen');
     assert.ok(lines.some((l) => l.includes('兴航社区')), 'the village with the event');
+  });
+
+  step('a leader on the phone watches the overdue, having no tasks', async () => {
+    const page = await newPage('leader', { mobile: true });
+    await mobileLogin(page, USERS.leader);
+    await page.locator('.tab-item[data-tab="tasks"]').click();
+    assert.deepEqual((await page.locator('.m-seg-btn').allInnerTexts()).map((t) => t.replace(/\s*\d+$/, '')), ['超期督办', '全部']);
+    const overdue = (await apiGet(page, '/api/v1/events/boxes')).boxes.overdue;
+    await page.locator(`.m-seg-btn[data-box="overdue"] .m-seg-count:text-is("${overdue}")`).waitFor();
+    await shot(page, '15-mobile-leader');
     assert.deepEqual(pageErrors, [], 'no script errors in any page');
   });
 });
