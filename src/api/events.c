@@ -460,7 +460,7 @@ void api_events_export(tk_req *r)
                      (long long)max);
     char name[40], today[16];
     tk_date_format(tk_now_ms(), today, sizeof today);
-    snprintf(name, sizeof name, "events-%s", today);
+    snprintf(name, sizeof name, "事件台账-%s", today);
     api_table_finish(r, x.t, "event.export", name, filter_json(&f), st, &err);
 }
 

@@ -501,8 +501,8 @@ void api_list_export(tk_req *r)
         return;
     tk_list_filter f = {.date = date, .delegated = -1, .enforcement = -1};
     tk_status st = tk_list_items(c, r->arena, &f, export_row, t, NULL, &err);
-    char name[32];
-    snprintf(name, sizeof name, "lists-%s", date);
+    char name[48];
+    snprintf(name, sizeof name, "三张清单-%s", date);
     api_table_finish(r, t, "list.export", name, json_pack("{s:s}", "as_of", date), st, &err);
 }
 

@@ -9,6 +9,7 @@
  */
 #include "api/table.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,7 @@ typedef struct {
     char *data; /* in the request's arena */
     size_t len;
     bool xlsx;
-    char disposition[160];
+    char disposition[512];
 } table_file;
 
 static tk_status record_only(tk_conn *c, api_op *op, tk_error *err)
@@ -167,6 +168,23 @@ static void reply_file(tk_req *r, api_op *op)
     table_file *f = op->data;
     tk_req_add_header(r, "Content-Disposition", f->disposition);
     tk_reply_raw(r, 200, f->xlsx ? XLSX_TYPE : "text/csv; charset=utf-8", f->data, f->len, false);
+}
+
+/* attachment; filename="ascii"; filename*=UTF-8''percent-encoded (RFC 6266): browsers
+ * save the Chinese name; a client that knows only filename gets its ASCII part. */
+static void disposition(char *out, size_t size, const char *file)
+{
+    char ascii[128] = "export";
+    size_t a = strlen(ascii);
+    for (const char *p = file; *p && a + 1 < sizeof ascii; p++)
+        if ((unsigned char)*p < 0x80 && *p != '"' && *p != '\\')
+            ascii[a++] = *p;
+    ascii[a] = '\0';
+    int n = snprintf(out, size, "attachment; filename=\"%s\"; filename*=UTF-8''", ascii);
+    for (const unsigned char *p = (const unsigned char *)file; *p && n > 0 && (size_t)n + 4 < size;
+         p++)
+        n += isalnum(*p) || strchr("-._~", *p) ? snprintf(out + n, size - (size_t)n, "%c", *p)
+                                               : snprintf(out + n, size - (size_t)n, "%%%02X", *p);
 }
 
 void api_table_finish(tk_req *r, api_table *t, const char *action, const char *name, json_t *detail,
@@ -195,7 +213,7 @@ void api_table_finish(tk_req *r, api_table *t, const char *action, const char *n
     f->xlsx = xlsx;
     char file[96];
     snprintf(file, sizeof file, "%s.%s", name, xlsx ? "xlsx" : "csv");
-    snprintf(f->disposition, sizeof f->disposition, "attachment; filename=\"%s\"", file);
+    disposition(f->disposition, sizeof f->disposition, file);
     api_op *op = api_op_new(r, "export", record_only, reply_file, f);
     op->action = action;
     op->detail = detail ? detail : json_object();

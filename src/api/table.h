@@ -25,7 +25,8 @@ void api_table_guard_formulas(api_table *t);
 void api_table_row(api_table *t, const char *const *cells);
 /* When st is TK_OK, commits an audit record of action with detail (owned, may be
  * NULL; the row count and file name are added), then replies with the file, named
- * name.csv or name.xlsx; else replies with err. Frees t either way. */
+ * name.csv or name.xlsx (name in UTF-8; its ASCII part, after "export", for
+ * clients that cannot read more); else replies with err. Frees t either way. */
 void api_table_finish(tk_req *r, api_table *t, const char *action, const char *name, json_t *detail,
                       tk_status st, const tk_error *err);
 

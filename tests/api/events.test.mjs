@@ -101,6 +101,12 @@ function expectStatus(res, status, what = '') {
   assert.equal(res.status, status, `${what} expected ${status}, got ${res.status} ${res.text.slice(0, 1500)}`);
 }
 
+// The name a browser saves a download under: filename* (RFC 6266), UTF-8.
+function savedName(res) {
+  const m = /filename\*=UTF-8''([^;]+)/.exec(res.headers.get('content-disposition') || '');
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
 function expectProblem(res, status, code, field) {
   const what = `${res.status} ${res.text.slice(0, 1500)}`;
   assert.equal(res.status, status, `expected ${status} ${code}, got ${what}`);
@@ -1116,7 +1122,8 @@ describe('the event loop with a manual clock', () => {
         const res = await tk.get(who, `/api/v1/events/export?${query}`);
         expectStatus(res, 200, `${who} export ${query}`);
         assert.match(res.headers.get('content-type'), /^text\/csv; charset=utf-8/);
-        assert.match(res.headers.get('content-disposition'), /^attachment; filename="events-\d{4}-\d{2}-\d{2}\.csv"$/);
+        assert.match(res.headers.get('content-disposition'), /^attachment; filename="export-\d{4}-\d{2}-\d{2}\.csv"; filename\*=UTF-8''/);
+        assert.match(savedName(res), /^事件台账-\d{4}-\d{2}-\d{2}\.csv$/);
         const [header, ...rows] = csvRecords(res.text);
         assert.deepEqual(header, HEADER);
         return rows;
@@ -1160,9 +1167,9 @@ describe('the event loop with a manual clock', () => {
       assert.equal(rec.action, 'event.export');
       assert.equal(rec.actor, 'command');
       assert.equal(rec.outcome, 'ok');
-      assert.deepEqual(rec.detail, { box: 'overdue', rows: overdue.length, file: xlsx.headers.get('content-disposition').match(/filename="(.+)"/)[1] });
+      assert.deepEqual(rec.detail, { box: 'overdue', rows: overdue.length, file: savedName(xlsx) });
       assert.equal(xlsx.headers.get('content-type'), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-      assert.match(xlsx.headers.get('content-disposition'), /filename="events-[\d-]+\.xlsx"/);
+      assert.match(savedName(xlsx), /^事件台账-[\d-]+\.xlsx$/);
       assert.equal(xlsx.text.slice(0, 2), 'PK', 'a zip file');
       // A ledger cut short would pass for whole: past --export-rows it is refused.
       const everything = await all('admin', '/api/v1/events');

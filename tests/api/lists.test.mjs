@@ -734,7 +734,8 @@ describe('lists, categories, routing and the work calendar on the 衢州 demo', 
       const res = await get('admin', '/api/v1/list-items/export?format=csv');
       expectStatus(res, 200);
       assert.match(res.headers.get('content-type'), /^text\/csv/);
-      assert.match(res.headers.get('content-disposition'), new RegExp(`attachment; filename="lists-${today}\\.csv"`));
+      assert.match(res.headers.get('content-disposition'), new RegExp(`attachment; filename="export-${today}\\.csv"; filename\\*=UTF-8''`));
+      assert.ok(res.headers.get('content-disposition').endsWith(`filename*=UTF-8''${encodeURIComponent(`三张清单-${today}.csv`)}`));
       const rows = csvRecords(res.text);
       assert.equal(rows[0].join(','), 'code,list,name,subject_kind,subject,cooperating,legal_basis,time_limit,process,delegated,enforcement');
       assert.equal(rows.length - 1, inForce.length);

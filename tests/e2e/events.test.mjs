@@ -124,7 +124,7 @@ describe('event loop (mobile + console)', () => {
     await shot(page, '01-console-workbench');
     // 导出台账 saves the tab as an Excel workbook.
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-action="export"]').click()]);
-    assert.match(download.suggestedFilename(), /^events-\d{4}-\d{2}-\d{2}\.xlsx$/);
+    assert.match(download.suggestedFilename(), /^事件台账-\d{4}-\d{2}-\d{2}\.xlsx$/);
     const saved = await download.path();
     assert.ok(saved && statSync(saved).size > 1000, 'a workbook was saved');
     await page.locator('.toast-success', { hasText: '已导出' }).waitFor();

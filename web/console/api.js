@@ -124,8 +124,11 @@ export async function request(method, path, opts = {}) {
   }
 
   if (file && res.ok) {
-    const named = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '');
-    return { blob: await res.blob(), filename: named ? named[1] : 'download' };
+    // filename* (RFC 6266) carries the Chinese name; filename its ASCII part.
+    const cd = res.headers.get('content-disposition') || '';
+    const utf8 = /filename\*=UTF-8''([^;]+)/.exec(cd);
+    const plain = /filename="([^"]+)"/.exec(cd);
+    return { blob: await res.blob(), filename: utf8 ? decodeURIComponent(utf8[1]) : plain ? plain[1] : 'download' };
   }
   const parsed = await parseBody(res);
   if (res.ok) {
