@@ -9,7 +9,7 @@
 
 import { api } from './api.js';
 import { h, icon, pageHeader, card, dataTable, formatTime, nextDay, tag, toast, toastError, clearErrors, setFieldError } from './ui.js';
-import { STATES, SOURCES, loadCategories, subscribe, onLiveMode, liveText } from './evlib.js';
+import { STATES, SOURCES, loadCategories, subscribe, onLiveMode, liveText, boxCount } from './evlib.js';
 import { stateTag, urgencyTag, deadlineCell, categorySelect, tickCountdowns } from './evui.js';
 
 const DESK_ROLES = new Set(['township_command', 'county_center']);
@@ -101,7 +101,7 @@ export async function render(root, ctx) {
     }
     for (const el of tabBar.querySelectorAll('[data-count-for]')) {
       const n = res.boxes[el.dataset.countFor] || 0;
-      el.textContent = n >= res.cap ? `${res.cap - 1}+` : String(n);
+      el.textContent = boxCount(n, res.cap);
       el.hidden = n === 0;
     }
   }

@@ -99,6 +99,11 @@ export function workHours(minutes) {
   return `${hrs >= 10 ? Math.round(hrs) : hrs.toFixed(1)} 小时`;
 }
 
+// An inbox count as GET /api/v1/events/boxes gives it: counted up to cap, "999+" beyond.
+export function boxCount(n, cap) {
+  return n >= cap ? `${cap - 1}+` : String(n);
+}
+
 export function percent(v) {
   if (v === null || v === undefined) return '—';
   const p = v * 100;

@@ -7,6 +7,7 @@
 import { api } from './api.js';
 import { h, icon, card, formatTime, longDate, spinnerBlock, tag } from './ui.js';
 import { tabsFor } from './events.js';
+import { boxCount } from './evlib.js';
 
 function greeting() {
   const hour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
@@ -95,7 +96,7 @@ function inboxCard(tabs, title) {
   api.get('/events/boxes').then((res) => {
     for (const a of counts.children) {
       const n = res.boxes[a.dataset.box] || 0;
-      a.querySelector('.inbox-num').textContent = n >= res.cap ? `${res.cap - 1}+` : String(n);
+      a.querySelector('.inbox-num').textContent = boxCount(n, res.cap);
       a.classList.toggle('inbox-count-zero', n === 0);
     }
   }).catch(() => {

@@ -5,7 +5,7 @@
 // inbox segment shows how many it holds (GET /api/v1/events/boxes).
 
 import { api } from '../console/api.js';
-import { subscribe } from '../console/evlib.js';
+import { subscribe, boxCount } from '../console/evlib.js';
 import { h, header, eventCard, empty, loading } from './m-ui.js';
 
 const SEGMENTS = [
@@ -71,7 +71,7 @@ export function render(root, ctx) {
     for (const s of segs) {
       const c = bar.querySelector(`[data-box="${s.key}"] .m-seg-count`);
       const n = res.boxes[s.key] || 0;
-      if (c && s.key !== 'all') c.textContent = n ? ` ${n >= res.cap ? `${res.cap - 1}+` : n}` : '';
+      if (c && s.key !== 'all') c.textContent = n ? ` ${boxCount(n, res.cap)}` : '';
     }
   }
 
