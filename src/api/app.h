@@ -140,6 +140,7 @@ void api_events_boxes(tk_req *r);
 void api_events_export(tk_req *r);
 void api_events_get(tk_req *r);
 void api_events_act(tk_req *r);
+void api_events_supervise(tk_req *r);
 void api_attachments_upload(tk_req *r);
 void api_attachments_get(tk_req *r);
 void api_notifications_list(tk_req *r);

@@ -8,6 +8,7 @@
  * GET  /api/v1/events/export             the list's filters as a CSV or XLSX ledger (台账)
  * GET  /api/v1/events/{id}               detail with timeline, attachments, supervision,
  *                                        county calls and the actions the caller may take
+ * POST /api/v1/events/{id}/supervise     人工督办 (event.supervise: desks and leaders)
  * POST /api/v1/events/{id}/{action}      a transition; 409 names the allowed actions
  */
 #include <stdio.h>
@@ -86,6 +87,7 @@ static json_t *event_json(const tk_event *e, const tk_identity *viewer)
     json_object_set_new(o, "alert", json_string(e->alert));
     json_object_set_new(o, "overdue", json_boolean(e->overdue));
     json_object_set_new(o, "escalated_at", api_time(e->escalated_at));
+    json_object_set_new(o, "supervised_at", api_time(e->supervised_at));
     json_object_set_new(o, "returns", json_integer(e->returns));
     json_object_set_new(o, "reworks", json_integer(e->reworks));
     json_object_set_new(o, "extensions", json_integer(e->extensions));
@@ -188,9 +190,11 @@ static json_t *detail_json(tk_req *r, tk_conn *c, const tk_event *e, tk_error *e
                                     e->id, err);
     json_t *supervisions = rows_json(c,
                                      "SELECT s.id, s.stage, s.level, s.at, s.deadline, u.name AS "
-                                     "unit, k.name AS escalated_to, s.note FROM supervisions s "
-                                     "LEFT JOIN units u ON u.id = s.unit_id LEFT JOIN units k ON "
-                                     "k.id = s.escalated_to WHERE s.event_id = ?1 ORDER BY s.id",
+                                     "unit, k.name AS escalated_to, s.note, bu.role AS by_role, "
+                                     "bn.name AS by_unit FROM supervisions s LEFT JOIN units u ON "
+                                     "u.id = s.unit_id LEFT JOIN units k ON k.id = s.escalated_to "
+                                     "LEFT JOIN users bu ON bu.id = s.by_user_id LEFT JOIN units "
+                                     "bn ON bn.id = bu.unit_id WHERE s.event_id = ?1 ORDER BY s.id",
                                      e->id, err);
     json_t *calls = rows_json(c,
                               "SELECT cc.id, u.name AS department, cc.reason, cc.called_at, "
@@ -272,7 +276,7 @@ static bool read_filter(tk_req *r, tk_event_filter *f)
 {
     tk_error err;
     static const char *const boxes[] = {"mine", "unit", "verify", "overdue", "reported", NULL};
-    int64_t overdue, out_of_list;
+    int64_t overdue, out_of_list, supervised;
     if (api_failed(r, q_str(r, "box", 16, &f->box, &err), &err) ||
         api_failed(r, q_str(r, "state", 16, &f->state, &err), &err) ||
         api_failed(r, q_str(r, "category", 8, &f->category, &err), &err) ||
@@ -282,6 +286,7 @@ static bool read_filter(tk_req *r, tk_event_filter *f)
         api_failed(r, q_time(r, "to", &f->to, &err), &err) ||
         api_failed(r, q_int(r, "overdue", 0, 0, 1, &overdue, &err), &err) ||
         api_failed(r, q_int(r, "out_of_list", 0, 0, 1, &out_of_list, &err), &err) ||
+        api_failed(r, q_int(r, "supervised", 0, 0, 1, &supervised, &err), &err) ||
         api_failed(r, q_str(r, "q", 50, &f->q, &err), &err))
         return false;
     if (f->box) {
@@ -300,6 +305,7 @@ static bool read_filter(tk_req *r, tk_event_filter *f)
     }
     f->overdue_only = overdue;
     f->out_of_list_only = out_of_list;
+    f->supervised_only = supervised;
     return true;
 }
 
@@ -432,6 +438,8 @@ static json_t *filter_json(const tk_event_filter *f)
         json_object_set_new(o, "overdue", json_true());
     if (f->out_of_list_only)
         json_object_set_new(o, "out_of_list", json_true());
+    if (f->supervised_only)
+        json_object_set_new(o, "supervised", json_true());
     return o;
 }
 
@@ -625,7 +633,7 @@ static void act_reply(tk_req *r, api_op *op)
     reply_event(r, x->id, 200);
 }
 
-void api_events_act(tk_req *r)
+static void submit_action(tk_req *r, const char *action)
 {
     act_ctx *x = tk_arena_zalloc(r->arena, sizeof *x);
     tk_error err;
@@ -633,7 +641,7 @@ void api_events_act(tk_req *r)
         tk_reply_fail(r, TK_ENOTFOUND, "event_not_found", "没有找到该事件");
         return;
     }
-    x->action = tk_req_param(r, "action");
+    x->action = action;
     if (!tk_event_action_known(x->action)) {
         tk_reply_fail(r, TK_ENOTFOUND, "unknown_action", "没有「%s」这个操作", x->action);
         return;
@@ -687,9 +695,19 @@ void api_events_act(tk_req *r)
             *copies[i] = tk_arena_strdup(r->arena, *copies[i]);
     if (owned)
         json_decref(in);
-    char *action = tk_arena_printf(r->arena, "event.%s", x->action);
     api_op *op = api_op_new(r, "event", act_run, act_reply, x);
-    op->action = action;
+    op->action = tk_arena_printf(r->arena, "event.%s", x->action);
     api_op_target(op, x->id);
     api_op_submit(op);
+}
+
+void api_events_act(tk_req *r)
+{
+    submit_action(r, tk_req_param(r, "action"));
+}
+
+/* Its own route, under event.supervise: leaders supervise but do not act. */
+void api_events_supervise(tk_req *r)
+{
+    submit_action(r, "supervise");
 }

@@ -87,6 +87,7 @@ const tk_route tk_api_routes[] = {
     {"GET", "/api/v1/events/{id}", api_events_get, "event.read", 0},
     {"POST", "/api/v1/events/{id}/attachments", api_attachments_upload, "attachment.write",
      TK_ROUTE_RAW},
+    {"POST", "/api/v1/events/{id}/supervise", api_events_supervise, "event.supervise", 0},
     {"POST", "/api/v1/events/{id}/{action}", api_events_act, "event.act", 0},
     {"GET", "/api/v1/attachments/{sha256}", api_attachments_get, "attachment.read", 0},
     {"GET", "/api/v1/notifications", api_notifications_list, "notification.read", 0},

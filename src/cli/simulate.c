@@ -979,6 +979,34 @@ static tk_status act(sim *s, tk_conn *c, sim_event *e, const tk_identity *who, c
     return finish_step(s, c, st, action, err);
 }
 
+/* 人工督办: a share of the signed events is pressed by the city's leader or the
+ * county center, so that the demo's leaders find supervised events. */
+#define SUPERVISE_SHARE 0.03
+
+static const tk_identity *user_of_role(const sim *s, tk_role role, int64_t unit_id)
+{
+    for (int i = 0; i < s->nusers; i++)
+        if (s->users[i].who.role == role && (!unit_id || s->users[i].who.unit_id == unit_id))
+            return &s->users[i].who;
+    return NULL;
+}
+
+static tk_status supervise(sim *s, tk_conn *c, sim_event *e, tk_error *err)
+{
+    static const char *const notes[] = {
+        "群众反映强烈，请加快办理，按期反馈", "请主要负责人亲自过问，尽快办结",
+        "请于本周内处置到位并报送结果", "重点关注事项，请落实专人跟进"};
+    const sim_township *t = &s->townships[s->grids[e->grid].township];
+    const tk_identity *who =
+        unit_rand(s) < 0.5 ? user_of_role(s, TK_ROLE_LEADER, 0)
+                           : user_of_role(s, TK_ROLE_COUNTY_CENTER, s->counties[t->county].id);
+    if (!who)
+        return TK_OK;
+    tk_event_input in = {.note = one_of(s, notes, COUNT(notes))};
+    bool ok;
+    return act(s, c, e, who, "supervise", &in, &ok, err);
+}
+
 static int64_t event_column(tk_conn *c, int64_t id, const char *sql, tk_error *err)
 {
     tk_stmt *st = tk_prepare(c, sql, err);
@@ -1294,6 +1322,8 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         return TK_OK;
     case S_SIGN:
         if (act(s, c, e, staff(s, e->unit), "sign", &in, &ok, err) != TK_OK)
+            return err->status;
+        if (ok && unit_rand(s) < SUPERVISE_SHARE && supervise(s, c, e, err) != TK_OK)
             return err->status;
         if (ok) {
             bool extend = e->flags & F_EXTEND;

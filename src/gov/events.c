@@ -96,7 +96,7 @@ void ev_publish(tk_conn *c, const tk_event *ev, const char *action, const char *
     "0), "                                                                                         \
     "coalesce(e.handle_minutes, 0), e.created_at, e.updated_at, coalesce(e.accepted_at, 0), "      \
     "coalesce(e.dispatched_at, 0), coalesce(e.signed_at, 0), coalesce(e.feedback_at, 0), "         \
-    "coalesce(e.closed_at, 0), coalesce(e.archived_at, 0)"
+    "coalesce(e.closed_at, 0), coalesce(e.archived_at, 0), coalesce(e.supervised_at, 0)"
 
 #define EVENT_FROM                                                                                 \
     " FROM events e LEFT JOIN categories cat ON cat.code = e.category_code "                       \
@@ -158,10 +158,10 @@ static void event_from_row(tk_stmt *s, tk_arena *a, tk_event *e)
     e->overdue = tk_col_i64(s, i++) != 0;
     e->due_counted = tk_col_i64(s, i++) != 0;
     e->escalated_at = tk_col_i64(s, i++);
-    int64_t *nums[] = {&e->returns,        &e->reworks,    &e->extensions,  &e->satisfaction,
-                       &e->handle_minutes, &e->created_at, &e->updated_at,  &e->accepted_at,
-                       &e->dispatched_at,  &e->signed_at,  &e->feedback_at, &e->closed_at,
-                       &e->archived_at};
+    int64_t *nums[] = {&e->returns,        &e->reworks,      &e->extensions,  &e->satisfaction,
+                       &e->handle_minutes, &e->created_at,   &e->updated_at,  &e->accepted_at,
+                       &e->dispatched_at,  &e->signed_at,    &e->feedback_at, &e->closed_at,
+                       &e->archived_at,    &e->supervised_at};
     for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++)
         *nums[k] = tk_col_i64(s, i++);
 }
@@ -764,9 +764,11 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
     bool unit_range;
     const char *unit = unit_clause(f->unit_id, unit_path, &unit_range);
     const char *sql =
-        tk_arena_printf(a, "%s%s%s%s%s%s%sORDER BY e.id DESC LIMIT ?17",
+        tk_arena_printf(a, "%s%s%s%s%s%s%s%sORDER BY e.id DESC LIMIT ?17",
                         "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE ", visible_clause(who), text,
-                        LIST_FILTERS, unit, state, box_clause(f->box));
+                        LIST_FILTERS, unit, state, box_clause(f->box),
+                        /* written out, for the index of the few (migration 0015) */
+                        f->supervised_only ? "AND e.supervised_at IS NOT NULL " : "");
     tk_stmt *s = tk_prepare(c, sql, err);
     if (!s)
         return TK_EIO;

@@ -48,7 +48,7 @@ typedef struct {
     int64_t stage_started_at, stage_deadline, next_alert_at, due_at;
     const char *alert;
     bool overdue, due_counted;
-    int64_t escalated_at;
+    int64_t escalated_at, supervised_at;
     int64_t returns, reworks, extensions, satisfaction, handle_minutes;
     int64_t created_at, updated_at, accepted_at, dispatched_at, signed_at, feedback_at, closed_at,
         archived_at;
@@ -141,8 +141,9 @@ typedef struct {
     int64_t from, to; /* created_at range, ms */
     bool overdue_only;
     bool out_of_list_only;
-    const char *q;     /* text: trigram FTS for 3+ characters, substring below */
-    int64_t before_id; /* cursor */
+    bool supervised_only; /* supervised by a person (人工督办) */
+    const char *q;        /* text: trigram FTS for 3+ characters, substring below */
+    int64_t before_id;    /* cursor */
     int limit;
 } tk_event_filter;
 

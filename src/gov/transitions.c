@@ -732,6 +732,67 @@ static tk_status act_comment(act_ctx *x, tk_error *err)
     return record(x, x->ev.state, x->in->note, "{}", err);
 }
 
+/* Whether the event is held by an assignee (a grid worker verifying, a body or
+ * person handling, a called department) rather than by the township's desk. */
+static bool held_by_assignee(const tk_event *ev)
+{
+    return in_states(" verifying dispatched county_called handling suspended ", ev->state);
+}
+
+/* 人工督办: a leader, the county center or the township's desk presses an open
+ * event with an instruction. The event keeps its state and time limits; the
+ * supervision is recorded beside the timer's, the event is marked supervised, and
+ * whoever holds it is told, with the desk when the pressure comes from above. */
+static tk_status act_supervise(act_ctx *x, tk_error *err)
+{
+    if (require_desk(x, err) != TK_OK)
+        return err->status;
+    if (!x->in->note || !*x->in->note)
+        return tk_fail_field(err, "note", "督办需要填写督办意见");
+    const tk_event *ev = &x->ev;
+    bool assignee = held_by_assignee(ev);
+    if (!assignee && x->who->role == TK_ROLE_TOWNSHIP_COMMAND)
+        return tk_fail(err, TK_ECONFLICT, "own_event", "该事件正由本指挥室办理，无需督办");
+    int64_t holder = !assignee                             ? ev->township_id
+                     : !strcmp(ev->state, "county_called") ? ev->called_unit_id
+                                                           : ev->assignee_unit_id;
+    tk_stmt *s = tk_prepare(x->c,
+                            "INSERT INTO supervisions(event_id, stage, level, at, deadline, "
+                            "unit_id, user_id, by_user_id, note) VALUES (?1, ?2, 'manual', ?3, "
+                            "?4, nullif(?5, 0), nullif(?6, 0), nullif(?7, 0), ?8)",
+                            err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_i64(s, 1, ev->id);
+    if (ev->stage)
+        tk_bind_text(s, 2, ev->stage);
+    else
+        tk_bind_null(s, 2);
+    tk_bind_i64(s, 3, x->now);
+    tk_bind_i64(s, 4, ev->stage_deadline ? ev->stage_deadline : ev->due_at);
+    tk_bind_i64(s, 5, holder);
+    tk_bind_i64(s, 6, assignee && strcmp(ev->state, "county_called") ? ev->assignee_user_id : 0);
+    tk_bind_i64(s, 7, x->who->user_id);
+    tk_bind_text(s, 8, x->in->note);
+    if (tk_step(s, err) < 0)
+        return err->status;
+    int64_t supervision = tk_last_insert_id(x->c);
+    if (set_state(x, ev->state, "supervised_at = ?5", 0, 0, err) != TK_OK ||
+        record(x, ev->state, x->in->note,
+               tk_arena_printf(x->a, "{\"supervision_id\":%lld}", (long long)supervision),
+               err) != TK_OK)
+        return err->status;
+    const char *title =
+        tk_arena_printf(x->a, "%s督办：%s", tk_role_label(x->who->role), ev->number);
+    if (assignee && ev_notify(x->c, ev, EV_TO_ASSIGNEE, "supervision", title, x->in->note, x->now,
+                              err) != TK_OK)
+        return err->status;
+    if (x->who->role != TK_ROLE_TOWNSHIP_COMMAND &&
+        ev_notify(x->c, ev, EV_TO_DESK, "supervision", title, x->in->note, x->now, err) != TK_OK)
+        return err->status;
+    return TK_OK;
+}
+
 static bool assignee_of(const tk_event *ev, const tk_identity *who)
 {
     if (!strcmp(ev->state, "county_called"))
@@ -786,6 +847,12 @@ static bool may_void(const tk_event *ev, const tk_identity *who)
     return who->role == TK_ROLE_COUNTY_CENTER || !ev->pending;
 }
 
+static bool may_supervise(const tk_event *ev, const tk_identity *who)
+{
+    /* The desk presses those it handed the event to, not itself. */
+    return who->role != TK_ROLE_TOWNSHIP_COMMAND || held_by_assignee(ev);
+}
+
 static const action_def actions[] = {
     {"accept", "立案", " reported ", DESK, act_accept, NULL},
     {"verify-request", "派发核实", " reported ", DESK, act_verify_request, NULL},
@@ -806,6 +873,10 @@ static const action_def actions[] = {
     {"reject", "不予立案", " reported verifying ", DESK, act_reject, NULL},
     {"void", "作废", " reported accepted ", DESK, act_void, may_void},
     {"self-close", "自行处置", " reported ", R(GRID_WORKER), act_self_close, may_self_close},
+    /* Its own route and permission (event.supervise): leaders supervise, not act. */
+    {"supervise", "督办",
+     " reported verifying accepted dispatched county_called handling suspended feedback ",
+     DESK | R(LEADER), act_supervise, may_supervise},
     /* Whoever may act on events (event.act: staff) may comment. */
     {"comment", "备注",
      " reported verifying accepted dispatched county_called handling suspended feedback closed "

@@ -44,6 +44,8 @@ const DEPT_CODE = '330802D07'; // 柯城区综合行政执法局, the `dept` use
 const STATES = ['reported', 'verifying', 'accepted', 'dispatched', 'county_called', 'handling',
   'suspended', 'feedback', 'closed', 'archived', 'rejected', 'void'];
 const DESK = ['township_command', 'county_center'];
+const OPEN = STATES.filter((s) => !['closed', 'archived', 'rejected', 'void'].includes(s));
+const HELD = ['verifying', 'dispatched', 'county_called', 'handling', 'suspended'];
 const WORKERS = ['grid_worker', 'township_command', 'township_module', 'county_dept', 'county_center'];
 // The preconditions beside state and role (what the server checks before it
 // offers an action): me = { role, unit, id } of the caller.
@@ -68,6 +70,9 @@ const TABLE = [
   ['reject', ['reported', 'verifying'], DESK],
   ['void', ['reported', 'accepted'], DESK, (ev, me) => me.role === 'county_center' || !ev.pending],
   ['self-close', ['reported'], ['grid_worker']],
+  // 人工督办 (its own permission, event.supervise): open events; the desk presses only
+  // those held by someone it handed them to.
+  ['supervise', OPEN, [...DESK, 'leader'], (ev, me) => me.role !== 'township_command' || HELD.includes(ev.state)],
   // Anyone who may act at all (event.act) may comment, in any state; residents may not.
   ['comment', STATES, WORKERS],
 ];
@@ -492,7 +497,7 @@ describe('the event loop with a manual clock', () => {
 
       // The desk sees what it may do.
       const seen = await tk.event(ev.id, 'command');
-      assert.deepEqual(actionsOf(seen), allowedFor('township_command', 'reported'));
+      assert.deepEqual(actionsOf(seen), allowedFor('township_command', 'reported', seen, tk.me.command));
 
       const acc = await tk.ok('command', ev.id, 'accept', { note: '符合立案条件' });
       assert.equal(acc.state, 'accepted');
@@ -838,6 +843,53 @@ describe('the event loop with a manual clock', () => {
       assert.equal(d.closed, 1);
       assert.equal(d.closed_on_time, 1);
     });
+
+    test('(j) 人工督办: the leader, the center and the desk press an event; its holder and the desk are told', async () => {
+      const h = await handling('人工督办测试：主干道井盖缺失');
+      const before = await tk.counts(f.township, FROM, TO);
+      const leaderView = await tk.event(h.id, 'leader');
+      assert.deepEqual(actionsOf(leaderView), ['supervise'], 'a leader may supervise, nothing else');
+      const sup = await tk.ok('leader', h.id, 'supervise', { note: '请今天下班前处置到位并反馈' });
+      assert.equal(sup.state, 'handling', 'supervising keeps the state');
+      assert.deepEqual([sup.stage, sup.stage_deadline, sup.due_at], [h.stage, h.stage_deadline, h.due_at],
+        'and the time limits');
+      const row = sup.timeline.at(-1);
+      assert.equal(sup.supervised_at, row.at);
+      assert.deepEqual([row.action, row.action_label, row.role, row.from_state, row.to_state, row.note],
+        ['supervise', '督办', 'leader', 'handling', 'handling', '请今天下班前处置到位并反馈']);
+      const rec = sup.supervisions.at(-1);
+      assert.deepEqual([rec.level, rec.by_role, rec.unit, rec.stage, rec.note, rec.deadline],
+        ['manual', 'leader', '航埠镇平安法治模块', 'handle', '请今天下班前处置到位并反馈', h.stage_deadline]);
+      assert.equal(rec.id, row.detail.supervision_id);
+      assert.match((await tk.expectNotice('module', h.id, 'supervision')).title, /^领导督办：/);
+      assert.match((await tk.expectNotice('command', h.id, 'supervision')).title, /^领导督办：/);
+      const audit = await tk.get('admin', `/api/v1/audit?target_type=event&target_id=${h.id}&limit=1`);
+      assert.deepEqual([audit.body.items[0].action, audit.body.items[0].actor, audit.body.items[0].outcome],
+        ['event.supervise', 'leader', 'ok']);
+      assert.deepEqual(delta(await tk.counts(f.township, FROM, TO), before), ZERO, 'no indicator moves');
+
+      // The desk presses the cadre it dispatched to; the center a township's event.
+      const noticesBefore = (await tk.notices('command', h.id)).length;
+      await tk.ok('command', h.id, 'supervise', { note: '指挥室催办' });
+      assert.equal((await tk.notices('command', h.id)).length, noticesBefore, 'the desk is not told of its own');
+      const reported = await patrol('人工督办测试：待受理事件');
+      assert.ok(!actionsOf(await tk.event(reported.id, 'command')).includes('supervise'), 'not what the desk holds');
+      const byCenter = await tk.ok('center', reported.id, 'supervise', { note: '请指挥室尽快受理' });
+      assert.equal(byCenter.supervisions.at(-1).unit, '航埠镇', 'an event the desk holds presses the township');
+      await tk.expectNotice('command', reported.id, 'supervision');
+
+      // The lists mark and filter the supervised.
+      for (const who of ['leader', 'command', 'center']) {
+        const list = await tk.get(who, '/api/v1/events?supervised=1&limit=100');
+        expectStatus(list, 200);
+        const ids = list.body.items.map((x) => x.id);
+        assert.ok(ids.includes(h.id) && ids.includes(reported.id), `${who} lists both supervised events`);
+        assert.ok(list.body.items.every((x) => x.supervised_at), `${who}: only supervised events`);
+      }
+      const all = await tk.get('leader', '/api/v1/events?limit=100');
+      assert.ok(all.body.items.some((x) => !x.supervised_at), 'without the filter, others too');
+      expectProblem(await tk.get('leader', '/api/v1/events?supervised=2'), 422, 'invalid_field');
+    });
   });
 
   describe('2. refusals change nothing and are audited', () => {
@@ -988,6 +1040,22 @@ describe('the event loop with a manual clock', () => {
       expectProblem(await tk.get('command2', `/api/v1/events/${events.reported.id}`), 404, 'event_not_found');
       const list = await tk.get('command2', '/api/v1/events?limit=500');
       assert.ok(!list.body.items.some((x) => x.township.id === f.township), 'no 航埠镇 event in 杜泽镇 lists');
+    });
+
+    test('督办: who may not, what is finished, an empty instruction', async () => {
+      for (const who of ['observer', 'admin', 'module', 'grid', 'dept']) {
+        const before = await tk.event(events.handling.id);
+        const last = await tk.lastAudit();
+        expectProblem(await tk.act(who, events.handling.id, 'supervise', { note: '督办' }), 403, 'forbidden');
+        assert.deepEqual(await tk.event(events.handling.id), before, `${who} changed nothing`);
+        const rec = await tk.lastAudit();
+        assert.ok(rec.seq > last.seq && rec.outcome === 'denied' && rec.actor === who, JSON.stringify(rec));
+      }
+      for (const state of ['closed', 'archived', 'rejected', 'void'])
+        await refused('leader', events[state].id, 'supervise', { note: '督办' }, 409, 'illegal_transition');
+      await refused('command', events.reported.id, 'supervise', { note: '督办' }, 409, 'own_event');
+      await refused('leader', events.handling.id, 'supervise', {}, 422, 'invalid_field', 'note');
+      await refused('command2', events.handling.id, 'supervise', { note: '督办' }, 404, 'event_not_found');
     });
 
     test('a required reason missing: 422 field note', async () => {

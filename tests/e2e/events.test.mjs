@@ -238,6 +238,43 @@ describe('event loop (mobile + console)', () => {
     await shot(page, '07-console-dispatched');
   });
 
+  const SUPERVISION = '群众反映强烈，请今天下班前调解到位';
+
+  step('a leader supervises the dispatched event on the workbench; the list marks it', async () => {
+    const page = await newPage('leader-pc');
+    await consoleLogin(page, USERS.leader);
+    await page.goto(`${srv.base}/console/#/events/${eventId}`);
+    await page.locator('[data-testid="timeline"]').waitFor();
+    assert.deepEqual(await page.locator('[data-testid="actions"] button').allInnerTexts(), ['督办']);
+    await page.locator('[data-act="supervise"]').click();
+    await page.locator('dialog[open] [data-action="submit-action"]').click();
+    await page.locator('dialog[open] .form-item.has-error', { hasText: '请填写督办意见' }).waitFor();
+    await page.locator('dialog[open] textarea[name="note"]').fill(SUPERVISION);
+    await shot(page, '07a-leader-supervise');
+    await submitDialog(page);
+    const rec = page.locator('[data-testid="supervisions"] li[data-level="manual"]');
+    await rec.waitFor();
+    const text = await rec.innerText();
+    assert.match(text, /领导督办/);
+    assert.match(text, new RegExp(`督办意见：${SUPERVISION}`));
+    assert.match(text, /督办对象：航埠镇平安法治模块/);
+    assert.match(await page.locator('.ev-head').innerText(), /已交办/, 'the state stays');
+    await shot(page, '07b-leader-supervised');
+    // 仅督办件: the list holds it, marked.
+    await page.goto(`${srv.base}/console/#/events?box=all&supervised=1`);
+    const row = page.locator(`.table tbody tr:has([data-number="${number}"])`);
+    await row.waitFor();
+    assert.match(await row.innerText(), /督办/);
+    assert.equal(await page.locator('input[name="supervised"]').isChecked(), true);
+    // The first page is the API's first page of supervised events (the demo has more).
+    const listed = await page.locator('.table tbody tr [data-number]').evaluateAll((els) => els.map((e) => e.dataset.number));
+    const supervised = await apiGet(page, `/api/v1/events?supervised=1&limit=${listed.length}`);
+    assert.ok(listed.length >= 1);
+    assert.deepEqual(listed, supervised.items.map((x) => x.number), 'the table shows the filtered list');
+    assert.ok(supervised.items.every((x) => x.supervised_at));
+    await shot(page, '07c-leader-supervised-list');
+  });
+
   step('the module cadre is notified, signs and feeds back', async () => {
     const page = await newPage('module');
     await consoleLogin(page, USERS.module);
@@ -245,6 +282,7 @@ describe('event loop (mobile + console)', () => {
     await page.locator('.topbar-bell').click();
     const note = page.locator('.table tbody tr', { hasText: `新任务：${number}` });
     await note.waitFor();
+    await page.locator('.table tbody tr', { hasText: `领导督办：${number}` }).waitFor();
     await shot(page, '08-module-notifications');
     await note.locator('.note-title').click();
     await page.waitForURL(new RegExp(`#/events/${eventId}$`));
@@ -277,6 +315,9 @@ describe('event loop (mobile + console)', () => {
     await page.locator(`.m-seg-btn[data-box="verify"] .m-seg-count:text-is("${verify}")`).waitFor();
     await shot(page, '10-mobile-tasks');
     await card.click();
+    // Still open: the leader's instruction is the first thing on the page.
+    assert.match(await page.locator('[data-testid="supervised"]').innerText(), new RegExp(SUPERVISION));
+    await shot(page, '10a-mobile-supervised');
     await page.locator('[data-act="verify"]').click();
     await page.locator('dialog[open] [data-passed="true"].on').waitFor();
     await page.locator('dialog[open] textarea[name="note"]').fill('现场查看，楼道已清理，双方无异议');

@@ -132,6 +132,7 @@ export async function render(root, ctx) {
           h('span', { class: 'ev-number mono', 'data-testid': 'event-number' }, ev.number),
           stateTag(ev), urgencyTag(ev), open ? light(ev.alert, { text: true }) : null,
           ev.out_of_list ? tag('清单外', 'warning') : null,
+          open && ev.supervised_at ? tag('督办', 'danger') : null,
           ev.pending ? tag('有待审批申请', 'warning') : null,
           ev.returns ? tag(`退回 ${ev.returns} 次`, 'default') : null,
           ev.reworks ? tag(`返工 ${ev.reworks} 次`, 'danger') : null,
@@ -277,12 +278,22 @@ export async function render(root, ctx) {
     return card({
       title: '督办记录',
       extra: rows.length ? tag(`${rows.length} 次`, 'danger') : null,
-      body: rows.length ? h('ul', { class: 'rec-list', 'data-testid': 'supervisions' }, rows.map((s) => h('li', { class: 'rec' },
-        h('div', { class: 'rec-line' }, light(s.level === 'red' || !s.level ? 'red' : s.level), h('b', null, `${STAGES[s.stage] || s.stage || ''}环节超时督办`), h('span', { class: 'rec-time' }, formatTime(s.at))),
-        h('div', { class: 'rec-sub' }, [s.unit ? `督办对象：${s.unit}` : null, s.deadline ? `原时限 ${formatTime(s.deadline)}` : null, s.escalated_to ? `已上报 ${s.escalated_to}` : null].filter(Boolean).join(' · ')),
-        s.note ? h('div', { class: 'rec-note' }, s.note) : null)))
+      body: rows.length ? h('ul', { class: 'rec-list', 'data-testid': 'supervisions' }, rows.map((s) => h('li', { class: `rec${s.level === 'manual' ? ' rec-manual' : ''}`, 'data-level': s.level },
+        h('div', { class: 'rec-line' }, s.level === 'manual' ? h('span', { class: 'rec-stamp' }, '督') : light(s.level === 'red' || !s.level ? 'red' : s.level),
+          h('b', null, supervisionTitle(s)), h('span', { class: 'rec-time' }, formatTime(s.at))),
+        h('div', { class: 'rec-sub' }, [
+          s.level === 'manual' && s.by_unit ? `督办单位：${s.by_unit}` : null,
+          s.unit ? `督办对象：${s.unit}` : null,
+          s.deadline ? `${s.level === 'manual' ? '环节时限' : '原时限'} ${formatTime(s.deadline)}` : null,
+          s.escalated_to ? `已上报 ${s.escalated_to}` : null].filter(Boolean).join(' · ')),
+        s.note ? h('div', { class: 'rec-note' }, s.level === 'manual' ? `督办意见：${s.note}` : s.note) : null)))
         : h('div', { class: 'empty-line muted' }, icon('check'), '无督办记录'),
     });
+  }
+
+  function supervisionTitle(s) {
+    if (s.level !== 'manual') return `${STAGES[s.stage] || s.stage || ''}环节超时督办`;
+    return `${ROLE_LABELS[s.by_role] || ''}督办`;
   }
 
   function callsCard() {

@@ -60,6 +60,9 @@ export async function render(root, ctx) {
   const to = h('input', { class: 'input', name: 'to', type: 'date' });
   const q = h('input', { class: 'input', name: 'q', type: 'search', placeholder: '编号、标题、描述或地址', maxlength: 50 });
   const outOfList = h('input', { type: 'checkbox', name: 'out_of_list', value: '1' });
+  // 督办件: a leader's link from the home page opens the list filtered to them.
+  const supervised = h('input', { type: 'checkbox', name: 'supervised', value: '1', checked: ctx.query.get('supervised') === '1' });
+  if (supervised.checked) filters.supervised = 1;
   const item = (label, control, cls = '') => h('div', { class: `filter form-item ${cls}` }, h('span', { class: 'filter-label' }, label),
     h('div', { class: 'form-control' }, control, h('div', { class: 'form-error', role: 'alert' })));
   const form = h('form', { class: 'filters', role: 'search', novalidate: true },
@@ -67,6 +70,7 @@ export async function render(root, ctx) {
     item('日期', h('div', { class: 'range' }, from, h('span', { class: 'range-sep' }, '至'), to), 'filter-range'),
     item('关键词', q, 'filter-wide'),
     h('label', { class: 'filter check' }, outOfList, h('span', null, '仅清单外')),
+    h('label', { class: 'filter check' }, supervised, h('span', null, '仅督办件')),
     h('div', { class: 'filter-btns' },
       h('button', { type: 'submit', class: 'btn btn-primary', 'data-action': 'search' }, icon('search'), '查询'),
       h('button', { type: 'button', class: 'btn', 'data-action': 'reset', onclick: () => { form.reset(); apply(); } }, '重置')));
@@ -85,6 +89,7 @@ export async function render(root, ctx) {
     filters.to = to.value ? nextDay(to.value) : '';
     filters.q = q.value.trim();
     filters.out_of_list = outOfList.checked ? 1 : '';
+    filters.supervised = supervised.checked ? 1 : '';
     table.reload();
   }
 
@@ -135,7 +140,8 @@ export async function render(root, ctx) {
         link(ev, h('span', { class: 'mono' }, ev.number)),
         h('span', { class: 'sub' }, ev.source_label || SOURCES[ev.source] || ev.source)) },
       { title: '标题', render: (ev) => h('div', { class: 'cell-2' },
-        h('span', { class: 'ev-title' }, ev.urgency !== 'normal' ? urgencyTag(ev) : null, ev.out_of_list ? tag('清单外', 'warning') : null, link(ev, ev.title)),
+        h('span', { class: 'ev-title' }, ev.urgency !== 'normal' ? urgencyTag(ev) : null, ev.out_of_list ? tag('清单外', 'warning') : null,
+          ev.supervised_at ? tag('督办', 'danger') : null, link(ev, ev.title)),
         h('span', { class: 'sub', title: ev.description }, ev.description)) },
       { title: '类别', width: 118, render: (ev) => h('div', { class: 'cell-2' }, h('span', null, ev.category.name || ev.category.code), h('span', { class: 'sub' }, ev.category.code)) },
       { title: '乡镇 / 网格', width: 148, render: (ev) => h('div', { class: 'cell-2' }, h('span', null, ev.township ? ev.township.name : '—'), h('span', { class: 'sub', title: ev.grid ? ev.grid.name : '' }, ev.grid ? ev.grid.name : '')) },

@@ -191,6 +191,7 @@ export const ACTIONS = {
   void: { note: 'required', noteLabel: '作废理由', kind: 'danger' },
   'self-close': { note: 'required', noteLabel: '处置情况', fields: ['photos'], kind: 'primary', hint: '自行处置需要处置前和处置后的照片各至少一张。' },
   comment: { note: 'required', noteLabel: '备注内容', kind: 'default' },
+  supervise: { note: 'required', noteLabel: '督办意见', kind: 'danger', hint: '督办不改变事件的状态和时限。承办人（单位）和乡镇指挥室会收到督办通知，事件在列表中标为「督办」。' },
 };
 
 export function actionSpec(action) {

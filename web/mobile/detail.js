@@ -1,7 +1,9 @@
 // detail.js - #/events/{id} on the phone: status and deadline, the facts,
 // photos, the progress timeline, and big buttons for what can be done on a
 // phone: 核实/核查 (pass or fail, note, photos), 自行处置 (before/after photos),
-// 回访 (1–5 stars), 签收, 反馈, 退回, 备注. Other actions point to the PC workbench.
+// 回访 (1–5 stars), 签收, 反馈, 退回, 备注, 督办 (a leader on the road). Other actions
+// point to the PC workbench. An open event pressed by a person shows the latest
+// instruction at the top, where its holder sees it first.
 
 import { api } from '../console/api.js';
 import { toast } from '../console/ui.js';
@@ -11,7 +13,7 @@ import {
 } from '../console/evlib.js';
 import { h, icon, header, stateBadge, lightDot, empty, loading, sheet, photoPicker, starInput, textArea, busyLayer, formatTime } from './m-ui.js';
 
-const MOBILE = ['verify', 'self-close', 'feedback', 'sign', 'revisit', 'return', 'comment'];
+const MOBILE = ['verify', 'self-close', 'feedback', 'sign', 'revisit', 'return', 'comment', 'supervise'];
 
 export async function render(root, ctx) {
   const id = Number(ctx.params.id);
@@ -44,6 +46,7 @@ export async function render(root, ctx) {
     const others = acts.filter((a) => !MOBILE.includes(a.action));
     const photos = ev.attachments || [];
     const timeline = [...(ev.timeline || [])].reverse();
+    const pressed = open ? (ev.supervisions || []).filter((x) => x.level === 'manual').at(-1) : null;
 
     const parts = [
       h('section', { class: 'm-card m-status' },
@@ -54,10 +57,12 @@ export async function render(root, ctx) {
           cd ? h('b', { class: cd.overdue ? 'over' : '' }, cd.text) : null, h('span', { class: 'sub' }, `时限 ${formatTime(ev.stage_deadline)}`)) : null,
         !open && ev.closed_at ? h('div', { class: 'm-status-dl' }, lightDot(ev.overdue ? 'red' : 'green'), ev.overdue ? '超期办结' : '按期办结', h('span', { class: 'sub' }, formatTime(ev.closed_at))) : null,
         ev.state === 'feedback' ? h('div', { class: 'm-status-dl' }, ev.verified ? '✓ 核查通过，等待指挥室结案' : '处置已反馈，等待网格员现场核查') : null,
+        pressed ? h('div', { class: 'm-pressed', 'data-testid': 'supervised' }, h('b', null, '督办'),
+          h('span', null, pressed.note), h('span', { class: 'sub' }, `${pressed.by_unit || ''} · ${formatTime(pressed.at)}`)) : null,
         ev.satisfaction ? h('div', { class: 'm-status-dl' }, '评价 ', h('span', { class: 'm-stars-ro' }, '★'.repeat(ev.satisfaction), h('span', { class: 'off' }, '★'.repeat(5 - ev.satisfaction)))) : null),
 
       mobileActs.length || others.length ? h('section', { class: 'm-actions', 'data-testid': 'actions' },
-        mobileActs.map((a) => h('button', { type: 'button', class: ['m-btn', 'm-btn-lg', a.action === 'comment' || a.action === 'return' ? '' : 'm-btn-primary'], 'data-act': a.action, onclick: () => run(a) }, label(a))),
+        mobileActs.map((a) => h('button', { type: 'button', class: ['m-btn', 'm-btn-lg', a.action === 'comment' || a.action === 'return' ? '' : a.action === 'supervise' ? 'm-btn-danger' : 'm-btn-primary'], 'data-act': a.action, onclick: () => run(a) }, label(a))),
         others.length ? h('p', { class: 'm-hint' }, `${others.map((a) => a.label).join('、')}请在电脑端工作台办理`) : null) : null,
 
       h('section', { class: 'm-card' },
