@@ -3,7 +3,7 @@
  *
  * POST /api/v1/events                    intake: location -> grid, category -> list item
  * GET  /api/v1/events                    lists and inboxes (box=mine|unit|verify|overdue|
- *                                        reported), filters, text search, cursor
+ *                                        reported|supervised), filters, text search, cursor
  * GET  /api/v1/events/boxes              how many events each inbox holds, for tab badges
  * GET  /api/v1/events/export             the list's filters as a CSV or XLSX ledger (台账)
  * GET  /api/v1/events/{id}               detail with timeline, attachments, supervision,
@@ -275,7 +275,8 @@ static void add_event(void *ctx, const tk_event *e)
 static bool read_filter(tk_req *r, tk_event_filter *f)
 {
     tk_error err;
-    static const char *const boxes[] = {"mine", "unit", "verify", "overdue", "reported", NULL};
+    static const char *const boxes[] = {"mine",     "unit",       "verify", "overdue",
+                                        "reported", "supervised", NULL};
     int64_t overdue, out_of_list, supervised;
     if (api_failed(r, q_str(r, "box", 16, &f->box, &err), &err) ||
         api_failed(r, q_str(r, "state", 16, &f->state, &err), &err) ||
@@ -295,7 +296,7 @@ static bool read_filter(tk_req *r, tk_event_filter *f)
             ok = !strcmp(boxes[i], f->box);
         if (!ok) {
             tk_reply_fail(r, TK_EVALID, "invalid_field",
-                          "box 需要 mine、unit、verify、overdue 或 reported");
+                          "box 需要 mine、unit、verify、overdue、reported 或 supervised");
             return false;
         }
     }

@@ -649,6 +649,9 @@ static const struct {
     {"overdue", "AND e.alert = 'red' AND e.state NOT IN ('closed', 'archived', 'rejected', "
                 "'void') "},
     {"reported", "AND +e.state IN ('reported', 'accepted', 'feedback') "},
+    /* 督办件: pressed by a person and not finished (the few: migration 0015). */
+    {"supervised", "AND e.supervised_at IS NOT NULL AND e.state NOT IN ('closed', 'archived', "
+                   "'rejected', 'void') "},
 };
 
 static const char *box_clause(const char *box)

@@ -133,7 +133,7 @@ tk_status tk_event_targets(tk_conn *c, tk_arena *a, const tk_event *ev, tk_event
 
 /* Lists and inboxes. */
 typedef struct {
-    const char *box; /* NULL, "mine", "unit", "verify", "overdue", "reported" */
+    const char *box; /* NULL, "mine", "unit", "verify", "overdue", "reported", "supervised" */
     const char *state;
     const char *category; /* a code or a class prefix */
     int64_t unit_id;      /* township, village, grid or county */
@@ -152,8 +152,8 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
                         tk_event_fn fn, void *ctx, bool *more, tk_error *err);
 
 /* How many events each inbox holds for who, each counted up to cap (a count of
- * cap means "cap or more"), in the order mine, unit, verify, overdue, reported. */
-#define TK_EVENT_NBOXES 5
+ * cap means "cap or more"), in the order mine, unit, verify, overdue, reported, supervised. */
+#define TK_EVENT_NBOXES 6
 typedef struct {
     const char *box;
     int64_t count;

@@ -888,6 +888,17 @@ describe('the event loop with a manual clock', () => {
       }
       const all = await tk.get('leader', '/api/v1/events?limit=100');
       assert.ok(all.body.items.some((x) => !x.supervised_at), 'without the filter, others too');
+      // 督办件: the open ones; a finished event leaves the inbox but not the filter.
+      const inbox = async () => (await tk.get('leader', '/api/v1/events?box=supervised&limit=100')).body.items.map((x) => x.id);
+      const count = async () => (await tk.get('leader', '/api/v1/events/boxes')).body.boxes.supervised;
+      assert.ok((await inbox()).includes(reported.id));
+      const n = await count();
+      assert.equal(n, (await inbox()).length);
+      await tk.ok('command', reported.id, 'reject', { note: '不属于受理范围' });
+      assert.ok(!(await inbox()).includes(reported.id), 'a rejected event is no longer in 督办件');
+      assert.equal(await count(), n - 1);
+      const filtered = await tk.get('leader', '/api/v1/events?supervised=1&limit=100');
+      assert.ok(filtered.body.items.some((x) => x.id === reported.id), 'the filter still finds it');
       expectProblem(await tk.get('leader', '/api/v1/events?supervised=2'), 422, 'invalid_field');
     });
   });
@@ -1151,7 +1162,7 @@ describe('the event loop with a manual clock', () => {
     });
 
     test('the inbox counts are the lengths of the inboxes, for every role, and follow a dispatch', async () => {
-      const BOXES = ['mine', 'unit', 'verify', 'overdue', 'reported'];
+      const BOXES = ['mine', 'unit', 'verify', 'overdue', 'reported', 'supervised'];
       const counts = async (who) => {
         const res = await tk.get(who, '/api/v1/events/boxes');
         expectStatus(res, 200, who);
@@ -1159,7 +1170,7 @@ describe('the event loop with a manual clock', () => {
         assert.equal(res.body.cap, 1000);
         return res.body.boxes;
       };
-      for (const who of ['command', 'command2', 'module', 'dept', 'grid', 'center', 'resident', 'admin']) {
+      for (const who of ['command', 'command2', 'module', 'dept', 'grid', 'center', 'resident', 'admin', 'leader']) {
         const got = await counts(who);
         for (const box of BOXES) {
           const list = await all(who, `/api/v1/events?box=${box}`);

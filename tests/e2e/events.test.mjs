@@ -112,8 +112,8 @@ describe('event loop (mobile + console)', () => {
     assert.ok(boxesBefore.reported > 0, JSON.stringify(boxesBefore));
     const inboxes = page.locator('[data-testid="inbox-counts"]');
     await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="inbox-counts"] .inbox-num')].some((x) => x.textContent === '—'));
-    assert.deepEqual(await inboxes.locator('.inbox-label').allInnerTexts(), ['待受理', '待办', '本单位', '待核查', '超期督办']);
-    for (const box of ['reported', 'mine', 'unit', 'verify', 'overdue'])
+    assert.deepEqual(await inboxes.locator('.inbox-label').allInnerTexts(), ['待受理', '待办', '本单位', '待核查', '超期督办', '督办件']);
+    for (const box of ['reported', 'mine', 'unit', 'verify', 'overdue', 'supervised'])
       assert.equal(await inboxes.locator(`[data-box="${box}"] .inbox-num`).innerText(), String(boxesBefore[box]), box);
     await shot(page, '00-console-home');
     await inboxes.locator('[data-box="reported"]').click();
@@ -260,6 +260,12 @@ describe('event loop (mobile + console)', () => {
     assert.match(text, /督办对象：航埠镇平安法治模块/);
     assert.match(await page.locator('.ev-head').innerText(), /已交办/, 'the state stays');
     await shot(page, '07b-leader-supervised');
+    // 督办件: the open supervised events, the new one first, as many as the tab says.
+    await page.goto(`${srv.base}/console/#/events?box=supervised`);
+    await page.locator('.tab.active[data-box="supervised"]').waitFor();
+    await page.locator(`.table tbody tr:first-child [data-number="${number}"]`).waitFor();
+    const open = (await apiGet(page, '/api/v1/events/boxes')).boxes.supervised;
+    await page.locator(`[data-count-for="supervised"]:not([hidden]):text-is("${open}")`).waitFor();
     // 仅督办件: the list holds it, marked.
     await page.goto(`${srv.base}/console/#/events?box=all&supervised=1`);
     const row = page.locator(`.table tbody tr:has([data-number="${number}"])`);
@@ -379,7 +385,7 @@ describe('event loop (mobile + console)', () => {
     const page = await newPage('leader', { mobile: true });
     await mobileLogin(page, USERS.leader);
     await page.locator('.tab-item[data-tab="tasks"]').click();
-    assert.deepEqual((await page.locator('.m-seg-btn').allInnerTexts()).map((t) => t.replace(/\s*\d+$/, '')), ['超期督办', '全部']);
+    assert.deepEqual((await page.locator('.m-seg-btn').allInnerTexts()).map((t) => t.replace(/\s*\d+$/, '')), ['超期督办', '督办件', '全部']);
     const overdue = (await apiGet(page, '/api/v1/events/boxes')).boxes.overdue;
     await page.locator(`.m-seg-btn[data-box="overdue"] .m-seg-count:text-is("${overdue}")`).waitFor();
     await shot(page, '15-mobile-leader');

@@ -1,6 +1,7 @@
 // events.js - #/events (event.read): the workbench. Inbox tabs (待受理 for the
-// desks, 待办, 本单位, 待核查, 超期督办, 全部) over GET /api/v1/events?box=…,
-// filters (状态, 类别, 来源, 日期, 关键词, 仅清单外), a table with the traffic
+// desks, 待办, 本单位, 待核查, 超期督办, 督办件 for the desks and readers, 全部)
+// over GET /api/v1/events?box=…, filters (状态, 类别, 来源, 日期, 关键词, 仅清单外,
+// 仅督办件: supervised ever, finished or not), a table with the traffic
 // light and the stage deadline, refreshed live from /api/v1/stream or by polling.
 // The chosen tab stays in the hash (#/events?box=unit) so 返回 comes back to it.
 // Each inbox tab shows how many events it holds (GET /api/v1/events/boxes), kept
@@ -14,6 +15,8 @@ import { stateTag, urgencyTag, deadlineCell, categorySelect, tickCountdowns } fr
 
 const DESK_ROLES = new Set(['township_command', 'county_center']);
 
+const SUPERVISED = { box: 'supervised', label: '督办件', hint: '领导、县级社会治理中心或指挥室人工督办、尚未办结的事件' };
+
 // The inbox tabs a role sees, in order (the home page shows their counts too).
 // Who reads without handling (leaders, observers) has no tasks of their own:
 // they watch the desks' backlog and what is overdue.
@@ -23,6 +26,7 @@ export function tabsFor(role, canAct = true) {
     return [
       { box: 'reported', label: '待受理', hint: '管辖范围内等待指挥室立案、交办或结案的事件' },
       { box: 'overdue', label: '超期督办', hint: '已亮红灯、尚未办结的事件' },
+      SUPERVISED,
       { box: 'all', label: '全部', hint: '管辖范围内的全部事件' }];
   }
   if (DESK_ROLES.has(role)) tabs.push({ box: 'reported', label: '待受理', hint: '待立案、待交办和已反馈待结案的事件' });
@@ -30,8 +34,9 @@ export function tabsFor(role, canAct = true) {
     { box: 'mine', label: '待办', hint: '交办给我本人、正在等我办理的事件' },
     { box: 'unit', label: '本单位', hint: '交办或呼叫到本单位的事件' },
     { box: 'verify', label: '待核查', hint: '待现场核实或处置后待核查的事件' },
-    { box: 'overdue', label: '超期督办', hint: '已亮红灯、尚未办结的事件' },
-    { box: 'all', label: '全部', hint: '管辖范围内的全部事件' });
+    { box: 'overdue', label: '超期督办', hint: '已亮红灯、尚未办结的事件' });
+  if (DESK_ROLES.has(role)) tabs.push(SUPERVISED);
+  tabs.push({ box: 'all', label: '全部', hint: '管辖范围内的全部事件' });
   return tabs;
 }
 
@@ -96,7 +101,7 @@ export async function render(root, ctx) {
   // ---- tabs
   const tabBar = h('div', { class: 'tabs', role: 'tablist' }, tabs.map((t) =>
     h('button', { type: 'button', role: 'tab', class: 'tab', 'data-box': t.box, title: t.hint, onclick: () => selectTab(t.box) }, t.label,
-      t.box === 'all' ? null : h('span', { class: `tab-count${t.box === 'overdue' ? ' tab-count-alert' : ''}`, 'data-count-for': t.box, hidden: true }))));
+      t.box === 'all' ? null : h('span', { class: `tab-count${t.box === 'overdue' || t.box === 'supervised' ? ' tab-count-alert' : ''}`, 'data-count-for': t.box, hidden: true }))));
   async function loadCounts() {
     let res;
     try {
@@ -150,7 +155,7 @@ export async function render(root, ctx) {
       { title: '上报时间', width: 128, className: 'nowrap', render: (ev) => formatTime(ev.created_at) },
     ],
     empty: () => (Object.values(filters).some(Boolean) ? '没有符合条件的事件' : {
-      reported: '暂无待受理的事件', mine: '暂无待办事件', unit: '本单位暂无在办事件', verify: '暂无待核查的事件', overdue: '暂无超期事件', all: '暂无事件',
+      reported: '暂无待受理的事件', mine: '暂无待办事件', unit: '本单位暂无在办事件', verify: '暂无待核查的事件', overdue: '暂无超期事件', supervised: '暂无在办的督办件', all: '暂无事件',
     }[box]),
     load: (cursor, limit) => api.get('/events', { ...filters, box: box === 'all' ? '' : box, cursor, limit }),
   });

@@ -90,7 +90,7 @@ export function render(root, ctx) {
 function inboxCard(tabs, title) {
   tabs = tabs.filter((t) => t.box !== 'all');
   const counts = h('div', { class: 'inbox-counts', 'data-testid': 'inbox-counts' }, tabs.map((t) =>
-    h('a', { class: `inbox-count${t.box === 'overdue' ? ' inbox-count-alert' : ''}`, href: `#/events?box=${t.box}`, title: t.hint, 'data-box': t.box },
+    h('a', { class: `inbox-count${t.box === 'overdue' || t.box === 'supervised' ? ' inbox-count-alert' : ''}`, href: `#/events?box=${t.box}`, title: t.hint, 'data-box': t.box },
       h('span', { class: 'inbox-num' }, '—'),
       h('span', { class: 'inbox-label' }, t.label))));
   api.get('/events/boxes').then((res) => {

@@ -1,7 +1,7 @@
 // tasks.js - #/tasks: a grid worker's or cadre's work. Segments: 待核查
 // (box=verify: on-site verification and checking others' work), 待办 (box=mine),
 // and 全部 (every event in my grid or scope, my own reports among them); for those
-// who read without handling, 超期督办 and 全部. Each
+// who read without handling, 超期督办, 督办件 (box=supervised) and 全部. Each
 // inbox segment shows how many it holds (GET /api/v1/events/boxes).
 
 import { api } from '../console/api.js';
@@ -15,8 +15,9 @@ const SEGMENTS = [
 ];
 
 export function render(root, ctx) {
-  // Who reads without handling (a leader) has no tasks: the overdue and everything.
-  const segs = !ctx.can('event.act') ? [{ key: 'overdue', label: '超期督办', empty: '暂无超期事件' }, SEGMENTS[2]]
+  // Who reads without handling (a leader) has no tasks: the overdue, the supervised
+  // and everything.
+  const segs = !ctx.can('event.act') ? [{ key: 'overdue', label: '超期督办', empty: '暂无超期事件' }, { key: 'supervised', label: '督办件', empty: '暂无在办的督办件' }, SEGMENTS[2]]
     : ctx.user.role === 'grid_worker' ? SEGMENTS
       : [SEGMENTS[1], { key: 'unit', label: '本单位', empty: '本单位暂无在办事件' }, SEGMENTS[0], SEGMENTS[2]];
   let current = segs.some((s) => s.key === ctx.query.get('box')) ? ctx.query.get('box') : segs[0].key;

@@ -31,6 +31,12 @@ CREATE INDEX supervisions_event ON supervisions(event_id);
 -- When an event was last supervised by a person: its lists mark it 督办 and can
 -- be filtered to it. NULL for events nobody supervised.
 ALTER TABLE events ADD COLUMN supervised_at INTEGER;
--- The supervised events newest first, for the list filter supervised=1: few among
--- many, and nothing for an intake to write (a report arrives unsupervised).
+-- The supervised events, few among many, and nothing for an intake to write (a
+-- report arrives unsupervised). Two indexes, as for the overdue (0011, 0012): by
+-- id, for the lists (box=supervised, the filter supervised=1) walked from the
+-- newest; by scope, for the inbox's count, which walks a scope's supervised events
+-- instead of the scope's events (at 1,000,000 events a city's count took 4.5-12 s
+-- through events_scope, 20-110 ms this way; the lists, without the index by id,
+-- 0.55-0.8 s).
 CREATE INDEX events_supervised ON events(id) WHERE supervised_at IS NOT NULL;
+CREATE INDEX events_supervised_scope ON events(scope_path, id) WHERE supervised_at IS NOT NULL;
