@@ -349,6 +349,31 @@ describe('event loop (mobile + console)', () => {
     await shot(page, '13-console-closed');
   });
 
+  step('the closed event prints as a 交办单: the sheet alone, with the whole timeline', async () => {
+    const page = pages.command;
+    current = page;
+    const sheet = page.locator('[data-testid="print-sheet"]');
+    assert.equal(await sheet.isVisible(), false, 'not on screen');
+    const ev = await apiGet(page, `/api/v1/events/${eventId}`);
+    await page.emulateMedia({ media: 'print' });
+    try {
+      assert.equal(await sheet.isVisible(), true);
+      assert.equal(await page.locator('.topbar').isVisible(), false, 'the app is not printed');
+      assert.equal(await page.locator('[data-testid="actions"]').isVisible(), false);
+      const text = await sheet.innerText();
+      assert.match(text, /航埠镇基层治理事件交办单/);
+      for (const want of [number, ev.title, '航埠镇平安法治模块', '按期办结', SUPERVISION, '承办单位（盖章）'])
+        assert.ok(text.includes(want), `the sheet has ${want}`);
+      const rows = await sheet.locator('.ps-log tbody tr').count();
+      assert.equal(rows, ev.timeline.length, 'every timeline row is printed');
+      await shot(page, '13a-console-print');
+      const pdf = await page.pdf({ format: 'A4' });
+      assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+    } finally {
+      await page.emulateMedia({ media: 'screen' });
+    }
+  });
+
   step('the stats page counts the event', async () => {
     const page = pages.command;
     current = page;

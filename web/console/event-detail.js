@@ -4,6 +4,7 @@
 // as masked by the server, routing and 清单外); the timeline; where it is (the
 // grid's outline and the point, for those who may read the territory); photos;
 // supervision records and county calls. Refreshes itself on live changes.
+// 打印交办单 prints the event as a form to hand over and sign (evprint.js).
 
 import { api } from './api.js';
 import { h, icon, pageHeader, card, formatTime, tag, emptyState, openDialog, toast, spinnerBlock, busy } from './ui.js';
@@ -14,6 +15,7 @@ import {
 import { stateTag, urgencyTag, light, countdownEl, tickCountdowns, stars } from './evui.js';
 import { openAction, pendingText } from './event-actions.js';
 import { placeMap } from './evmap.js';
+import { mountPrintSheet } from './evprint.js';
 
 const ROLE_LABELS = {
   grid_worker: '网格员', resident: '居民', township_command: '乡镇指挥室', township_module: '模块干部',
@@ -32,6 +34,7 @@ export async function render(root, ctx) {
     actions: [
       h('a', { class: 'btn', href: backHref(), 'data-action': 'back' }, icon('left'), '返回列表'),
       h('button', { type: 'button', class: 'btn', 'data-action': 'refresh', onclick: () => load() }, icon('refresh'), '刷新'),
+      h('button', { type: 'button', class: 'btn', 'data-action': 'print', title: '打印事件交办单', onclick: () => window.print() }, icon('audit'), '打印交办单'),
     ],
   });
   root.append(header, body);
@@ -56,8 +59,10 @@ export async function render(root, ctx) {
     }
   }
 
+  let unmountSheet = () => {};
   function paint() {
     document.title = `${ev.number} · 条块工作台`;
+    unmountSheet = mountPrintSheet(ev, ctx.user);
     header.querySelector('.page-title').textContent = ev.title;
     const crumbs = header.querySelectorAll('.crumbs > span:not(.crumb-sep)');
     if (crumbs.length) crumbs[crumbs.length - 1].textContent = ev.number;
@@ -320,6 +325,7 @@ export async function render(root, ctx) {
   return () => {
     stopLive();
     stopTick();
+    unmountSheet();
   };
 }
 
