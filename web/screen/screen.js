@@ -30,7 +30,7 @@ const ACTIONS = {
   'request-extension': ['申请延期', 'warn'], 'decide-extension': ['延期审批', 'flow'], suspend: ['挂账', 'warn'],
   resume: ['恢复办理', 'flow'], feedback: ['反馈', 'flow'], close: ['结案', 'done'], revisit: ['回访', 'done'],
   reject: ['不予立案', 'flow'], void: ['作废', 'flow'], 'self-close': ['自行处置', 'done'],
-  yellow: ['黄灯预警', 'warn'], red: ['红灯督办', 'red'],
+  yellow: ['黄灯预警', 'warn'], red: ['红灯督办', 'red'], supervise: ['督办', 'red'],
 };
 // Changes the feed does not show (they still refresh the figures).
 const QUIET_ACTIONS = new Set(['comment', 'attach']);
