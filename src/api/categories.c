@@ -299,10 +299,11 @@ void api_route(tk_req *r)
                                 : json_null());
         json_object_set_new(
             o, "assignee",
-            rr.person_id ? json_pack("{s:I, s:o, s:o}", "person_id", (json_int_t)rr.person_id,
-                                     "name", api_personal(rr.person_name, 'n', api_who(r)),
-                                     "user_id", rr.user_id ? json_integer(rr.user_id) : json_null())
-                         : json_null());
+            rr.person_id
+                ? json_pack("{s:I, s:o, s:o}", "person_id", (json_int_t)rr.person_id, "name",
+                            api_personal(rr.person_name, 'n', rr.user_id, api_who(r)), "user_id",
+                            rr.user_id ? json_integer(rr.user_id) : json_null())
+                : json_null());
     }
     tk_reply_json(r, 200, o);
 }

@@ -54,9 +54,11 @@ static json_t *event_json(const tk_event *e, const tk_identity *viewer)
     json_object_set_new(o, "village", ref(e->village_id, e->village_name));
     json_object_set_new(o, "township", ref(e->township_id, e->township_name));
     json_object_set_new(o, "county", ref(e->county_id, e->county_name));
-    json_object_set_new(o, "reporter",
-                        json_pack("{s:o, s:o}", "name", api_personal(e->reporter_name, 'n', viewer),
-                                  "phone", api_personal(e->reporter_phone, 'p', viewer)));
+    json_object_set_new(
+        o, "reporter",
+        json_pack("{s:o, s:o}", "name",
+                  api_personal(e->reporter_name, 'n', e->reporter_user_id, viewer), "phone",
+                  api_personal(e->reporter_phone, 'p', e->reporter_user_id, viewer)));
     json_object_set_new(o, "out_of_list", json_boolean(e->out_of_list));
     json_object_set_new(o, "routing_note", json_string(e->routing_note ? e->routing_note : ""));
     json_object_set_new(o, "list_item_code",
@@ -66,9 +68,9 @@ static json_t *event_json(const tk_event *e, const tk_identity *viewer)
     json_object_set_new(
         o, "assignee_user",
         e->assignee_user_id
-            ? json_pack(
-                  "{s:I, s:o}", "id", (json_int_t)e->assignee_user_id, "name",
-                  api_personal(e->assignee_user_name ? e->assignee_user_name : "", 'n', viewer))
+            ? json_pack("{s:I, s:o}", "id", (json_int_t)e->assignee_user_id, "name",
+                        api_personal(e->assignee_user_name ? e->assignee_user_name : "", 'n',
+                                     e->assignee_user_id, viewer))
             : json_null());
     json_object_set_new(o, "called_unit", ref(e->called_unit_id, e->called_unit_name));
     json_object_set_new(o, "duplicate_of",
@@ -124,7 +126,7 @@ static void add_timeline(void *ctx, const tk_timeline_row *t)
     json_error_t je;
     json_t *detail = json_loads(t->detail ? t->detail : "{}", 0, &je);
     bool person = t->role && strcmp(t->role, "system") != 0;
-    json_t *actor = person ? api_personal(t->actor ? t->actor : "", 'n', x->viewer)
+    json_t *actor = person ? api_personal(t->actor ? t->actor : "", 'n', t->actor_id, x->viewer)
                            : json_string(t->actor ? t->actor : "");
     json_array_append_new(
         x->rows,
@@ -404,8 +406,8 @@ static void ledger_row(void *ctx, const tk_event *e)
         e->grid_name,
         e->address,
         e->description,
-        api_personal_text(e->reporter_name, 'n', x->who, name, sizeof name),
-        api_personal_text(e->reporter_phone, 'p', x->who, phone, sizeof phone),
+        api_personal_text(e->reporter_name, 'n', e->reporter_user_id, x->who, name, sizeof name),
+        api_personal_text(e->reporter_phone, 'p', e->reporter_user_id, x->who, phone, sizeof phone),
         e->assignee_unit_name,
         e->stage ? tk_stage_label(e->stage) : NULL,
         deadline,

@@ -124,9 +124,9 @@ static json_t *person_json(const tk_person *p, const tk_identity *viewer)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(p->id));
-    json_object_set_new(o, "name", api_personal(p->name, 'n', viewer));
-    json_object_set_new(o, "phone", api_personal(p->phone, 'p', viewer));
-    json_object_set_new(o, "id_number", api_personal(p->id_number, 'i', viewer));
+    json_object_set_new(o, "name", api_personal(p->name, 'n', p->user_id, viewer));
+    json_object_set_new(o, "phone", api_personal(p->phone, 'p', p->user_id, viewer));
+    json_object_set_new(o, "id_number", api_personal(p->id_number, 'i', p->user_id, viewer));
     json_object_set_new(o, "kind", json_string(p->kind));
     json_object_set_new(o, "kind_label", json_string(tk_person_kind_label(p->kind)));
     json_object_set_new(o, "unit", api_unit_brief(&p->unit));

@@ -17,10 +17,11 @@ json_t *api_unit_brief(const tk_unit *u)
                      u->name, "kind", u->kind);
 }
 
-const char *api_personal_text(const char *value, char kind, const tk_identity *viewer, char *buf,
-                              size_t size)
+const char *api_personal_text(const char *value, char kind, int64_t owner,
+                              const tk_identity *viewer, char *buf, size_t size)
 {
-    if (!value || (viewer && tk_role_sees_personal(viewer->role)))
+    if (!value ||
+        (viewer && (tk_role_sees_personal(viewer->role) || (owner && owner == viewer->user_id))))
         return value;
     if (kind == 'n')
         tk_mask_name(value, buf, size);
@@ -31,29 +32,21 @@ const char *api_personal_text(const char *value, char kind, const tk_identity *v
     return buf;
 }
 
-json_t *api_personal(const char *value, char kind, const tk_identity *viewer)
+json_t *api_personal(const char *value, char kind, int64_t owner, const tk_identity *viewer)
 {
     char buf[128];
-    const char *shown = api_personal_text(value, kind, viewer, buf, sizeof buf);
+    const char *shown = api_personal_text(value, kind, owner, viewer, buf, sizeof buf);
     return shown ? json_string(shown) : json_null();
 }
 
 json_t *api_user_json(const tk_user *u, const tk_identity *viewer)
 {
-    bool self = viewer && viewer->user_id == u->id;
-    const tk_identity *eye = self ? NULL : viewer;
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(u->id));
     json_object_set_new(o, "username", json_string(u->username));
-    json_object_set_new(o, "display_name",
-                        self ? json_string(u->display_name)
-                             : api_personal(u->display_name, 'n', eye));
-    json_object_set_new(o, "phone",
-                        self ? (u->phone ? json_string(u->phone) : json_null())
-                             : api_personal(u->phone, 'p', eye));
-    json_object_set_new(o, "id_number",
-                        self ? (u->id_number ? json_string(u->id_number) : json_null())
-                             : api_personal(u->id_number, 'i', eye));
+    json_object_set_new(o, "display_name", api_personal(u->display_name, 'n', u->id, viewer));
+    json_object_set_new(o, "phone", api_personal(u->phone, 'p', u->id, viewer));
+    json_object_set_new(o, "id_number", api_personal(u->id_number, 'i', u->id, viewer));
     json_object_set_new(o, "role", json_string(tk_role_code(u->role)));
     json_object_set_new(o, "role_label", json_string(tk_role_label(u->role)));
     json_object_set_new(o, "unit", api_unit_brief(&u->unit));

@@ -16,11 +16,12 @@
 json_t *api_time(int64_t ms);
 json_t *api_unit_brief(const tk_unit *u);
 json_t *api_user_json(const tk_user *u, const tk_identity *viewer);
-/* A personal value as the viewer may see it (masked or in clear); null for NULL. */
-json_t *api_personal(const char *value, char kind, const tk_identity *viewer);
+/* A personal value as the viewer may see it (masked or in clear); null for NULL.
+ * owner: the user the value belongs to (0 for none): one's own data is in clear. */
+json_t *api_personal(const char *value, char kind, int64_t owner, const tk_identity *viewer);
 /* The same as text: value itself, or its mask written into buf; NULL for NULL. */
-const char *api_personal_text(const char *value, char kind, const tk_identity *viewer, char *buf,
-                              size_t size);
+const char *api_personal_text(const char *value, char kind, int64_t owner,
+                              const tk_identity *viewer, char *buf, size_t size);
 /* {"items": [...], "next_cursor": "..." or null} */
 json_t *api_page(json_t *items, bool more, int64_t next_cursor);
 

@@ -793,6 +793,49 @@ static tk_status act_supervise(act_ctx *x, tk_error *err)
     return TK_OK;
 }
 
+static bool may_urge(const tk_event *ev, const tk_identity *who)
+{
+    return ev->reporter_user_id && ev->reporter_user_id == who->user_id;
+}
+
+/* 催办 at most once a day per event: a reporter presses, the holder is not flooded. */
+#define URGE_INTERVAL_MS (24 * 3600 * 1000LL)
+
+/* 催办: the reporter of an open event presses whoever holds it (the assignee, or the
+ * township's desk while the desk holds it), with the time since the report. */
+static tk_status act_urge(act_ctx *x, tk_error *err)
+{
+    const tk_event *ev = &x->ev;
+    if (!may_urge(ev, x->who))
+        return tk_fail(err, TK_EFORBIDDEN, "not_reporter", "只有反映人本人可以催办");
+    tk_stmt *s = tk_prepare(x->c,
+                            "SELECT max(at) FROM event_timeline WHERE event_id = ?1 AND "
+                            "action = 'urge'",
+                            err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_i64(s, 1, ev->id);
+    int rc = tk_step(s, err);
+    int64_t last = rc == 1 ? tk_col_i64(s, 0) : 0;
+    tk_reset(s);
+    if (rc < 0)
+        return err->status;
+    if (last && x->now - last < URGE_INTERVAL_MS) {
+        char when[32];
+        tk_time_format(last + URGE_INTERVAL_MS, when, sizeof when);
+        return tk_fail(
+            err, TK_ECONFLICT, "urged_recently",
+            "您已催办过该事件，同一事件 24 小时内只能催办一次（%.10s %.5s 后可再次催办）", when,
+            when + 11);
+    }
+    const char *note = note_or(x, "请尽快处理");
+    if (record(x, ev->state, note, "{}", err) != TK_OK)
+        return err->status;
+    const char *title = tk_arena_printf(x->a, "群众催办：%s", ev->number);
+    return ev_notify(x->c, ev, held_by_assignee(ev) ? EV_TO_ASSIGNEE : EV_TO_DESK, "urged", title,
+                     note, x->now, err);
+}
+
 static bool assignee_of(const tk_event *ev, const tk_identity *who)
 {
     if (!strcmp(ev->state, "county_called"))
@@ -873,6 +916,9 @@ static const action_def actions[] = {
     {"reject", "不予立案", " reported verifying ", DESK, act_reject, NULL},
     {"void", "作废", " reported accepted ", DESK, act_void, may_void},
     {"self-close", "自行处置", " reported ", R(GRID_WORKER), act_self_close, may_self_close},
+    {"urge", "催办",
+     " reported verifying accepted dispatched county_called handling suspended feedback ",
+     R(RESIDENT) | R(GRID_WORKER), act_urge, may_urge},
     /* Its own route and permission (event.supervise): leaders supervise, not act. */
     {"supervise", "督办",
      " reported verifying accepted dispatched county_called handling suspended feedback ",

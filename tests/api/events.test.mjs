@@ -70,6 +70,8 @@ const TABLE = [
   ['reject', ['reported', 'verifying'], DESK],
   ['void', ['reported', 'accepted'], DESK, (ev, me) => me.role === 'county_center' || !ev.pending],
   ['self-close', ['reported'], ['grid_worker']],
+  // 催办: the reporter of an open event (the server checks it is theirs), once a day.
+  ['urge', OPEN, ['resident', 'grid_worker']],
   // 人工督办 (its own permission, event.supervise): open events; the desk presses only
   // those held by someone it handed them to.
   ['supervise', OPEN, [...DESK, 'leader'], (ev, me) => me.role !== 'township_command' || HELD.includes(ev.state)],
@@ -900,6 +902,44 @@ describe('the event loop with a manual clock', () => {
       const filtered = await tk.get('leader', '/api/v1/events?supervised=1&limit=100');
       assert.ok(filtered.body.items.some((x) => x.id === reported.id), 'the filter still finds it');
       expectProblem(await tk.get('leader', '/api/v1/events?supervised=2'), 422, 'invalid_field');
+    });
+
+    test('(k) 催办: the reporter presses an open report, once a day; whoever holds it is told', async () => {
+      const mine = await tk.report('resident', { category: '0102', description: '催办测试：小区门口垃圾两天无人清运', grid_id: f.grid, source: 'resident' });
+      assert.ok(actionsOf(await tk.event(mine.id, 'resident')).includes('urge'), 'the reporter may urge');
+      const before = await tk.counts(f.township, FROM, TO);
+      const u = await tk.ok('resident', mine.id, 'urge', { note: '已经两天了，请尽快处理' });
+      assert.equal(u.state, 'reported');
+      const row = u.timeline.at(-1);
+      assert.deepEqual([row.action, row.action_label, row.role, row.from_state, row.to_state, row.note],
+        ['urge', '催办', 'resident', 'reported', 'reported', '已经两天了，请尽快处理']);
+      assert.match((await tk.expectNotice('command', mine.id, 'urged')).title, /^群众催办：/);
+      // One's own name and phone are in clear to oneself, masked to those without need.
+      const own = await tk.event(mine.id, 'resident');
+      assert.equal(own.reporter.name, '万川村居民');
+      assert.equal(own.timeline.at(-1).actor, '万川村居民');
+      assert.notEqual((await tk.event(mine.id, 'observer')).reporter.name, '万川村居民');
+      assert.deepEqual(delta(await tk.counts(f.township, FROM, TO), before), ZERO, 'no indicator moves');
+      // Once a day: a second press is refused and says when it may come.
+      const again = await tk.act('resident', mine.id, 'urge', {});
+      expectProblem(again, 409, 'urged_recently');
+      assert.match(again.body.detail, /24 小时内只能催办一次/);
+      assert.equal((await tk.event(mine.id)).timeline.filter((t) => t.action === 'urge').length, 1);
+      // Only the reporter: not the desk (no such action), not the grid worker who sees it.
+      expectProblem(await tk.act('command', mine.id, 'urge', {}), 403, 'forbidden');
+      expectProblem(await tk.act('grid', mine.id, 'urge', {}), 403, 'not_reporter');
+      // A day later, dispatched: the module that holds it hears the press.
+      await tk.ok('command', mine.id, 'accept');
+      await tk.ok('command', mine.id, 'dispatch', { unit_id: f.moduleUnit });
+      await tk.clock({ advance_minutes: 24 * 60 });
+      await tk.ok('resident', mine.id, 'urge');
+      const n = await tk.expectNotice('module', mine.id, 'urged');
+      assert.equal(n.body, '请尽快处理', 'without a note, the default');
+      const closedOne = await handling('催办测试：已办结的事件不能催办');
+      await tk.ok('module', closedOne.id, 'feedback', { note: '已处置' });
+      await tk.ok('grid', closedOne.id, 'verify', { passed: true });
+      await tk.ok('command', closedOne.id, 'close');
+      expectProblem(await tk.act('grid', closedOne.id, 'urge', {}), 409, 'illegal_transition');
     });
   });
 

@@ -143,6 +143,12 @@ export function isAssignee(ev, user) {
 
 const ASSIGNEE_ONLY = new Set(['sign', 'return', 'request-extension', 'feedback']);
 
+/** Whether the event was urged (催办) within the last 24 hours: once a day. */
+function urgedToday(ev) {
+  const last = (ev.timeline || []).filter((t) => t.action === 'urge').at(-1);
+  return !!last && Date.now() - Date.parse(last.at) < 24 * 3600 * 1000;
+}
+
 /**
  * Why an action listed by the server would still be refused now (the list
  * looks at role and state only), or null: the UI disables or hides it.
@@ -153,6 +159,7 @@ export function actionBlock(ev, action) {
     case 'close': return ev.verified ? null : '需先由网格员核查通过，才能结案';
     case 'decide-extension': return ev.pending && ev.pending !== 'void' ? null : '没有待审批的延期或挂账申请';
     case 'request-extension': return ev.pending ? '已有待审批的申请' : null;
+    case 'urge': return urgedToday(ev) ? '24 小时内已催办过，请耐心等待' : null;
     default: return null;
   }
 }
@@ -191,6 +198,7 @@ export const ACTIONS = {
   void: { note: 'required', noteLabel: '作废理由', kind: 'danger' },
   'self-close': { note: 'required', noteLabel: '处置情况', fields: ['photos'], kind: 'primary', hint: '自行处置需要处置前和处置后的照片各至少一张。' },
   comment: { note: 'required', noteLabel: '备注内容', kind: 'default' },
+  urge: { note: 'optional', noteLabel: '催办说明', kind: 'default', hint: '同一事件 24 小时内可催办一次，正在办理的单位会收到提醒。' },
   supervise: { note: 'required', noteLabel: '督办意见', kind: 'danger', hint: '督办不改变事件的状态和时限。承办人（单位）和乡镇指挥室会收到督办通知，事件在列表中标为「督办」。' },
 };
 

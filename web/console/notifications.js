@@ -21,6 +21,7 @@ export const KINDS = {
   yellow: ['黄灯预警', 'warning'],
   red: ['红灯督办', 'danger'],
   supervision: ['督办', 'danger'],
+  urged: ['群众催办', 'warning'],
   escalated: ['超期上报', 'danger'],
 };
 

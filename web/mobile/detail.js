@@ -1,9 +1,10 @@
 // detail.js - #/events/{id} on the phone: status and deadline, the facts,
 // photos, the progress timeline, and big buttons for what can be done on a
 // phone: 核实/核查 (pass or fail, note, photos), 自行处置 (before/after photos),
-// 回访 (1–5 stars), 签收, 反馈, 退回, 备注, 督办 (a leader on the road). Other actions
-// point to the PC workbench. An open event pressed by a person shows the latest
-// instruction at the top, where its holder sees it first.
+// 回访 (1–5 stars), 签收, 反馈, 退回, 备注, 催办 (the reporter, once a day), 督办 (a
+// leader on the road). Other actions point to the PC workbench. An open event
+// pressed by a person shows the latest instruction at the top, where its holder
+// sees it first.
 
 import { api } from '../console/api.js';
 import { toast } from '../console/ui.js';
@@ -13,7 +14,7 @@ import {
 } from '../console/evlib.js';
 import { h, icon, header, stateBadge, lightDot, empty, loading, sheet, photoPicker, starInput, textArea, busyLayer, formatTime } from './m-ui.js';
 
-const MOBILE = ['verify', 'self-close', 'feedback', 'sign', 'revisit', 'return', 'comment', 'supervise'];
+const MOBILE = ['verify', 'self-close', 'feedback', 'sign', 'revisit', 'return', 'comment', 'supervise', 'urge'];
 
 export async function render(root, ctx) {
   const id = Number(ctx.params.id);
@@ -40,7 +41,9 @@ export async function render(root, ctx) {
   function paint() {
     const open = isOpen(ev.state);
     const cd = open && ev.stage_deadline && ev.state !== 'suspended' ? countdown(ev.stage_deadline) : null;
-    const acts = usableActions(ev, ctx.user).filter((a) => !a.blocked);
+    const listed = usableActions(ev, ctx.user);
+    const acts = listed.filter((a) => !a.blocked);
+    const urgeWait = listed.find((a) => a.action === 'urge' && a.blocked);
     // 自行处置 needs photos: without uploads it cannot succeed, so it is not offered.
     const mobileActs = acts.filter((a) => MOBILE.includes(a.action) && (a.action !== 'self-close' || canUpload));
     const others = acts.filter((a) => !MOBILE.includes(a.action));
@@ -61,9 +64,10 @@ export async function render(root, ctx) {
           h('span', null, pressed.note), h('span', { class: 'sub' }, `${pressed.by_unit || ''} · ${formatTime(pressed.at)}`)) : null,
         ev.satisfaction ? h('div', { class: 'm-status-dl' }, '评价 ', h('span', { class: 'm-stars-ro' }, '★'.repeat(ev.satisfaction), h('span', { class: 'off' }, '★'.repeat(5 - ev.satisfaction)))) : null),
 
-      mobileActs.length || others.length ? h('section', { class: 'm-actions', 'data-testid': 'actions' },
-        mobileActs.map((a) => h('button', { type: 'button', class: ['m-btn', 'm-btn-lg', a.action === 'comment' || a.action === 'return' ? '' : a.action === 'supervise' ? 'm-btn-danger' : 'm-btn-primary'], 'data-act': a.action, onclick: () => run(a) }, label(a))),
-        others.length ? h('p', { class: 'm-hint' }, `${others.map((a) => a.label).join('、')}请在电脑端工作台办理`) : null) : null,
+      mobileActs.length || others.length || urgeWait ? h('section', { class: 'm-actions', 'data-testid': 'actions' },
+        mobileActs.map((a) => h('button', { type: 'button', class: ['m-btn', 'm-btn-lg', a.action === 'comment' || a.action === 'return' || a.action === 'urge' ? '' : a.action === 'supervise' ? 'm-btn-danger' : 'm-btn-primary'], 'data-act': a.action, onclick: () => run(a) }, label(a))),
+        others.length ? h('p', { class: 'm-hint' }, `${others.map((a) => a.label).join('、')}请在电脑端工作台办理`) : null,
+        urgeWait ? h('p', { class: 'm-hint', 'data-testid': 'urge-wait' }, urgeWait.blocked) : null) : null,
 
       h('section', { class: 'm-card' },
         h('dl', { class: 'm-kv' },
@@ -100,7 +104,7 @@ export async function render(root, ctx) {
   function run(a) {
     const spec = actionSpec(a.action);
     const parts = [];
-    const submitText = { verify: '提交核查结果', revisit: '提交评价', sign: '确认签收', 'self-close': '提交并办结' }[a.action] || `提交${label(a)}`;
+    const submitText = { verify: '提交核查结果', revisit: '提交评价', sign: '确认签收', 'self-close': '提交并办结', urge: '确认催办' }[a.action] || `提交${label(a)}`;
     const submit = h('button', { type: 'button', class: 'm-btn m-btn-primary m-btn-block m-btn-lg', 'data-action': 'submit-action' }, submitText);
     let passed = true;
     let pickers = [];
