@@ -8,7 +8,7 @@ import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Server, runCli } from '../api/lib/server.mjs';
-import { launchChromium, Shots } from './lib/browser.mjs';
+import { launchChromium, Shots, finishSuite } from './lib/browser.mjs';
 
 const ADMIN_PW = 'Quzhou-Admin-2026!';
 const ADMIN_NEW_PW = 'Qz-Console-E2E-2026#';
@@ -44,14 +44,7 @@ describe('console (browser)', () => {
     page.on('pageerror', (e) => pageErrors.push(e.message));
   });
 
-  after(async () => {
-    if (browser) await browser.close();
-    if (srv) {
-      await srv.stop();
-      srv.cleanup();
-    }
-    shots.finish();
-  });
+  after(() => finishSuite({ browser, srv, shots }));
 
   const nav = () => page.locator('nav.nav');
   const login = async (username, password) => {

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import { Server, tempDir, ROOT, demoDatabase } from '../api/lib/server.mjs';
-import { launchChromium, Shots } from './lib/browser.mjs';
+import { launchChromium, Shots, finishSuite } from './lib/browser.mjs';
 
 const CLOCK = '2026-03-02T09:00:00+08:00'; // a working Monday
 const DATA = path.join(ROOT, 'data');
@@ -91,14 +91,7 @@ describe('event loop (mobile + console)', () => {
     browser = await launchChromium();
   });
 
-  after(async () => {
-    if (browser) await browser.close();
-    if (srv) {
-      await srv.stop();
-      srv.cleanup();
-    }
-    shots.finish();
-  });
+  after(() => finishSuite({ browser, srv, shots }));
 
   step('the command room opens its workbench (待受理) and notes the month so far', async () => {
     const page = await newPage('command');

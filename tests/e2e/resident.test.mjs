@@ -10,7 +10,7 @@ import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Server, tempDir, ROOT, demoDatabase } from '../api/lib/server.mjs';
-import { launchChromium, Shots } from './lib/browser.mjs';
+import { launchChromium, Shots, finishSuite } from './lib/browser.mjs';
 
 const DATA = path.join(ROOT, 'data');
 const PASSWORDS = { resident: 'Demo-Resident-2026', command: 'Demo-Command-2026', module: 'Demo-Module-2026' };
@@ -64,14 +64,7 @@ describe('resident (mobile)', () => {
     page.on('pageerror', (e) => pageErrors.push(e.message));
   });
 
-  after(async () => {
-    if (browser) await browser.close();
-    if (srv) {
-      await srv.stop();
-      srv.cleanup();
-    }
-    shots.finish();
-  });
+  after(() => finishSuite({ browser, srv, shots }));
 
   const reports = () => page.locator('[data-testid="my-reports"] .m-ev');
   const card = (number) => page.locator(`[data-testid="my-reports"] [data-number="${number}"]`);

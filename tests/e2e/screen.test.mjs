@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Server, runCli, ROOT } from '../api/lib/server.mjs';
-import { launchChromium, Shots } from './lib/browser.mjs';
+import { launchChromium, Shots, finishSuite } from './lib/browser.mjs';
 import { request } from '../api/lib/auth.mjs';
 
 
@@ -67,14 +67,7 @@ describe('big screen (browser)', () => {
     page.on('pageerror', (e) => pageErrors.push(e.message));
   });
 
-  after(async () => {
-    if (browser) await browser.close();
-    if (srv) {
-      await srv.stop();
-      srv.cleanup();
-    }
-    shots.finish();
-  });
+  after(() => finishSuite({ browser, srv, shots }));
 
   step('a visitor gets the login form; the leader logs in through it', async () => {
     await page.goto(`${srv.base}/screen/`);

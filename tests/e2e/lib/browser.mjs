@@ -17,6 +17,16 @@ export function launchChromium() {
   });
 }
 
+/** The end of a browser suite: the browser, the server and its files, the screenshots. */
+export async function finishSuite({ browser, srv, shots }) {
+  if (browser) await browser.close();
+  if (srv) {
+    await srv.stop();
+    srv.cleanup();
+  }
+  shots.finish();
+}
+
 export class Shots {
   constructor(prefix) {
     this.dir = tempDir(prefix);
