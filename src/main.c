@@ -295,6 +295,7 @@ static const command commands[] = {
     {"import", tk_cli_import, "从 CSV 或 GeoJSON 导入区划与网格"},
     {"export", tk_cli_export, "把区划与网格导出为 CSV 或 GeoJSON"},
     {"user", tk_cli_user, "管理用户：add、passwd、list、disable、enable"},
+    {"backup", tk_cli_backup, "备份数据库和事件照片（服务运行时也可）"},
     {"verify-audit", tk_cli_verify_audit, "校验审计链是否被篡改"},
     {"version", cmd_version, "显示版本"},
     {"help", cmd_help, "显示帮助"},

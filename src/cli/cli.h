@@ -31,6 +31,7 @@ int tk_cli_verify_audit(int argc, char **argv);
 int tk_cli_demo(int argc, char **argv);
 int tk_cli_import(int argc, char **argv);
 int tk_cli_export(int argc, char **argv);
+int tk_cli_backup(int argc, char **argv);
 
 /* `tiaokuai simulate`: events driven through the domain functions on a manual
  * clock (see simulate.c). */

@@ -9,11 +9,13 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/fs.h"
 #include "core/id.h"
 #include "core/str.h"
 #include "gov/event_internal.h"
@@ -70,14 +72,7 @@ static tk_status io_fail(tk_error *err, const char *what, const char *path)
 /* Makes the entries of a folder (a rename, a new subfolder) durable. */
 static tk_status sync_dir(const char *dir, tk_error *err)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return io_fail(err, "打开目录", dir);
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc == 0 ? TK_OK : io_fail(err, "同步目录", dir);
+    return tk_fsync_path(dir, true) ? TK_OK : io_fail(err, "同步目录", dir);
 }
 
 /* mkdir that tolerates an existing folder; *made says whether it was created now. */
@@ -92,18 +87,6 @@ static tk_status ensure_dir(const char *dir, bool *made, tk_error *err)
     if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
         return TK_OK;
     return io_fail(err, "创建目录", dir);
-}
-
-/* The folder holding path (path up to its last '/'), or "." */
-static void parent_of(const char *path, char *out, size_t size)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(out, size, ".");
-    else if (slash == path)
-        snprintf(out, size, "/");
-    else
-        snprintf(out, size, "%.*s", (int)(slash - path), path);
 }
 
 /* out = "a/b"; false when it does not fit. */
@@ -146,7 +129,7 @@ tk_status tk_attach_dir_open(const char *dir, tk_error *err)
     char parent[1024];
     if (ensure_dir(dir, &made, err) != TK_OK)
         return err->status;
-    parent_of(dir, parent, sizeof parent);
+    tk_path_parent(dir, parent, sizeof parent);
     sweep_temporaries(dir);
     /* Also covers subfolders a killed process made but never synced. */
     if (sync_dir(dir, err) != TK_OK || (made && sync_dir(parent, err) != TK_OK))
@@ -241,6 +224,28 @@ tk_status tk_attach_open(const char *dir, const char *sha256, int *fd, int64_t *
     *size = (int64_t)st.st_size;
     *mime = type;
     return TK_OK;
+}
+
+tk_status tk_attach_copy(const char *from, const char *to, const char *sha256, tk_error *err)
+{
+    int fd;
+    int64_t size;
+    const char *mime;
+    if (tk_attach_open(from, sha256, &fd, &size, &mime, err) != TK_OK)
+        return err->status;
+    tk_status st = TK_OK;
+    void *data = size > TK_ATTACH_MAX_BYTES ? NULL : tk_xmalloc(size ? (size_t)size : 1);
+    if (!data || pread(fd, data, (size_t)size, 0) != size)
+        st = tk_fail(err, TK_EIO, "attachment_unreadable", "照片文件无法读取：%s", sha256);
+    close(fd);
+    char copied[65];
+    if (st == TK_OK && tk_attach_store(to, data, (size_t)size, copied, err) != TK_OK)
+        st = err->status;
+    if (st == TK_OK && strcmp(copied, sha256) != 0)
+        st = tk_fail(err, TK_EIO, "attachment_corrupt", "照片文件已损坏（内容与编号不符）：%s",
+                     sha256);
+    free(data);
+    return st;
 }
 
 /* ---- rows ---- */

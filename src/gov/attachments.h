@@ -48,6 +48,9 @@ tk_status tk_attach_dir_open(const char *dir, tk_error *err);
  * When the file is already there (same size), nothing is written. */
 tk_status tk_attach_store(const char *dir, const void *data, size_t len, char sha256[65],
                           tk_error *err);
+/* Copies the blob sha256 from the folder `from` into the folder `to`, checking its
+ * bytes against its name on the way (TK_EIO "attachment_corrupt" when they differ). */
+tk_status tk_attach_copy(const char *from, const char *to, const char *sha256, tk_error *err);
 /* Opens a stored blob for reading: *fd (the caller closes it), its size and the
  * type sniffed from its first bytes. TK_EIO when the file is missing or unreadable. */
 tk_status tk_attach_open(const char *dir, const char *sha256, int *fd, int64_t *size,

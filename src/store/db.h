@@ -39,6 +39,11 @@ tk_status tk_db_open(const char *url, const tk_db_options *opt, tk_db **out, tk_
 void tk_db_close(tk_db *db);
 const char *tk_db_path(const tk_db *db);
 
+/* Copies one consistent snapshot of the database into the new file dest (refused
+ * when dest exists), while writers go on; the copy is checked and synced before it
+ * appears at dest. Runs on the calling thread's read connection. */
+tk_status tk_db_backup(tk_db *db, const char *dest, tk_error *err);
+
 /* The calling thread's read connection (opened on first use). */
 tk_conn *tk_db_reader(tk_db *db, tk_error *err);
 

@@ -1,7 +1,8 @@
 /*
  * test_attachments.c - the multipart/form-data parser (well-formed forms, and the
  * malformed ones it must refuse without reading past the body), content sniffing,
- * and the content-addressed store (path, dedup, no temporaries left behind).
+ * and the content-addressed store (path, dedup, no temporaries left behind, a
+ * checked copy into another folder).
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -244,6 +245,52 @@ Test(attachments, stores_content_addressed_once)
     close(fd);
     cr_assert_eq(tk_attach_open(dir, abc, &fd, &size, &mime, &err), TK_EIO, "text is never served");
     cr_assert_eq(tk_attach_open(dir, "../../etc/passwd", &fd, &size, &mime, &err), TK_ENOTFOUND);
+
+    nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+Test(attachments, copies_checked_against_the_address)
+{
+    char root[] = "/tmp/tk-attach-XXXXXX";
+    cr_assert_not_null(mkdtemp(root));
+    char from[128], to[128];
+    snprintf(from, sizeof from, "%s/live.db.files", root);
+    snprintf(to, sizeof to, "%s/backup.db.files", root);
+    tk_error err;
+    cr_assert_eq(tk_attach_dir_open(from, &err), TK_OK);
+    cr_assert_eq(tk_attach_dir_open(to, &err), TK_OK);
+    static const char jpeg[] = "\xFF\xD8\xFF\xE0 a photo";
+    char sha[65];
+    cr_assert_eq(tk_attach_store(from, jpeg, sizeof jpeg - 1, sha, &err), TK_OK);
+
+    cr_assert_eq(tk_attach_copy(from, to, sha, &err), TK_OK, "%s", err.detail);
+    int fd;
+    int64_t size;
+    const char *mime;
+    cr_assert_eq(tk_attach_open(to, sha, &fd, &size, &mime, &err), TK_OK, "%s", err.detail);
+    char got[64] = {0};
+    cr_assert_eq(pread(fd, got, sizeof got, 0), (ssize_t)(sizeof jpeg - 1));
+    close(fd);
+    cr_assert_eq(memcmp(got, jpeg, sizeof jpeg - 1), 0, "the same bytes");
+
+    /* A file whose bytes no longer match its name is refused, not copied on. */
+    char path[256];
+    snprintf(path, sizeof path, "%s/%.2s/%s", from, sha, sha);
+    FILE *f = fopen(path, "r+");
+    cr_assert_not_null(f);
+    fseek(f, 5, SEEK_SET);
+    fputc('X', f);
+    fclose(f);
+    snprintf(to, sizeof to, "%s/second.db.files", root);
+    cr_assert_eq(tk_attach_dir_open(to, &err), TK_OK);
+    cr_assert_eq(tk_attach_copy(from, to, sha, &err), TK_EIO);
+    cr_assert_str_eq(err.code, "attachment_corrupt");
+    snprintf(path, sizeof path, "%s/%.2s/%s", to, sha, sha);
+    cr_assert_neq(access(path, F_OK), 0, "nothing under the photo's name in the copy");
+    /* A missing one says so. */
+    static const char none[] = "0000000000000000000000000000000000000000000000000000000000000000";
+    cr_assert_eq(tk_attach_copy(from, to, none, &err), TK_EIO);
+    cr_assert_str_eq(err.code, "attachment_missing");
 
     nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
