@@ -33,6 +33,8 @@ int64_t ev_next_alert(const tk_calendar *cal, const char *alert, int64_t start, 
 /* Rollups: adds to a counter of every unit above the event's grid, for the day. */
 tk_status ev_bump(tk_conn *c, const tk_event *ev, int64_t at, const char *counter, int64_t by,
                   tk_error *err);
+/* The report itself: "reported" on its day, and its id into the day's id bounds. */
+tk_status ev_bump_report(tk_conn *c, const tk_event *ev, tk_error *err);
 tk_status ev_bump_department(tk_conn *c, int64_t department, int64_t at, const char *counter,
                              int64_t by, tk_error *err);
 

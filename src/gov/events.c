@@ -539,7 +539,7 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
         rt.out_of_list ? "true" : "false", (long long)out->duplicate_of);
     if (ev_timeline(c, ev->id, now, who, "report", NULL, "reported", in->description, detail, NULL,
                     err) != TK_OK ||
-        ev_bump(c, ev, now, "reported", 1, err) != TK_OK)
+        ev_bump_report(c, ev, err) != TK_OK)
         return err->status;
     const char *title_note = tk_arena_printf(a, "新事件 %s：%s", number, ev->title);
     if (ev_notify(c, ev, EV_TO_DESK, "new_event", title_note, rt.reason, now, err) != TK_OK)
@@ -746,6 +746,40 @@ static const char *unit_clause(int64_t unit_id, const char *path, bool *range)
     return "";
 }
 
+/* The ids within which the events reported in [from, to) lie: the bounds the
+ * intake keeps per day beside the city's counts (migration 0016). Without a
+ * period, every id; with a period nobody reported in, none (*lo > *hi). */
+static tk_status period_ids(tk_conn *c, int64_t from, int64_t to, int64_t *lo, int64_t *hi,
+                            tk_error *err)
+{
+    *lo = 0;
+    *hi = INT64_MAX;
+    if (!from && !to)
+        return TK_OK;
+    char first[16] = "0000-00-00", last[16] = "9999-12-31";
+    if (from)
+        tk_date_format(from, first, sizeof first);
+    if (to)
+        tk_date_format(to - 1, last, sizeof last);
+    tk_stmt *s = tk_prepare(c,
+                            "SELECT coalesce(min(d.first_event_id), 1), "
+                            "coalesce(max(d.last_event_id), 0) FROM units u JOIN stats_daily d "
+                            "ON d.unit_id = u.id AND d.day >= ?1 AND d.day <= ?2 "
+                            "WHERE u.kind = 'city'",
+                            err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_text(s, 1, first);
+    tk_bind_text(s, 2, last);
+    int rc = tk_step(s, err);
+    if (rc == 1) {
+        *lo = tk_col_i64(s, 0);
+        *hi = tk_col_i64(s, 1);
+    }
+    tk_reset(s);
+    return rc < 0 ? err->status : TK_OK;
+}
+
 tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const tk_event_filter *f,
                         tk_event_fn fn, void *ctx, bool *more, tk_error *err)
 {
@@ -766,12 +800,18 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
         return err->status;
     bool unit_range;
     const char *unit = unit_clause(f->unit_id, unit_path, &unit_range);
+    /* A period walks the ids its days hold, not every newer event (a city leader's
+     * month long past at 1,000,000 events: 0.5 s walking, milliseconds this way). */
+    int64_t lo, hi;
+    if (period_ids(c, f->from, f->to, &lo, &hi, err) != TK_OK)
+        return err->status;
     const char *sql =
-        tk_arena_printf(a, "%s%s%s%s%s%s%s%sORDER BY e.id DESC LIMIT ?17",
+        tk_arena_printf(a, "%s%s%s%s%s%s%s%s%sORDER BY e.id DESC LIMIT ?17",
                         "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE ", visible_clause(who), text,
                         LIST_FILTERS, unit, state, box_clause(f->box),
                         /* written out, for the index of the few (migration 0015) */
-                        f->supervised_only ? "AND e.supervised_at IS NOT NULL " : "");
+                        f->supervised_only ? "AND e.supervised_at IS NOT NULL " : "",
+                        f->from || f->to ? "AND e.id BETWEEN ?20 AND ?21 " : "");
     tk_stmt *s = tk_prepare(c, sql, err);
     if (!s)
         return TK_EIO;
@@ -806,6 +846,10 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
     tk_bind_i64(s, 14, f->overdue_only);
     tk_bind_i64(s, 15, f->out_of_list_only);
     tk_bind_i64(s, 17, f->limit + 1);
+    if (f->from || f->to) {
+        tk_bind_i64(s, 20, lo);
+        tk_bind_i64(s, 21, hi);
+    }
     int n = 0, rc;
     *more = false;
     while ((rc = tk_step(s, err)) == 1) {

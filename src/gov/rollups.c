@@ -27,8 +27,11 @@ static int64_t city_of(const char *scope_path)
     return id;
 }
 
-tk_status ev_bump(tk_conn *c, const tk_event *ev, int64_t at, const char *counter, int64_t by,
-                  tk_error *err)
+/* Adds by to counter for the event's units on at's day; with report, the day's
+ * rows also take in the event's id (first_event_id .. last_event_id: migration
+ * 0016), the bounds a list filtered by report time walks within. */
+static tk_status bump(tk_conn *c, const tk_event *ev, int64_t at, const char *counter, int64_t by,
+                      bool report, tk_error *err)
 {
     static const char *const counters[] = {
         "reported", "accepted",  "dispatched",     "dispatched_on_time",
@@ -38,7 +41,12 @@ tk_status ev_bump(tk_conn *c, const tk_event *ev, int64_t at, const char *counte
         NULL};
     if (!known_counter(counter, counters))
         return tk_fail(err, TK_EINTERNAL, "bad_counter", "未知的统计项 %s", counter);
-    char sql[512];
+    const char *ids = report ? ", first_event_id, last_event_id" : "";
+    const char *id_values = report ? ", ?8, ?8" : "";
+    const char *id_set = report ? ", first_event_id = min(coalesce(first_event_id, ?8), ?8), "
+                                  "last_event_id = max(coalesce(last_event_id, ?8), ?8)"
+                                : "";
+    char sql[1024];
     char day[16];
     tk_date_format(at, day, sizeof day);
     int64_t units[5] = {ev->grid_id, ev->village_id, ev->township_id, ev->county_id,
@@ -46,10 +54,11 @@ tk_status ev_bump(tk_conn *c, const tk_event *ev, int64_t at, const char *counte
     if (units[0] && units[1] && units[2] && units[3] && units[4]) {
         /* The usual case: all five rows in one statement. */
         snprintf(sql, sizeof sql,
-                 "INSERT INTO stats_daily(unit_id, day, %s) VALUES (?1, ?6, ?7), (?2, ?6, ?7), "
-                 "(?3, ?6, ?7), (?4, ?6, ?7), (?5, ?6, ?7) ON CONFLICT(unit_id, day) DO UPDATE "
-                 "SET %s = %s + excluded.%s",
-                 counter, counter, counter, counter);
+                 "INSERT INTO stats_daily(unit_id, day, %s%s) VALUES (?1, ?6, ?7%s), (?2, ?6, "
+                 "?7%s), (?3, ?6, ?7%s), (?4, ?6, ?7%s), (?5, ?6, ?7%s) ON CONFLICT(unit_id, day) "
+                 "DO UPDATE SET %s = %s + excluded.%s%s",
+                 counter, ids, id_values, id_values, id_values, id_values, id_values, counter,
+                 counter, counter, id_set);
         tk_stmt *s = tk_prepare(c, sql, err);
         if (!s)
             return TK_EIO;
@@ -57,12 +66,14 @@ tk_status ev_bump(tk_conn *c, const tk_event *ev, int64_t at, const char *counte
             tk_bind_i64(s, i + 1, units[i]);
         tk_bind_text(s, 6, day);
         tk_bind_i64(s, 7, by);
+        if (report)
+            tk_bind_i64(s, 8, ev->id);
         return tk_step(s, err) < 0 ? err->status : TK_OK;
     }
     snprintf(sql, sizeof sql,
-             "INSERT INTO stats_daily(unit_id, day, %s) VALUES (?1, ?2, ?3) ON CONFLICT(unit_id, "
-             "day) DO UPDATE SET %s = %s + excluded.%s",
-             counter, counter, counter, counter);
+             "INSERT INTO stats_daily(unit_id, day, %s%s) VALUES (?1, ?6, ?7%s) ON "
+             "CONFLICT(unit_id, day) DO UPDATE SET %s = %s + excluded.%s%s",
+             counter, ids, id_values, counter, counter, counter, id_set);
     tk_stmt *s = tk_prepare(c, sql, err);
     if (!s)
         return TK_EIO;
@@ -70,12 +81,25 @@ tk_status ev_bump(tk_conn *c, const tk_event *ev, int64_t at, const char *counte
         if (!units[i])
             continue;
         tk_bind_i64(s, 1, units[i]);
-        tk_bind_text(s, 2, day);
-        tk_bind_i64(s, 3, by);
+        tk_bind_text(s, 6, day);
+        tk_bind_i64(s, 7, by);
+        if (report)
+            tk_bind_i64(s, 8, ev->id);
         if (tk_step(s, err) < 0)
             return err->status;
     }
     return TK_OK;
+}
+
+tk_status ev_bump(tk_conn *c, const tk_event *ev, int64_t at, const char *counter, int64_t by,
+                  tk_error *err)
+{
+    return bump(c, ev, at, counter, by, false, err);
+}
+
+tk_status ev_bump_report(tk_conn *c, const tk_event *ev, tk_error *err)
+{
+    return bump(c, ev, ev->created_at, "reported", 1, true, err);
 }
 
 tk_status ev_bump_department(tk_conn *c, int64_t department, int64_t at, const char *counter,

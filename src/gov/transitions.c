@@ -802,7 +802,7 @@ static bool may_urge(const tk_event *ev, const tk_identity *who)
 #define URGE_INTERVAL_MS (24 * 3600 * 1000LL)
 
 /* 催办: the reporter of an open event presses whoever holds it (the assignee, or the
- * township's desk while the desk holds it), with the time since the report. */
+ * township's desk while the desk holds it). Nothing else about the event changes. */
 static tk_status act_urge(act_ctx *x, tk_error *err)
 {
     const tk_event *ev = &x->ev;

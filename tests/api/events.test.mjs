@@ -1344,6 +1344,36 @@ describe('the event loop with a manual clock', () => {
         && e.category.code.startsWith('01') && e.state === 'dispatched')));
     });
 
+    test('periods: exactly the events reported in them, whatever order the clock gave them', async () => {
+      const now = await tk.clock({ advance_minutes: 0 });
+      // A report on the 8th, then the clock set back to the 7th: ids no longer follow time.
+      await tk.clock({ now: '2026-03-08T10:00:00+08:00' });
+      const later = await patrol('时段测试：8 日上报，先编号');
+      await tk.clock({ now: '2026-03-07T10:00:00+08:00' });
+      const earlier = await patrol('时段测试：7 日上报，后编号');
+      assert.ok(earlier.id > later.id);
+      await tk.clock({ now });
+      const everything = await all('admin', '/api/v1/events');
+      const at = (e) => Date.parse(e.created_at);
+      const periods = [
+        ['2026-03-07', '2026-03-08', '2026-03-07T00:00:00+08:00', '2026-03-08T00:00:00+08:00'],
+        ['2026-03-08', '2026-03-09', '2026-03-08T00:00:00+08:00', '2026-03-09T00:00:00+08:00'],
+        ['2026-03-07T09:59:00+08:00', '2026-03-08T10:00:01+08:00'],
+        ['2026-03-07T10:00:01+08:00', '2026-03-08T09:00:00+08:00'],
+        ['2026-01-01', '2026-02-01', '2026-01-01T00:00:00+08:00', '2026-02-01T00:00:00+08:00'],
+        ['2026-03-08', null, '2026-03-08T00:00:00+08:00', null],
+        [null, '2026-03-08', null, '2026-03-08T00:00:00+08:00'],
+      ];
+      for (const [from, to, fromAt = from, toAt = to] of periods) {
+        const q = [from && `from=${encodeURIComponent(from)}`, to && `to=${encodeURIComponent(to)}`].filter(Boolean).join('&');
+        const want = everything.filter((e) => (!fromAt || at(e) >= Date.parse(fromAt)) && (!toAt || at(e) < Date.parse(toAt)));
+        assert.deepEqual(ids(await all('admin', `/api/v1/events?${q}`)), ids(want), q);
+      }
+      const day = async (d) => ids(await all('command', `/api/v1/events?from=${d}&to=${d}T23:59:59%2B08:00`));
+      assert.ok((await day('2026-03-07')).includes(earlier.id) && !(await day('2026-03-07')).includes(later.id));
+      assert.ok((await day('2026-03-08')).includes(later.id) && !(await day('2026-03-08')).includes(earlier.id));
+    });
+
     test('text search: FTS for 3+ characters, substring for 1-2', async () => {
       // Finds the event, and only events whose text has the words.
       const search = async (q, want, other) => {
