@@ -119,11 +119,21 @@ describe('resident (mobile)', () => {
     await page.locator('[data-testid="urge-wait"]').waitFor();
     assert.equal(await page.locator('[data-act="urge"]').count(), 0);
     assert.match(await page.locator('[data-testid="urge-wait"]').innerText(), /24 小时内已催办/);
-    // The township's desk, which holds it, hears of it.
+    // The township's desk, which holds it, hears of it and sees it on the event.
     const id = Number(page.url().split('/').pop());
     const notices = await as('command', 'GET', '/api/v1/notifications?limit=100');
     assert.ok(notices.items.some((n) => n.event_id === id && n.kind === 'urged'), 'the desk has a 催办 notice');
     await shot('04-urged');
+    const desk = await (await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })).newPage();
+    await desk.goto(`${srv.base}/console/#/login`);
+    await desk.locator('form.login-form [name="username"]').fill('command');
+    await desk.locator('form.login-form [name="password"]').fill(PASSWORDS.command);
+    await desk.locator('[data-action="login"]').click();
+    await desk.locator('[data-testid="welcome"]').waitFor();
+    await desk.goto(`${srv.base}/console/#/events/${id}`);
+    await desk.locator('.ev-head .tag', { hasText: '群众催办 1 次' }).waitFor();
+    await shots.take(desk, '04a-desk-sees-urge');
+    await desk.context().close();
   });
 
   step('the township finishes the report; the resident rates it', async () => {

@@ -138,6 +138,7 @@ export async function render(root, ctx) {
           stateTag(ev), urgencyTag(ev), open ? light(ev.alert, { text: true }) : null,
           ev.out_of_list ? tag('清单外', 'warning') : null,
           open && ev.supervised_at ? tag('督办', 'danger') : null,
+          urges(ev) ? tag(`群众催办 ${urges(ev)} 次`, 'warning') : null,
           ev.pending ? tag('有待审批申请', 'warning') : null,
           ev.returns ? tag(`退回 ${ev.returns} 次`, 'default') : null,
           ev.reworks ? tag(`返工 ${ev.reworks} 次`, 'danger') : null,
@@ -327,6 +328,11 @@ export async function render(root, ctx) {
     stopTick();
     unmountSheet();
   };
+}
+
+/** How many times the reporter pressed the event (催办). */
+function urges(ev) {
+  return (ev.timeline || []).filter((t) => t.action === 'urge').length;
 }
 
 function backHref() {
