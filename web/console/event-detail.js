@@ -9,19 +9,13 @@
 import { api } from './api.js';
 import { h, icon, pageHeader, card, formatTime, tag, emptyState, openDialog, toast, spinnerBlock, busy } from './ui.js';
 import {
-  SOURCES, STAGES, PHOTO_KINDS, stateLabel, usableActions, actionSpec, isOpen, subscribe, attachmentUrl,
-  uploadSupported, uploadPhoto, refusalText,
+  SOURCES, STAGES, PHOTO_KINDS, ROLE_LABELS, stateLabel, usableActions, actionSpec, isOpen, subscribe,
+  attachmentUrl, uploadSupported, uploadPhoto, refusalText,
 } from './evlib.js';
 import { stateTag, urgencyTag, light, countdownEl, tickCountdowns, stars } from './evui.js';
 import { openAction, pendingText } from './event-actions.js';
 import { placeMap } from './evmap.js';
 import { mountPrintSheet } from './evprint.js';
-
-const ROLE_LABELS = {
-  grid_worker: '网格员', resident: '居民', township_command: '乡镇指挥室', township_module: '模块干部',
-  county_dept: '县级部门', county_center: '县级社会治理中心', leader: '领导', observer: '改革观察员',
-  admin: '系统管理员', integration: '接口对接', system: '系统',
-};
 
 export async function render(root, ctx) {
   const id = Number(ctx.params.id);

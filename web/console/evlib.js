@@ -39,6 +39,12 @@ export const URGENCIES = {
   critical: ['特急', 'danger'],
 };
 
+/** Who acted, in words (timeline rows, supervisions, the printed sheet). */
+export const ROLE_LABELS = {
+  grid_worker: '网格员', resident: '居民', township_command: '乡镇指挥室', township_module: '模块干部',
+  county_dept: '县级部门', county_center: '县级社会治理中心', leader: '领导', observer: '改革观察员',
+  admin: '系统管理员', integration: '接口对接', system: '系统',
+};
 export const STAGES = { dispatch: '派遣', sign: '签收', handle: '处置', verify: '核查', total: '总时限' };
 
 export const ALERTS = {

@@ -5,13 +5,7 @@
 // masked it, with a receipt block for the assignee's signature and stamp.
 
 import { h, formatTime } from './ui.js';
-import { STAGES, isOpen } from './evlib.js';
-
-const ROLE_LABELS = {
-  grid_worker: '网格员', resident: '居民', township_command: '乡镇指挥室', township_module: '模块干部',
-  county_dept: '县级部门', county_center: '县级社会治理中心', leader: '领导', observer: '改革观察员',
-  admin: '系统管理员', integration: '接口对接',
-};
+import { STAGES, ROLE_LABELS, isOpen } from './evlib.js';
 
 let sheet = null;
 
@@ -69,7 +63,7 @@ function buildSheet(ev, user) {
       h('tbody', null, timeline.map((t) => h('tr', null,
         h('td', { class: 'ps-nowrap' }, formatTime(t.at)),
         h('td', { class: 'ps-nowrap' }, t.action_label || t.action),
-        h('td', null, `${t.actor || '系统'}${t.role && ROLE_LABELS[t.role] ? `（${ROLE_LABELS[t.role]}）` : ''}`),
+        h('td', null, `${t.actor || '系统'}${ROLE_LABELS[t.role] && ROLE_LABELS[t.role] !== (t.actor || '系统') ? `（${ROLE_LABELS[t.role]}）` : ''}`),
         h('td', null, t.note || ''))))),
     h('div', { class: 'ps-receipt' },
       h('div', null, '承办单位（盖章）：'),
