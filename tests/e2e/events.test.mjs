@@ -308,6 +308,7 @@ describe('event loop (mobile + console)', () => {
     const card = page.locator(`[data-testid="task-list"] [data-number="${number}"]`);
     await card.waitFor({ timeout: 30000 });
     assert.match(await card.innerText(), /已反馈/);
+    assert.equal(await card.locator('[data-testid="supervised-badge"]').count(), 1, 'marked 督办 in the list');
     // The segment says how many wait for verification, the event among them.
     const verify = (await apiGet(page, '/api/v1/events/boxes')).boxes.verify;
     assert.ok(verify >= 1, `verify: ${verify}`);

@@ -33,6 +33,7 @@ export function eventCard(ev, { href } = {}) {
     h('div', { class: 'm-ev-top' },
       stateBadge(ev),
       ev.urgency && ev.urgency !== 'normal' ? h('span', { class: 'm-badge m-badge-danger' }, ev.urgency_label) : null,
+      open && ev.supervised_at ? h('span', { class: 'm-badge m-badge-danger', 'data-testid': 'supervised-badge' }, '督办') : null,
       h('span', { class: 'm-ev-deadline' }, open && ev.stage ? [lightDot(ev.alert), `${STAGES[ev.stage] || ''}`, cd ? h('span', { class: cd.overdue ? 'over' : '' }, ` ${cd.text}`) : null] : null)),
     h('div', { class: 'm-ev-title' }, ev.title),
     h('div', { class: 'm-ev-desc' }, ev.description),
