@@ -361,7 +361,7 @@ static const char *const ledger_header[] = {
     "事件编号", "标题",         "类别",         "类别编码",   "状态",     "紧急程度",
     "来源",     "县（市、区）", "乡镇（街道）", "村（社区）", "网格",     "地址",
     "问题描述", "上报人",       "联系电话",     "承办单位",   "当前环节", "环节时限",
-    "预警",     "上报时间",     "结案时间",     "清单外"};
+    "预警",     "上报时间",     "结案时间",     "清单外",     "督办时间"};
 #define LEDGER_COLUMNS ((int)(sizeof ledger_header / sizeof ledger_header[0]))
 
 typedef struct {
@@ -388,7 +388,8 @@ static const char *alert_label(const char *alert)
 static void ledger_row(void *ctx, const tk_event *e)
 {
     ledger_ctx *x = ctx;
-    char name[128], phone[128], deadline[32], created[32], closed[32];
+    char name[128], phone[128], deadline[32], created[32], closed[32], supervised[32];
+    ledger_time(e->supervised_at, supervised);
     ledger_time(e->stage_deadline, deadline);
     ledger_time(e->created_at, created);
     ledger_time(e->closed_at, closed);
@@ -415,6 +416,7 @@ static void ledger_row(void *ctx, const tk_event *e)
         created,
         closed,
         e->out_of_list ? "是" : "否",
+        supervised,
     };
     api_table_row(x->t, cells);
 }

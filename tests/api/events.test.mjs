@@ -1235,7 +1235,7 @@ describe('the event loop with a manual clock', () => {
     test('the ledger export holds the list, row for row, masked as the list is', async () => {
       const HEADER = ['事件编号', '标题', '类别', '类别编码', '状态', '紧急程度', '来源', '县（市、区）',
         '乡镇（街道）', '村（社区）', '网格', '地址', '问题描述', '上报人', '联系电话', '承办单位', '当前环节',
-        '环节时限', '预警', '上报时间', '结案时间', '清单外'];
+        '环节时限', '预警', '上报时间', '结案时间', '清单外', '督办时间'];
       const col = (name) => HEADER.indexOf(name);
       const ledger = async (who, query) => {
         const res = await tk.get(who, `/api/v1/events/export?${query}`);
@@ -1263,8 +1263,15 @@ describe('the event loop with a manual clock', () => {
           assert.equal(r[col('联系电话')], e.reporter.phone || '');
           assert.equal(r[col('上报时间')], e.created_at.slice(0, 16).replace('T', ' '));
           assert.equal(r[col('预警')], { green: '绿灯', yellow: '黄灯', red: '红灯' }[e.alert]);
+          assert.equal(r[col('督办时间')], e.supervised_at ? e.supervised_at.slice(0, 16).replace('T', ' ') : '');
         }
       }
+      // The 督办 ledger: every supervised event, with when.
+      const supervised = await all('command', '/api/v1/events?supervised=1');
+      assert.ok(supervised.length > 0, 'events supervised earlier in this run');
+      const pressed = await ledger('command', 'supervised=1');
+      assert.deepEqual(pressed.map((r) => r[col('事件编号')]), supervised.map((e) => e.number));
+      assert.ok(pressed.every((r) => r[col('督办时间')] !== ''));
       // What a resident typed is not run by a spreadsheet: "=..." gets a leading '.
       const formula = await patrol('=HYPERLINK("http://example.com","点此查看"),路灯不亮');
       const mine = (await ledger('command', `unit_id=${f.grid}`)).find((r) => r[col('事件编号')] === formula.number);
