@@ -747,8 +747,9 @@ static const char *unit_clause(int64_t unit_id, const char *path, bool *range)
 }
 
 /* The ids within which the events reported in [from, to) lie: the bounds the
- * intake keeps per day beside the city's counts (migration 0016). Without a
- * period, every id; with a period nobody reported in, none (*lo > *hi). */
+ * intake keeps per day beside the counts of the tree's root (the city: the first
+ * unit of every scope path, migration 0016). Without a period, every id; with a
+ * period nobody reported in, none (*lo > *hi). */
 static tk_status period_ids(tk_conn *c, int64_t from, int64_t to, int64_t *lo, int64_t *hi,
                             tk_error *err)
 {
@@ -765,7 +766,7 @@ static tk_status period_ids(tk_conn *c, int64_t from, int64_t to, int64_t *lo, i
                             "SELECT coalesce(min(d.first_event_id), 1), "
                             "coalesce(max(d.last_event_id), 0) FROM units u JOIN stats_daily d "
                             "ON d.unit_id = u.id AND d.day >= ?1 AND d.day <= ?2 "
-                            "WHERE u.kind = 'city'",
+                            "WHERE u.parent_id IS NULL",
                             err);
     if (!s)
         return TK_EIO;
