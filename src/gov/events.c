@@ -622,11 +622,10 @@ static const char *visible_clause(const tk_identity *who)
            "e.called_unit_id = ?4 OR e.reporter_user_id = ?3) ";
 }
 
-/* Everything but the text, the state (?8), the unit (?10) and the inbox: ?7 cursor
- * .. ?15, and ?17 the limit. */
+/* Everything but the text, the state (?8), the category (?9), the unit (?10) and the
+ * inbox: ?7 cursor .. ?15, and ?17 the limit. */
 #define LIST_FILTERS                                                                               \
     "AND e.id < ?7 "                                                                               \
-    "AND (?9 IS NULL OR e.category_code = ?9 OR substr(e.category_code, 1, 2) = ?9) "              \
     "AND (?11 IS NULL OR e.source = ?11) AND e.created_at >= ?12 AND e.created_at < ?13 "          \
     "AND (?14 = 0 OR e.alert = 'red') AND (?15 = 0 OR e.out_of_list = 1) "
 
@@ -796,6 +795,14 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
      * see few events: walking the 900,000 archived ones for a resident's took 0.5 s
      * at 1,000,000 events; their own events, sorted, take milliseconds ("+"). */
     const char *state = !f->state ? "" : sees_few(who) ? "AND +e.state = ?8 " : "AND e.state = ?8 ";
+    /* A category's events are read from the index that starts with it (events_dupes)
+     * and the list walks among them: a desk's walk from the newest event for a rare
+     * category passed most of the city's (0.58 s at 1,000,000 events). A class (two
+     * digits) is common enough for the walk. */
+    const char *category = !f->category               ? ""
+                           : strlen(f->category) <= 2 ? "AND substr(e.category_code, 1, 2) = ?9 "
+                                                      : "AND e.id IN (SELECT id FROM events "
+                                                        "WHERE category_code = ?9) ";
     const char *unit_path = NULL;
     if (f->unit_id && unit_path_of(c, a, f->unit_id, &unit_path, err) != TK_OK)
         return err->status;
@@ -807,9 +814,9 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
     if (period_ids(c, f->from, f->to, &lo, &hi, err) != TK_OK)
         return err->status;
     const char *sql =
-        tk_arena_printf(a, "%s%s%s%s%s%s%s%s%sORDER BY e.id DESC LIMIT ?17",
+        tk_arena_printf(a, "%s%s%s%s%s%s%s%s%s%sORDER BY e.id DESC LIMIT ?17",
                         "SELECT " EVENT_COLUMNS EVENT_FROM "WHERE ", visible_clause(who), text,
-                        LIST_FILTERS, unit, state, box_clause(f->box),
+                        LIST_FILTERS, unit, state, category, box_clause(f->box),
                         /* written out, for the index of the few (migration 0015) */
                         f->supervised_only ? "AND e.supervised_at IS NOT NULL " : "",
                         f->from || f->to ? "AND e.id BETWEEN ?20 AND ?21 " : "");
