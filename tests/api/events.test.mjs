@@ -1109,6 +1109,17 @@ describe('the event loop with a manual clock', () => {
       await refused('command2', events.handling.id, 'supervise', { note: '督办' }, 404, 'event_not_found');
     });
 
+    test('催办: only the reporter, only while open, once a day', async () => {
+      await refused('command', events.reported.id, 'urge', {}, 403, 'forbidden');
+      await refused('module', events.handling.id, 'urge', {}, 403, 'forbidden');
+      await refused('resident', events.handling.id, 'urge', {}, 404, 'event_not_found');
+      for (const state of ['closed', 'archived', 'rejected', 'void'])
+        await refused('grid', events[state].id, 'urge', {}, 409, 'illegal_transition');
+      await tk.ok('grid', events.suspended.id, 'urge', { note: '挂账太久了' });
+      const again = await refused('grid', events.suspended.id, 'urge', {}, 409, 'urged_recently');
+      assert.match(again.body.detail, /后可再次催办/);
+    });
+
     test('a required reason missing: 422 field note', async () => {
       const cases = [
         ['command', 'reported', 'reject', {}],
