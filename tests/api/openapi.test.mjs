@@ -90,6 +90,21 @@ describe('docs/openapi.yaml', () => {
     assert.deepEqual([...documented.keys()], [], 'documented routes the server does not have');
   });
 
+  test('no key without a value (words of a description split off by an unquoted comma)', () => {
+    const stray = [];
+    const walk = (node, at) => {
+      if (Array.isArray(node)) node.forEach((x, i) => walk(x, `${at}/${i}`));
+      else if (node && typeof node === 'object') {
+        for (const [k, v] of Object.entries(node)) {
+          if (v === null && !['default', 'const', 'example'].includes(k)) stray.push(`${at}/${k}`);
+          walk(v, `${at}/${k}`);
+        }
+      }
+    };
+    walk(DOC, '#');
+    assert.deepEqual(stray, []);
+  });
+
   test('every $ref resolves', () => {
     for (const [ref, at] of refs(DOC)) assert.ok(resolve(ref) !== undefined, `${ref} at ${at}`);
   });
