@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <wchar.h>
 #include <sys/resource.h>
 #include <sysexits.h>
@@ -85,10 +86,15 @@ static int load_config(tk_config *cfg, int argc, char **argv, unsigned mask, con
     return -1;
 }
 
-static tk_status open_and_migrate(const tk_config *cfg, tk_db **db, int *applied, tk_error *err)
+static tk_status open_db(const tk_config *cfg, tk_db **db, tk_error *err)
 {
     tk_db_options opt = {.write_queue = cfg->write_queue, .write_batch = cfg->write_batch};
-    if (tk_db_open(cfg->db, &opt, db, err) != TK_OK)
+    return tk_db_open(cfg->db, &opt, db, err);
+}
+
+static tk_status open_and_migrate(const tk_config *cfg, tk_db **db, int *applied, tk_error *err)
+{
+    if (open_db(cfg, db, err) != TK_OK)
         return err->status;
     if (tk_db_migrate(*db, applied, err) != TK_OK) {
         tk_db_close(*db);
@@ -216,6 +222,23 @@ int tk_cli_open_db(int argc, char **argv, const char *usage, tk_config *cfg, tk_
         return rc;
     tk_error err;
     if (open_and_migrate(cfg, db, NULL, &err) != TK_OK)
+        return fail(&err);
+    return -1;
+}
+
+int tk_cli_open_db_as_is(int argc, char **argv, const char *usage, tk_config *cfg, tk_db **db,
+                         char ***rest, int *nrest)
+{
+    int rc = load_config(cfg, argc, argv, TK_CMD_DB, usage, rest, nrest);
+    if (rc >= 0)
+        return rc;
+    tk_error err;
+    const char *path = strncmp(cfg->db, "sqlite:", 7) == 0 ? cfg->db + 7 : cfg->db;
+    if (access(path, F_OK) != 0) {
+        tk_fail(&err, TK_EIO, "db_missing", "数据库 %s 不存在", path);
+        return fail(&err);
+    }
+    if (open_db(cfg, db, &err) != TK_OK)
         return fail(&err);
     return -1;
 }

@@ -60,7 +60,8 @@ int tk_cli_backup(int argc, char **argv)
     tk_db *db = NULL;
     char **rest = NULL;
     int nrest = 0;
-    int rc = tk_cli_open_db(n, args, usage, &cfg, &db, &rest, &nrest);
+    /* As it is: a backup taken before an upgrade must be of the old schema. */
+    int rc = tk_cli_open_db_as_is(n, args, usage, &cfg, &db, &rest, &nrest);
     free(args);
     free(rest);
     if (rc >= 0)

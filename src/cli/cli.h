@@ -16,6 +16,10 @@
  * Returns -1 to continue, else an exit code. */
 int tk_cli_open_db(int argc, char **argv, const char *usage, tk_config *cfg, tk_db **db,
                    char ***rest, int *nrest);
+/* The same for a command that must see the database as it is (backup): the file
+ * must exist, and it is not migrated. */
+int tk_cli_open_db_as_is(int argc, char **argv, const char *usage, tk_config *cfg, tk_db **db,
+                         char ***rest, int *nrest);
 int tk_cli_fail(const tk_error *err);
 /* Remove "--name value" (returning value, or NULL) or "--name" (returning whether
  * it was there) from argv, for a subcommand's own flags. */

@@ -5,6 +5,7 @@
 // overwrites a file, and says how it is used.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Server, runCli, tempDir, ROOT, demoDatabase } from './lib/server.mjs';
@@ -114,5 +115,26 @@ describe('backup of a live database', () => {
     const usage = await runCli(['backup', '--db', live.db]);
     assert.equal(usage.code, 64);
     assert.match(usage.stderr, /用法：tiaokuai backup/);
+    const none = path.join(dir, 'none.db');
+    const missing = await runCli(['backup', '--db', none, '--out', path.join(dir, 'none-backup.db')]);
+    assert.equal(missing.code, 74);
+    assert.match(missing.stderr, /不存在/);
+    assert.ok(!existsSync(none) && !existsSync(path.join(dir, 'none-backup.db')), 'nothing created');
+  });
+
+  test('it copies the database as it is: an older schema is not upgraded first', async () => {
+    // A database one migration behind (the record of the last one taken away): a
+    // backup taken before an upgrade must be of the old schema, and must not upgrade
+    // the live one under its server.
+    const old = path.join(dir, 'old.db');
+    assert.equal((await demoDatabase(old)).code, 0);
+    const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+    const latest = Number(sql(old, 'SELECT max(version) FROM schema_migrations'));
+    sql(old, `DELETE FROM schema_migrations WHERE version = ${latest}`);
+    const dest = path.join(dir, 'old-backup.db');
+    const res = await runCli(['backup', '--db', old, '--out', dest]);
+    assert.equal(res.code, 0, res.stderr);
+    for (const db of [old, dest])
+      assert.equal(Number(sql(db, 'SELECT max(version) FROM schema_migrations')), latest - 1, db);
   });
 });
