@@ -1337,6 +1337,16 @@ describe('the event loop with a manual clock', () => {
       assert.ok(ids(cls).includes(made.short.id) && !ids(cls).includes(made.resident.id));
       const leaf = await all('admin', '/api/v1/events?category=1001');
       assert.deepEqual(ids(leaf), ids(everything.filter((e) => e.category.code === '1001')));
+      // Every category and class, the rare (read from their index) and the common (met
+      // on the walk), for the city and for a desk.
+      const codes = [...new Set(everything.map((e) => e.category.code))];
+      const classes = [...new Set(codes.map((c) => c.slice(0, 2)))];
+      const deskAll = await all('command', '/api/v1/events');
+      for (const code of [...codes, ...classes]) {
+        const of = (list) => ids(list.filter((e) => e.category.code.startsWith(code)));
+        assert.deepEqual(ids(await all('admin', `/api/v1/events?category=${code}`)), of(everything), `city ${code}`);
+        assert.deepEqual(ids(await all('command', `/api/v1/events?category=${code}`)), of(deskAll), `desk ${code}`);
+      }
       const grid = await all('admin', `/api/v1/events?unit_id=${f.grid}`);
       assert.deepEqual(ids(grid), ids(everything.filter((e) => e.grid.id === f.grid)));
       const town = await all('admin', `/api/v1/events?unit_id=${f.township}`);
