@@ -6,7 +6,8 @@
  *      optional kind (before|after|near|far|other, default other), lng and lat
  *      (together), taken_at (ISO time)
  *      201 {"id","event_id","sha256","size","mime","kind","lng","lat","taken_at",
- *           "created_at","url"}
+ *           "created_at","url"}; 200 with the row already there when the same photo
+ *      was added as the same kind before (an upload sent again adds nothing)
  *      404 event not visible, 403 not the reporter / grid worker / assignee / desk,
  *      409 event finished or already 9 photos, 413 photo_too_large,
  *      415 not an image (by its bytes), 422 bad metadata (with field)
@@ -45,6 +46,7 @@ typedef struct {
     const char *dir; /* where blobs live (the app's) */
     char sha256[65];
     tk_error refusal; /* a refusal found before storing (refused_run) */
+    bool repeated;    /* the same photo was there already: nothing added */
 } upload_ctx;
 
 static const char *url_of(tk_req *r, const char *sha256)
@@ -196,9 +198,16 @@ static tk_status upload_run(tk_conn *c, api_op *op, tk_error *err)
 {
     upload_ctx *x = op->data;
     tk_arena *a = tk_arena_new(16384);
-    tk_status st = tk_attach_add(c, a, api_who(op->r), &x->in, &x->out, err);
+    tk_status st = tk_attach_add(c, a, api_who(op->r), &x->in, &x->out, &x->repeated, err);
+    /* The row's strings are the request's own (the same content, hence type, and kind). */
+    x->out.sha256 = x->in.sha256;
+    x->out.mime = x->in.mime;
+    x->out.kind = x->in.kind;
     tk_arena_free(a);
-    if (st == TK_OK) {
+    if (st == TK_OK && x->repeated) {
+        api_op_detail(op, "attachment_id", json_integer(x->out.id));
+        api_op_detail(op, "repeated", json_true());
+    } else if (st == TK_OK) {
         api_op_detail(op, "attachment_id", json_integer(x->out.id));
         api_op_detail(op, "sha256", json_string(x->sha256));
         api_op_detail(op, "kind", json_string(x->in.kind));
@@ -230,7 +239,7 @@ static void upload_reply(tk_req *r, api_op *op)
 {
     upload_ctx *x = op->data;
     tk_req_add_header(r, MHD_HTTP_HEADER_LOCATION, url_of(r, x->sha256));
-    tk_reply_json(r, 201, attachment_json(r, &x->out));
+    tk_reply_json(r, x->repeated ? 200 : 201, attachment_json(r, &x->out));
 }
 
 /* On the attachment pool: hash and store the bytes durably. */

@@ -1,7 +1,8 @@
 /*
  * events.c - the event loop over HTTP.
  *
- * POST /api/v1/events                    intake: location -> grid, category -> list item
+ * POST /api/v1/events                    intake: location -> grid, category -> list item;
+ *                                        Idempotency-Key: a repeat gets 200 and the event
  * GET  /api/v1/events                    lists and inboxes (box=mine|unit|verify|overdue|
  *                                        reported|supervised), filters, text search, cursor
  * GET  /api/v1/events/boxes              how many events each inbox holds, for tab badges
@@ -22,6 +23,7 @@
 #include "core/clock.h"
 #include "gov/categories.h"
 #include "gov/events.h"
+#include "gov/report_keys.h"
 
 static json_t *ref(int64_t id, const char *name)
 {
@@ -495,23 +497,57 @@ static tk_status create_run(tk_conn *c, api_op *op, tk_error *err)
         api_op_target(op, x->out.event.id);
         api_op_detail(op, "number", json_string(x->out.event.number));
         api_op_detail(op, "category", json_string(x->in.category_code));
+        if (x->out.replayed)
+            api_op_detail(op, "replayed", json_true());
     }
     return st;
 }
 
-/* The event as written, as GET /api/v1/events/{id} shows it, without reading it back. */
+/* The event as written, as GET /api/v1/events/{id} shows it, without reading it back;
+ * a repeat under the same Idempotency-Key gets 200 and the event as it is now. */
 static void created_reply(tk_req *r, api_op *op)
 {
     create_ctx *x = op->data;
     char loc[64];
     snprintf(loc, sizeof loc, "/api/v1/events/%lld", (long long)x->out.event.id);
     tk_req_add_header(r, "Location", loc);
+    if (x->out.replayed)
+        tk_req_add_header(r, "Idempotent-Replayed", "true");
     json_t *body = event_json(&x->out.event, api_who(r));
     json_t *dupes = json_array();
     for (int i = 0; i < x->out.ncandidates; i++)
         json_array_append_new(dupes, json_integer(x->out.candidates[i]));
     json_object_set_new(body, "possible_duplicates", dupes);
-    tk_reply_json(r, 201, body);
+    tk_reply_json(r, x->out.replayed ? 200 : 201, body);
+}
+
+/* A resident past the day's reports may report again from the next midnight. */
+static void create_refused(tk_req *r, api_op *op, const tk_error *err)
+{
+    (void)op;
+    if (strcmp(err->code, "daily_report_limit") != 0)
+        return;
+    int64_t now = tk_now_ms(), midnight = now;
+    char day[16], retry[24];
+    tk_date_format(now, day, sizeof day);
+    tk_date_parse(day, &midnight);
+    snprintf(retry, sizeof retry, "%lld", (long long)((midnight + 86400000 - now + 999) / 1000));
+    tk_req_add_header(r, "Retry-After", retry);
+}
+
+/* The Idempotency-Key header, if any, checked. */
+static bool read_request_key(tk_req *r, tk_event_new *e)
+{
+    const char *key = tk_req_header(r, "Idempotency-Key");
+    if (!key)
+        return true;
+    if (!tk_report_key_valid(key)) {
+        tk_reply_fail(r, TK_EINVAL, "bad_idempotency_key",
+                      "Idempotency-Key 需要 1 到 %d 个字母、数字或 -_.: 字符", TK_REPORT_KEY_MAX);
+        return false;
+    }
+    e->request_key = tk_arena_strdup(r->arena, key);
+    return true;
 }
 
 /* Which sources a role may report from. */
@@ -596,8 +632,12 @@ void api_events_create(tk_req *r)
     for (size_t i = 0; i < sizeof copies / sizeof copies[0]; i++)
         if (*copies[i])
             *copies[i] = tk_arena_strdup(r->arena, *copies[i]);
+    if (!read_request_key(r, e))
+        return;
+    e->resident_daily = TK_APP(r)->cfg->resident_daily_reports;
     api_op *op = api_op_new(r, "event", create_run, created_reply, x);
     op->action = "event.create";
+    op->refused = create_refused;
     api_op_submit(op);
 }
 

@@ -146,6 +146,8 @@ static void op_then(tk_req *r, void *arg, tk_status st, const tk_error *err)
         tk_reply_error(r, err);
         return;
     }
+    if (op->refused)
+        op->refused(r, op, err);
     refuse(op, op->action, NULL, err);
 }
 

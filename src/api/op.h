@@ -30,6 +30,8 @@ struct api_op {
                                 may be NULL): run sets it, e.g. the lines of a rejected file */
     api_op_fn run;
     api_op_reply reply;
+    /* May add headers to the refusal when run fails (e.g. Retry-After); may be NULL. */
+    void (*refused)(tk_req *r, api_op *op, const tk_error *err);
     void *data; /* the handler's own state (arena memory) */
 };
 

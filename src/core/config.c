@@ -51,6 +51,8 @@ static const opt_def options[] = {
     INT_OPT(behind_tls, 0, 1, TK_CMD_SERVE, "1 = 前面有 TLS 代理，Cookie 加 Secure"),
     INT_OPT(stream_heartbeat, 1, 300, TK_CMD_SERVE, "实时推送的心跳间隔（秒）"),
     INT_OPT(export_rows, 10, 1000000, TK_CMD_SERVE, "一次导出的最多事件数"),
+    INT_OPT(resident_daily_reports, 0, 100000, TK_CMD_SERVE,
+            "居民每天最多上报的事件数（0 = 不限）"),
     STR_OPT(data, TK_CMD_SERVE | TK_CMD_DB, "参考数据目录"),
     STR_OPT(manual_clock, TK_CMD_SERVE, "以此 ISO 时间启动手动时钟（仅用于测试）"),
     STR_OPT(log_level, TK_CMD_SERVE | TK_CMD_DB, "日志级别：debug、info、warn、error"),
@@ -80,6 +82,7 @@ void tk_config_defaults(tk_config *cfg)
     cfg->hash_threads = 2;
     cfg->stream_heartbeat = 15;
     cfg->export_rows = 10000;
+    cfg->resident_daily_reports = 20;
     snprintf(cfg->data, sizeof cfg->data, "data");
 }
 

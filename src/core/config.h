@@ -32,21 +32,22 @@ typedef struct {
     int64_t threads; /* HTTP worker threads; 0 = number of cores */
     int64_t max_connections;
     int64_t per_ip_connections;
-    int64_t connection_timeout; /* seconds idle before a connection is closed */
-    int64_t connection_memory;  /* bytes of MHD buffer per connection */
-    int64_t max_body;           /* bytes; larger request bodies get 413 */
-    int64_t max_json;           /* bytes; larger JSON bodies get 413 */
-    int64_t write_queue;        /* pending write jobs before 503 */
-    int64_t write_batch;        /* jobs per group commit at most */
-    int64_t shutdown_grace;     /* seconds to finish in-flight requests */
-    int64_t probe;              /* 1: serve POST /api/v1/_probe/writes (benchmarks, tests) */
-    int64_t session_idle;       /* minutes without use before a session ends */
-    int64_t session_max;        /* hours after login before a session ends */
-    int64_t hash_threads;       /* password-hashing threads */
-    int64_t behind_tls;         /* 1: cookies get Secure (a TLS proxy is in front) */
-    int64_t stream_heartbeat;   /* seconds between keep-alive comments on live streams */
-    int64_t export_rows;        /* events in one export at most (422 beyond) */
-    char data[512];             /* folder of reference data (data/) */
+    int64_t connection_timeout;     /* seconds idle before a connection is closed */
+    int64_t connection_memory;      /* bytes of MHD buffer per connection */
+    int64_t max_body;               /* bytes; larger request bodies get 413 */
+    int64_t max_json;               /* bytes; larger JSON bodies get 413 */
+    int64_t write_queue;            /* pending write jobs before 503 */
+    int64_t write_batch;            /* jobs per group commit at most */
+    int64_t shutdown_grace;         /* seconds to finish in-flight requests */
+    int64_t probe;                  /* 1: serve POST /api/v1/_probe/writes (benchmarks, tests) */
+    int64_t session_idle;           /* minutes without use before a session ends */
+    int64_t session_max;            /* hours after login before a session ends */
+    int64_t hash_threads;           /* password-hashing threads */
+    int64_t behind_tls;             /* 1: cookies get Secure (a TLS proxy is in front) */
+    int64_t stream_heartbeat;       /* seconds between keep-alive comments on live streams */
+    int64_t export_rows;            /* events in one export at most (422 beyond) */
+    int64_t resident_daily_reports; /* a resident's reports a day (429 beyond); 0 = any */
+    char data[512];                 /* folder of reference data (data/) */
 } tk_config;
 
 void tk_config_defaults(tk_config *cfg);

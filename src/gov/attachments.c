@@ -311,8 +311,50 @@ static tk_status note_on_timeline(tk_conn *c, tk_arena *a, const tk_event *ev,
     return TK_OK;
 }
 
+#define ATTACH_COLUMNS                                                                             \
+    "id, event_id, sha256, mime, kind, size, lng, lat, coalesce(taken_at, 0), "                    \
+    "coalesce(uploaded_by, 0), created_at"
+
+static void attachment_from_row(tk_stmt *s, tk_arena *a, tk_attachment *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = tk_col_i64(s, 0);
+    out->event_id = tk_col_i64(s, 1);
+    out->sha256 = tk_arena_strdup(a, tk_col_text(s, 2));
+    out->mime = tk_arena_strdup(a, tk_col_text(s, 3));
+    out->kind = tk_arena_strdup(a, tk_col_text(s, 4));
+    out->size = tk_col_i64(s, 5);
+    out->has_point = !tk_col_null(s, 6) && !tk_col_null(s, 7);
+    out->lng = tk_col_double(s, 6);
+    out->lat = tk_col_double(s, 7);
+    out->taken_at = tk_col_i64(s, 8);
+    out->uploaded_by = tk_col_i64(s, 9);
+    out->created_at = tk_col_i64(s, 10);
+}
+
+/* The same photo, as the same kind, already on the event: an upload sent again. */
+static tk_status find_repeat(tk_conn *c, tk_arena *a, const tk_attachment *in, tk_attachment *out,
+                             bool *found, tk_error *err)
+{
+    tk_stmt *s = tk_prepare(c,
+                            "SELECT " ATTACH_COLUMNS " FROM attachments WHERE sha256 = ?1 AND "
+                            "event_id = ?2 AND kind = ?3 ORDER BY id LIMIT 1",
+                            err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_text(s, 1, in->sha256);
+    tk_bind_i64(s, 2, in->event_id);
+    tk_bind_text(s, 3, in->kind);
+    int rc = tk_step(s, err);
+    if (rc == 1)
+        attachment_from_row(s, a, out);
+    tk_reset(s);
+    *found = rc == 1;
+    return rc < 0 ? err->status : TK_OK;
+}
+
 tk_status tk_attach_add(tk_conn *c, tk_arena *a, const tk_identity *who, const tk_attachment *in,
-                        tk_attachment *out, tk_error *err)
+                        tk_attachment *out, bool *repeated, tk_error *err)
 {
     if (!tk_attach_kind_label(in->kind))
         return tk_fail_field(err, "kind", "照片类型需要 before、after、near、far 或 other");
@@ -321,7 +363,12 @@ tk_status tk_attach_add(tk_conn *c, tk_arena *a, const tk_identity *who, const t
     tk_event ev;
     int64_t n;
     if (tk_event_get(c, a, who, in->event_id, &ev, err) != TK_OK ||
-        tk_attach_may_add(&ev, who, err) != TK_OK || tk_attach_count(c, ev.id, &n, err) != TK_OK)
+        tk_attach_may_add(&ev, who, err) != TK_OK ||
+        find_repeat(c, a, in, out, repeated, err) != TK_OK)
+        return err->status;
+    if (*repeated)
+        return TK_OK;
+    if (tk_attach_count(c, ev.id, &n, err) != TK_OK)
         return err->status;
     if (n >= TK_ATTACH_MAX_PER_EVENT)
         return tk_fail(err, TK_ECONFLICT, "too_many_photos", "每个事件最多 %d 张照片",
@@ -361,27 +408,6 @@ tk_status tk_attach_add(tk_conn *c, tk_arena *a, const tk_identity *who, const t
         return err->status;
     out->id = tk_last_insert_id(c);
     return note_on_timeline(c, a, &ev, who, out, err);
-}
-
-#define ATTACH_COLUMNS                                                                             \
-    "id, event_id, sha256, mime, kind, size, lng, lat, coalesce(taken_at, 0), "                    \
-    "coalesce(uploaded_by, 0), created_at"
-
-static void attachment_from_row(tk_stmt *s, tk_arena *a, tk_attachment *out)
-{
-    memset(out, 0, sizeof *out);
-    out->id = tk_col_i64(s, 0);
-    out->event_id = tk_col_i64(s, 1);
-    out->sha256 = tk_arena_strdup(a, tk_col_text(s, 2));
-    out->mime = tk_arena_strdup(a, tk_col_text(s, 3));
-    out->kind = tk_arena_strdup(a, tk_col_text(s, 4));
-    out->size = tk_col_i64(s, 5);
-    out->has_point = !tk_col_null(s, 6) && !tk_col_null(s, 7);
-    out->lng = tk_col_double(s, 6);
-    out->lat = tk_col_double(s, 7);
-    out->taken_at = tk_col_i64(s, 8);
-    out->uploaded_by = tk_col_i64(s, 9);
-    out->created_at = tk_col_i64(s, 10);
 }
 
 tk_status tk_attach_list(tk_conn *c, tk_arena *a, int64_t event_id, tk_attach_fn fn, void *ctx,

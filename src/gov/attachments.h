@@ -78,9 +78,11 @@ tk_status tk_attach_count(tk_conn *c, int64_t event_id, int64_t *n, tk_error *er
 /* In a write job: checks visibility (TK_ENOTFOUND), tk_attach_may_add and the
  * per-event limit (TK_ECONFLICT "too_many_photos"), inserts the row (in->id,
  * uploaded_by and created_at are set here, into *out) and the event's timeline
- * row "attach". in->sha256 must already be stored. */
+ * row "attach". in->sha256 must already be stored. The same photo as the same
+ * kind on the same event again (an upload retried) adds nothing: *out is the row
+ * there and *repeated is set. */
 tk_status tk_attach_add(tk_conn *c, tk_arena *a, const tk_identity *who, const tk_attachment *in,
-                        tk_attachment *out, tk_error *err);
+                        tk_attachment *out, bool *repeated, tk_error *err);
 
 typedef void (*tk_attach_fn)(void *ctx, const tk_attachment *att);
 /* The event's photos in upload order (the caller checks the event's visibility). */

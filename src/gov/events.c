@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/str.h"
 #include "gov/event_internal.h"
+#include "gov/report_keys.h"
 #include "gov/routing.h"
 #include "gov/units.h"
 
@@ -406,11 +407,10 @@ static tk_status index_new_events(tk_conn *c, void *arg, tk_error *err)
                    err);
 }
 
-tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const tk_identity *who,
-                          const tk_event_new *in, tk_event_created *out, tk_error *err)
+static tk_status write_event(tk_conn *c, tk_arena *a, const tk_calendar *cal,
+                             const tk_identity *who, const tk_event_new *in, int64_t now,
+                             tk_event_created *out, tk_error *err)
 {
-    memset(out, 0, sizeof *out);
-    int64_t now = tk_now_ms();
     tk_category cat;
     if (tk_category_get(c, a, in->category_code, &cat, err) != TK_OK)
         return err->status == TK_ENOTFOUND
@@ -550,6 +550,73 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
         return err->status;
     ev_publish(c, ev, "report", "reported");
     return TK_OK;
+}
+
+/* The event an earlier report under the same key made, as it is now. */
+static tk_status replay(tk_conn *c, tk_arena *a, int64_t id, tk_event_created *out, tk_error *err)
+{
+    if (ev_load(c, a, id, &out->event, err) != TK_OK)
+        return err->status;
+    out->replayed = true;
+    out->duplicate_of = out->event.duplicate_of;
+    if (out->duplicate_of)
+        out->candidates[out->ncandidates++] = out->duplicate_of;
+    return TK_OK;
+}
+
+/* A resident's reports of the day (Asia/Shanghai) against their daily allowance. */
+static tk_status check_daily_limit(tk_conn *c, const tk_identity *who, int64_t limit, int64_t now,
+                                   tk_error *err)
+{
+    char day[16];
+    int64_t midnight;
+    tk_date_format(now, day, sizeof day);
+    tk_date_parse(day, &midnight);
+    tk_stmt *s = tk_prepare(c,
+                            "SELECT count(*) FROM events WHERE reporter_user_id = ?1 AND "
+                            "created_at >= ?2 AND created_at <= ?3",
+                            err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_i64(s, 1, who->user_id);
+    tk_bind_i64(s, 2, midnight);
+    tk_bind_i64(s, 3, now);
+    int rc = tk_step(s, err);
+    int64_t n = rc == 1 ? tk_col_i64(s, 0) : 0;
+    tk_reset(s);
+    if (rc < 0)
+        return err->status;
+    if (n >= limit)
+        return tk_fail(err, TK_ELIMIT, "daily_report_limit",
+                       "您今天已上报 %lld 件，已达每日上限，请明天再报；情况紧急请拨打 12345 "
+                       "热线或 110",
+                       (long long)n);
+    return TK_OK;
+}
+
+tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const tk_identity *who,
+                          const tk_event_new *in, tk_event_created *out, tk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int64_t now = tk_now_ms();
+    bool keyed = in->request_key && who->user_id;
+    char fingerprint[65];
+    if (keyed) {
+        int64_t id;
+        tk_report_fingerprint(in, fingerprint);
+        if (tk_report_key_find(c, who->user_id, in->request_key, fingerprint, &id, err) != TK_OK)
+            return err->status;
+        if (id)
+            return replay(c, a, id, out, err);
+    }
+    if (who->role == TK_ROLE_RESIDENT && in->resident_daily > 0 &&
+        check_daily_limit(c, who, in->resident_daily, now, err) != TK_OK)
+        return err->status;
+    if (write_event(c, a, cal, who, in, now, out, err) != TK_OK)
+        return err->status;
+    return keyed ? tk_report_key_remember(c, who->user_id, in->request_key, fingerprint,
+                                          out->event.id, now, err)
+                 : TK_OK;
 }
 
 tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeline_fn fn, void *ctx,

@@ -68,6 +68,8 @@ typedef struct {
     const char *reporter_name, *reporter_phone;
     int64_t duplicate_radius_m; /* 0 = 100 m */
     int64_t duplicate_window_h; /* 0 = 24 h */
+    const char *request_key;    /* Idempotency-Key: a repeat gets the event made before */
+    int64_t resident_daily;     /* reports a resident may make a day; 0 = any number */
 } tk_event_new;
 
 typedef struct {
@@ -75,8 +77,12 @@ typedef struct {
     int64_t duplicate_of; /* the earliest possible duplicate, 0 = none */
     int ncandidates;
     int64_t candidates[8];
+    bool replayed; /* the event an earlier report under the same key made, as it is now */
 } tk_event_created;
 
+/* Writes the event, or with in->request_key answers with the one an earlier report
+ * under the key made (out->replayed; TK_EVALID when that report was a different
+ * one). A resident past in->resident_daily reports today: TK_ELIMIT. */
 tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const tk_identity *who,
                           const tk_event_new *in, tk_event_created *out, tk_error *err);
 

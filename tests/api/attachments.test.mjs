@@ -3,7 +3,7 @@
 // metadata checks, content-addressed storage beside the database (stored once,
 // at <db>.files/<2 hex>/<sha256>), download only for callers who may see an
 // event using the photo (404 otherwise), ETag / 304, the audit record and the
-// timeline entry, the grid worker's self-close that needs a before and an after
+// timeline entry, an upload retried that adds nothing, the grid worker's self-close that needs a before and an after
 // photo, and durability: kill -9 right after an acknowledged upload, restart,
 // and the photo is still served.
 //
@@ -361,6 +361,27 @@ describe('photo attachments of events', () => {
     // Total files under the folder: one per distinct content uploaded so far.
     const all = readdirSync(filesDir()).flatMap((d) => readdirSync(path.join(filesDir(), d)));
     assert.equal(all.length, new Set(all).size);
+  });
+
+  test('8b. the same photo sent again (an upload retried) adds nothing: 200 with the row there', async () => {
+    const id = await newEvent('垃圾满溢（重传照片）');
+    const bytes = png(31, 41, 59);
+    const first = await upload('grid', id, bytes, { type: 'image/png', fields: { kind: 'before' } });
+    expectStatus(first, 201);
+    const again = await upload('grid', id, bytes, { type: 'image/png', fields: { kind: 'before' } });
+    expectStatus(again, 200, 'the retry');
+    assert.equal(again.body.id, first.body.id);
+    assert.equal(again.body.sha256, first.body.sha256);
+    assert.equal(again.body.kind, 'before');
+    assert.equal(again.body.created_at, first.body.created_at);
+    // As another kind it is another photo of the event (a near view kept as the far one).
+    const far = await upload('grid', id, bytes, { type: 'image/png', fields: { kind: 'far' } });
+    expectStatus(far, 201, 'another kind');
+    const detail = await get('grid', `/api/v1/events/${id}`);
+    assert.deepEqual(detail.body.attachments.map((a) => a.kind), ['before', 'far']);
+    assert.equal(detail.body.timeline.filter((t) => t.action === 'attach').length, 2, 'no timeline row for the retry');
+    const audit = await get('admin', `/api/v1/audit?action=event.attach&target_id=${id}&outcome=ok`);
+    assert.equal(audit.body.items.filter((a) => a.detail.repeated === true).length, 1, 'the retry is audited as one');
   });
 
   test('9. self-close needs a before and an after photo', async () => {

@@ -1929,7 +1929,8 @@ describe('5. rollups equal the raw indicators after a random run', () => {
   const SEED = Number(process.env.TK_EVENTS_SEED || 20260302);
 
   before(async () => {
-    srv = await startServer('random', ['--manual-clock', '2026-03-02T08:30:00+08:00']);
+    // Residents report as often as the run draws them: no daily allowance here.
+    srv = await startServer('random', ['--manual-clock', '2026-03-02T08:30:00+08:00', '--resident-daily-reports', '0']);
     tk = new Tk(srv);
     f = await fixtures(tk);
   });

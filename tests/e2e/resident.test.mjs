@@ -3,7 +3,8 @@
 // are of the last 45 days): the resident finds their own reports, reports a new one
 // located by GPS, which then leads their list, presses it (催办, once a day), and
 // rates another once the township has finished it (driven through the API by the
-// desk and the module).
+// desk and the module), and reports on a weak signal: the answer lost, the report
+// sent again with its key, made once.
 //
 // Needs Debian chromium; screenshots as tests/e2e/lib/browser.mjs says.
 import { describe, before, after } from 'node:test';
@@ -161,6 +162,48 @@ describe('resident (mobile)', () => {
     assert.equal(await page.locator('[data-act="revisit"]').count(), 0, 'rated once');
     assert.equal(await page.locator('[data-act="urge"]').count(), 0, 'nothing to press once finished');
     await shot('05-rated');
+  });
+
+  step('on a weak signal a report is sent again and made once', async () => {
+    const text = `e2e-${process.pid}：路灯不亮（信号不好时上报）`;
+    const keys = [];
+    let tries = 0;
+    // The first try reaches the server, but its answer is lost; the next three do
+    // not get through at all. Then the signal comes back.
+    await page.route('**/api/v1/events', async (route) => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      keys.push(route.request().headers()['idempotency-key']);
+      tries += 1;
+      if (tries === 1) await route.fetch();
+      return route.abort('internetdisconnected');
+    });
+    await page.locator('.tab-item[data-tab="report"]').click();
+    await page.locator('[data-testid="place"][data-state="ok"]').waitFor();
+    await page.locator('[data-action="pick-category"]').click();
+    await page.locator('dialog[open] .m-chip[data-class="01"]').click();
+    await page.locator('dialog[open] [data-leaf="0101"]').click();
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+    await page.locator('textarea[name="description"]').fill(text);
+    await page.locator('[data-action="submit-report"]').click();
+    const failed = page.locator('[data-testid="send-failed"]');
+    await failed.waitFor({ timeout: 20000 });
+    assert.match(await failed.innerText(), /网络不佳，上报未完成[\s\S]*不会重复上报/);
+    assert.equal(tries, 4, 'sent four times before giving up');
+    assert.equal(await page.locator('textarea[name="description"]').inputValue(), text, 'the form is kept');
+    await shot('06-send-failed');
+    await page.unroute('**/api/v1/events');
+    const again = page.waitForResponse((r) => r.url().endsWith('/api/v1/events') && r.request().method() === 'POST');
+    await page.locator('[data-action="submit-report"]').click();
+    const answer = await again;
+    keys.push(answer.request().headers()['idempotency-key']);
+    assert.equal(answer.status(), 200, 'answered with the event the first try made');
+    await page.locator('[data-testid="report-result"]').waitFor();
+    assert.equal(new Set(keys).size, 1, `one key for every try: ${keys.join(', ')}`);
+    assert.match(keys[0], /^[0-9a-f]{32}$/);
+    const mine = (await apiGet('/api/v1/events?limit=100')).items.filter((e) => e.description === text);
+    assert.equal(mine.length, 1, 'one event');
+    assert.equal((await page.locator('[data-testid="created-number"]').innerText()).trim(), mine[0].number);
+    await shot('07-sent-once');
     assert.deepEqual(pageErrors, [], 'no script errors');
   });
 });

@@ -96,15 +96,16 @@ async function refreshCsrf() {
 }
 
 /**
- * request(method, path, {body, query, noAuthRedirect, file})
+ * request(method, path, {body, query, noAuthRedirect, file, idempotencyKey})
  * path is relative to /api/v1 ("/users") or absolute ("/api/v1/users").
  * Resolves with the parsed JSON body (null for 204), or with { blob, filename }
  * when file is set (a download); rejects with ApiError.
  */
 export async function request(method, path, opts = {}) {
-  const { body, query, noAuthRedirect = false, retried = false, file = false } = opts;
+  const { body, query, noAuthRedirect = false, retried = false, file = false, idempotencyKey = null } = opts;
   method = method.toUpperCase();
   const headers = { Accept: 'application/json, application/problem+json' };
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
   // A FormData body (file upload) sets its own multipart Content-Type.
   const isForm = typeof FormData !== 'undefined' && body instanceof FormData;
   if (body !== undefined && !isForm) headers['Content-Type'] = 'application/json';
@@ -164,3 +165,44 @@ export const api = {
     return filename;
   },
 };
+
+// ---------------------------------------------------------------- sending again
+
+// 32 hex characters (crypto.randomUUID needs a secure context; this does not).
+function newRequestKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// The Idempotency-Key of a form: the same body sent again keeps its key, so the
+// server answers a repeat with what the first request made; a changed body is a
+// new report and gets a new key.
+export function requestKeys() {
+  let sent = null;
+  let key = null;
+  return (body) => {
+    const text = JSON.stringify(body);
+    if (text !== sent) {
+      sent = text;
+      key = newRequestKey();
+    }
+    return key;
+  };
+}
+
+const RETRY_STATUS = new Set([0, 502, 503, 504]);
+
+// Runs send() and, when the network failed or the server was briefly unavailable,
+// runs it again after 1, 2 and 4 seconds. Only for writes that are safe to repeat
+// (an Idempotency-Key, a photo upload). onRetry(n) is told before the n-th retry.
+export async function sendAgain(send, { tries = 4, onRetry = () => {} } = {}) {
+  for (let n = 1; ; n++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (n >= tries || !(err instanceof ApiError) || !RETRY_STATUS.has(err.status)) throw err;
+      onRetry(n);
+      await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** (n - 1)));
+    }
+  }
+}

@@ -4,7 +4,7 @@
 // routing suggestion (GET /api/v1/route) shows before submitting; after 201 the
 // page opens the event and hands over any possible duplicates.
 
-import { api } from './api.js';
+import { api, requestKeys, sendAgain } from './api.js';
 import { h, icon, pageHeader, card, field, busy, clearErrors, setFieldError, showFormError, toast, tag, toastError } from './ui.js';
 import { SOURCES, URGENCIES, LIMIT_UNITS, STAGES, loadCategories, findLeaf } from './evlib.js';
 import { listAll } from './evui.js';
@@ -226,6 +226,7 @@ export async function render(root, ctx) {
   }
 
   // ---- submit
+  const keyOf = requestKeys(); // a retry of the same registration makes no second event
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
@@ -252,7 +253,7 @@ export async function render(root, ctx) {
     if (!ok) return;
     const restore = busy(submit, '正在提交…');
     try {
-      const created = await api.post('/events', body);
+      const created = await sendAgain(() => api.post('/events', body, { idempotencyKey: keyOf(body) }));
       restore();
       const dupes = created.possible_duplicates || [];
       if (dupes.length) sessionStorage.setItem(`tk.dupes.${created.id}`, JSON.stringify(dupes));

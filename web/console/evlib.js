@@ -4,7 +4,7 @@
 // upload (with a probe, so the UI hides it while the server lacks it) and the
 // live feed (/api/v1/stream, or polling every 20 s when the stream is absent).
 
-import { api, ApiError } from './api.js';
+import { api, ApiError, sendAgain } from './api.js';
 
 // ---------------------------------------------------------------- labels
 
@@ -280,7 +280,8 @@ export async function uploadPhoto(eventId, file, kind, where = null) {
   }
   const small = await shrinkPhoto(file);
   form.append('file', small, small.name || 'photo.jpg');
-  return api.upload(`/events/${eventId}/attachments`, form);
+  // The same photo as the same kind again adds nothing: safe to send again.
+  return sendAgain(() => api.upload(`/events/${eventId}/attachments`, form));
 }
 
 export function attachmentUrl(a) {

@@ -4,7 +4,7 @@
 // the event exists, kind "before"). A grid worker who fixed it on the spot
 // adds "after" photos and closes it at once (自行处置).
 
-import { api } from '../console/api.js';
+import { api, requestKeys, sendAgain } from '../console/api.js';
 import { toast } from '../console/ui.js';
 import { loadCategories, uploadSupported, uploadPhoto, act, refusalText } from '../console/evlib.js';
 import { h, icon, header, sheet, pickCategory, photoPicker, busyLayer, textArea, loading } from './m-ui.js';
@@ -172,14 +172,17 @@ export async function render(root, ctx) {
     : h('div', { class: 'm-note' }, icon('info', 'icon icon-xs'), '照片上传功能暂未开放，请在描述中写清现场情况。');
 
   const submit = h('button', { type: 'submit', class: 'm-btn m-btn-primary m-btn-block m-btn-lg', 'data-action': 'submit-report' }, '提交上报');
+  const sendNote = h('span');
+  const sendFailed = h('div', { class: 'm-alert m-alert-warn', role: 'alert', hidden: true, 'data-testid': 'send-failed' }, icon('warn', 'icon icon-xs'), sendNote);
   const form = h('form', { class: 'm-form', novalidate: true },
     h('div', { class: 'm-section' }, catField, desc.el),
     h('div', { class: 'm-section' }, placeField, h('div', { class: 'm-field' }, h('span', { class: 'm-label' }, '补充地址'), address)),
     photoSection,
-    h('div', { class: 'm-submit' }, submit));
+    h('div', { class: 'm-submit' }, sendFailed, submit));
   body.replaceChildren(form);
   gps();
 
+  const keyOf = requestKeys();
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     let ok = true;
@@ -208,12 +211,22 @@ export async function render(root, ctx) {
     const layer = busyLayer('正在上报…');
     let created;
     try {
-      created = await api.post('/events', req);
+      // On a weak signal the report is sent again with the same key: the server
+      // answers with the event the first try made, never a second one.
+      created = await sendAgain(() => api.post('/events', req, { idempotencyKey: keyOf(req) }),
+        { onRetry: (n) => layer.set(`网络不稳定，正在重新提交（第 ${n} 次）…`) });
     } catch (ex) {
       layer.close();
-      toast(ex.detail || '上报失败', 'error');
+      if (ex.status === 0 || ex.status >= 502) {
+        sendNote.textContent = '网络不佳，上报未完成。已填写的内容都保留着，网络恢复后再点“提交上报”即可，不会重复上报。';
+        sendFailed.hidden = false;
+        sendFailed.scrollIntoView({ block: 'center', behavior: 'smooth' });
+      } else {
+        toast(ex.detail || '上报失败', 'error');
+      }
       return;
     }
+    sendFailed.hidden = true;
     // The event exists: photos and 自行处置 are best effort from here on.
     const problems = [];
     const shots = [...before.files().map((f) => [f, 'before']), ...(selfClose ? after.files().map((f) => [f, 'after']) : [])];
