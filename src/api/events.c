@@ -206,16 +206,30 @@ static json_t *detail_json(tk_req *r, tk_conn *c, const tk_event *e, tk_error *e
                               "county_calls cc JOIN units u ON u.id = cc.department_id WHERE "
                               "cc.event_id = ?1 ORDER BY cc.id",
                               e->id, err);
-    if (!attachments || !supervisions || !calls ||
+    /* 合并重复件: the reports merged into this event, and the event this one went into
+     * (its number and state, which the reporter of this one may know). */
+    json_t *merged = rows_json(c,
+                               "SELECT id, number, state, source, created_at FROM events WHERE "
+                               "merged_into = ?1 ORDER BY id",
+                               e->id, err);
+    json_t *into =
+        rows_json(c, "SELECT id, number, state FROM events WHERE id = ?1", e->merged_into, err);
+    if (!attachments || !supervisions || !calls || !merged || !into ||
         tk_event_timeline(c, r->arena, e->id, add_timeline, &(timeline_ctx){timeline, who}, err) !=
             TK_OK) {
-        json_decref(o);
-        json_decref(timeline);
-        json_decref(attachments);
-        json_decref(supervisions);
-        json_decref(calls);
+        json_t *parts[] = {o, timeline, attachments, supervisions, calls, merged, into};
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+            json_decref(parts[i]);
         return NULL;
     }
+    json_t *target = json_array_get(into, 0);
+    if (target)
+        json_object_set_new(
+            target, "state_label",
+            json_string(tk_event_state_label(json_string_value(json_object_get(target, "state")))));
+    json_object_set_new(o, "merged_into", target ? json_incref(target) : json_null());
+    json_decref(into);
+    json_object_set_new(o, "merged", merged);
     json_object_set_new(o, "timeline", timeline);
     json_object_set_new(o, "attachments", attachments);
     json_object_set_new(o, "supervisions", supervisions);
@@ -696,9 +710,9 @@ static void submit_action(tk_req *r, const char *action)
         tk_reply_error(r, &err);
         return;
     }
-    static const char *const fields[] = {"note",   "unit_id",      "user_id",  "approve",
-                                         "passed", "satisfaction", "kind",     "amount",
-                                         "unit",   "urgency",      "category", NULL};
+    static const char *const fields[] = {"note",         "unit_id", "user_id", "approve", "passed",
+                                         "satisfaction", "kind",    "amount",  "unit",    "urgency",
+                                         "category",     "into",    NULL};
     static const char *const kinds[] = {"extension", "suspend", NULL};
     static const char *const units[] = {"work_minutes", "work_hours", "work_days", "natural_days",
                                         NULL};
@@ -727,6 +741,8 @@ static void submit_action(tk_req *r, const char *action)
         st = in_enum(in, "urgency", false, urgencies, &e->urgency, &err);
     if (st == TK_OK)
         st = in_str(in, "category", false, 8, &e->category_code, &err);
+    if (st == TK_OK)
+        st = in_int(in, "into", false, 1, INT64_MAX, &e->into, NULL, &err);
     bool owned = !r->body.len;
     if (st != TK_OK) {
         if (owned)

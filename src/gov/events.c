@@ -97,7 +97,8 @@ void ev_publish(tk_conn *c, const tk_event *ev, const char *action, const char *
     "0), "                                                                                         \
     "coalesce(e.handle_minutes, 0), e.created_at, e.updated_at, coalesce(e.accepted_at, 0), "      \
     "coalesce(e.dispatched_at, 0), coalesce(e.signed_at, 0), coalesce(e.feedback_at, 0), "         \
-    "coalesce(e.closed_at, 0), coalesce(e.archived_at, 0), coalesce(e.supervised_at, 0)"
+    "coalesce(e.closed_at, 0), coalesce(e.archived_at, 0), coalesce(e.supervised_at, 0), "         \
+    "coalesce(e.merged_into, 0)"
 
 #define EVENT_FROM                                                                                 \
     " FROM events e LEFT JOIN categories cat ON cat.code = e.category_code "                       \
@@ -159,10 +160,10 @@ static void event_from_row(tk_stmt *s, tk_arena *a, tk_event *e)
     e->overdue = tk_col_i64(s, i++) != 0;
     e->due_counted = tk_col_i64(s, i++) != 0;
     e->escalated_at = tk_col_i64(s, i++);
-    int64_t *nums[] = {&e->returns,        &e->reworks,      &e->extensions,  &e->satisfaction,
-                       &e->handle_minutes, &e->created_at,   &e->updated_at,  &e->accepted_at,
-                       &e->dispatched_at,  &e->signed_at,    &e->feedback_at, &e->closed_at,
-                       &e->archived_at,    &e->supervised_at};
+    int64_t *nums[] = {&e->returns,        &e->reworks,       &e->extensions,  &e->satisfaction,
+                       &e->handle_minutes, &e->created_at,    &e->updated_at,  &e->accepted_at,
+                       &e->dispatched_at,  &e->signed_at,     &e->feedback_at, &e->closed_at,
+                       &e->archived_at,    &e->supervised_at, &e->merged_into};
     for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++)
         *nums[k] = tk_col_i64(s, i++);
 }

@@ -49,6 +49,7 @@ typedef struct {
     const char *alert;
     bool overdue, due_counted;
     int64_t escalated_at, supervised_at;
+    int64_t merged_into; /* 合并重复件: the event this report went into (it is void), 0 = none */
     int64_t returns, reworks, extensions, satisfaction, handle_minutes;
     int64_t created_at, updated_at, accepted_at, dispatched_at, signed_at, feedback_at, closed_at,
         archived_at;
@@ -101,6 +102,7 @@ typedef struct {
     int64_t amount;
     const char *unit;                    /* extension length */
     const char *urgency, *category_code; /* accept: reclassify */
+    int64_t into;                        /* merge: the event this report goes into */
 } tk_event_input;
 
 /* What an action changed, for the reply and the live stream. */

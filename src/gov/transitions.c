@@ -611,6 +611,33 @@ static tk_status count_closure(act_ctx *x, int64_t accepted_at, tk_error *err)
                      minutes, on_time || !has_due, err);
 }
 
+/* The reporters of the reports merged into this event hear what became of it
+ * (kind: the notice's, what: 办结, 不予立案, 作废). */
+static tk_status notify_merged(act_ctx *x, const char *kind, const char *what, tk_error *err)
+{
+    tk_stmt *s = tk_prepare(x->c, "SELECT id FROM events WHERE merged_into = ?1 ORDER BY id", err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_i64(s, 1, x->ev.id);
+    int64_t ids[64];
+    int n = 0, rc;
+    while ((rc = tk_step(s, err)) == 1 && n < 64)
+        ids[n++] = tk_col_i64(s, 0);
+    tk_reset(s);
+    if (rc < 0)
+        return err->status;
+    for (int i = 0; i < n; i++) {
+        tk_event merged;
+        if (ev_load(x->c, x->a, ids[i], &merged, err) != TK_OK ||
+            ev_notify(x->c, &merged, EV_TO_REPORTER, kind,
+                      tk_arena_printf(x->a, "您反映的事件（%s）已随 %s %s", merged.number,
+                                      x->ev.number, what),
+                      x->in->note ? x->in->note : "", x->now, err) != TK_OK)
+            return err->status;
+    }
+    return TK_OK;
+}
+
 static tk_status act_close(act_ctx *x, tk_error *err)
 {
     if (require_desk(x, err) != TK_OK)
@@ -621,7 +648,8 @@ static tk_status act_close(act_ctx *x, tk_error *err)
         return err->status;
     const char *detail = tk_arena_printf(x->a, "{\"on_time\":%s}",
                                          x->ev.due_at && x->now <= x->ev.due_at ? "true" : "false");
-    if (record(x, "closed", note_or(x, "结案"), detail, err) != TK_OK)
+    if (record(x, "closed", note_or(x, "结案"), detail, err) != TK_OK ||
+        notify_merged(x, "closed", "办结", err) != TK_OK)
         return err->status;
     return ev_notify(x->c, &x->ev, EV_TO_REPORTER, "closed",
                      tk_arena_printf(x->a, "您反映的事件已办结：%s", x->ev.number),
@@ -674,7 +702,8 @@ static tk_status act_revisit(act_ctx *x, tk_error *err)
                   tk_arena_printf(x->a, "{\"satisfaction\":%lld}", (long long)s5), err);
 }
 
-static tk_status stop(act_ctx *x, const char *to, tk_error *err)
+static tk_status stop_as(act_ctx *x, const char *to, const char *note, const char *detail,
+                         tk_error *err)
 {
     /* An event that fell due before it was stopped stays due, counted on its
      * deadline's day even if the timer had not got to it yet. */
@@ -683,9 +712,15 @@ static tk_status stop(act_ctx *x, const char *to, tk_error *err)
         set_state(x, to,
                   "stage = NULL, stage_deadline = NULL, next_alert_at = NULL, pending = NULL, "
                   "due_counted = due_counted OR ?3",
-                  fell_due, 0, err) != TK_OK)
+                  fell_due, 0, err) != TK_OK ||
+        record(x, to, note, detail, err) != TK_OK)
         return err->status;
-    return record(x, to, x->in->note, "{}", err);
+    return notify_merged(x, to, !strcmp(to, "rejected") ? "不予立案" : "作废", err);
+}
+
+static tk_status stop(act_ctx *x, const char *to, tk_error *err)
+{
+    return stop_as(x, to, x->in->note, "{}", err);
 }
 
 static tk_status act_reject(act_ctx *x, tk_error *err)
@@ -723,6 +758,55 @@ static tk_status act_void(act_ctx *x, tk_error *err)
         return record(x, x->ev.state, x->in->note, "{\"kind\":\"void\",\"approved\":false}", err);
     }
     return stop(x, "void", err);
+}
+
+/* 合并重复件: a report of a problem another open event covers ends as void,
+ * linked to it (its own merged reports follow it there). Its reporter is told
+ * now and again when the other event is closed; the other event's timeline
+ * names it. */
+static tk_status act_merge(act_ctx *x, tk_error *err)
+{
+    if (require_desk(x, err) != TK_OK)
+        return err->status;
+    if (!x->in->into)
+        return tk_fail_field(err, "into", "请指定合并到哪一件事件");
+    if (x->in->into == x->ev.id)
+        return tk_fail_field(err, "into", "不能合并到事件自身");
+    tk_event main;
+    if (tk_event_get(x->c, x->a, x->who, x->in->into, &main, err) != TK_OK)
+        return err->status == TK_ENOTFOUND
+                   ? tk_fail_field(err, "into", "没有找到事件 #%lld，或不在您的管辖范围内",
+                                   (long long)x->in->into)
+                   : err->status;
+    if (in_states(" closed archived rejected void ", main.state))
+        return tk_fail(err, TK_ECONFLICT, "merge_target_finished", "事件 %s 已%s，不能再合并进去",
+                       main.number, tk_event_state_label(main.state));
+    const char *note =
+        note_or(x, tk_arena_printf(x->a, "与事件 %s 为同一问题，合并办理", main.number));
+    const char *detail = tk_arena_printf(x->a, "{\"into\":%lld,\"into_number\":\"%s\"}",
+                                         (long long)main.id, main.number);
+    tk_stmt *s = tk_prepare(
+        x->c, "UPDATE events SET merged_into = ?1 WHERE id = ?2 OR merged_into = ?2", err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_i64(s, 1, main.id);
+    tk_bind_i64(s, 2, x->ev.id);
+    int rc = tk_step(s, err);
+    tk_reset(s);
+    if (rc < 0 || stop_as(x, "void", note, detail, err) != TK_OK)
+        return err->status;
+    const char *from = tk_arena_printf(x->a, "{\"from\":%lld,\"from_number\":\"%s\"}",
+                                       (long long)x->ev.id, x->ev.number);
+    if (ev_timeline(x->c, main.id, x->now, x->who, "merged", main.state, main.state,
+                    tk_arena_printf(x->a, "并入重复上报 %s", x->ev.number), from, NULL,
+                    err) != TK_OK)
+        return err->status;
+    ev_publish(x->c, &main, "merged", main.state);
+    return ev_notify(
+        x->c, &x->ev, EV_TO_REPORTER, "merged",
+        tk_arena_printf(x->a, "您反映的事件已合并办理：%s", x->ev.number),
+        tk_arena_printf(x->a, "与事件 %s 为同一问题，将一并处理，办结后通知您", main.number),
+        x->now, err);
 }
 
 static tk_status act_comment(act_ctx *x, tk_error *err)
@@ -915,6 +999,7 @@ static const action_def actions[] = {
     {"revisit", "回访", " closed ", DESK | R(RESIDENT) | R(GRID_WORKER), act_revisit, may_revisit},
     {"reject", "不予立案", " reported verifying ", DESK, act_reject, NULL},
     {"void", "作废", " reported accepted ", DESK, act_void, may_void},
+    {"merge", "合并重复件", " reported verifying accepted ", DESK, act_merge, NULL},
     {"self-close", "自行处置", " reported ", R(GRID_WORKER), act_self_close, may_self_close},
     {"urge", "催办",
      " reported verifying accepted dispatched county_called handling suspended feedback ",
@@ -951,8 +1036,11 @@ const char *tk_event_action_label(const char *action)
         return d->label;
     static const struct {
         const char *action, *label;
-    } system_actions[] = {
-        {"report", "上报"}, {"yellow", "黄灯预警"}, {"red", "红灯督办"}, {"attach", "上传照片"}};
+    } system_actions[] = {{"report", "上报"},
+                          {"yellow", "黄灯预警"},
+                          {"red", "红灯督办"},
+                          {"attach", "上传照片"},
+                          {"merged", "并入重复上报"}};
     for (size_t i = 0; action && i < sizeof system_actions / sizeof system_actions[0]; i++)
         if (!strcmp(system_actions[i].action, action))
             return system_actions[i].label;

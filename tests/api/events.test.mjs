@@ -69,6 +69,7 @@ const TABLE = [
   ['revisit', ['closed'], [...DESK, 'resident', 'grid_worker']],
   ['reject', ['reported', 'verifying'], DESK],
   ['void', ['reported', 'accepted'], DESK, (ev, me) => me.role === 'county_center' || !ev.pending],
+  ['merge', ['reported', 'verifying', 'accepted'], DESK],
   ['self-close', ['reported'], ['grid_worker']],
   // 催办: the reporter of an open event (the server checks it is theirs), once a day.
   ['urge', OPEN, ['resident', 'grid_worker']],
@@ -814,6 +815,51 @@ describe('the event loop with a manual clock', () => {
       assert.equal((await tk.ok('command', x.id, 'decide-extension', { approve: true })).extensions, 1);
     });
 
+    test('(l) 合并重复件: a repeated report goes into the open event; its reporter hears then and at closure', async () => {
+      const main = await tk.report('resident', {
+        category: '0102', description: '合并测试：村口垃圾堆放多日', grid_id: f.grid, source: 'resident',
+      });
+      await tk.ok('command', main.id, 'accept');
+      const dup = await patrol('合并测试：村口垃圾又有人反映');
+      const third = await patrol('合并测试：第三次反映村口垃圾');
+      // The third goes into the second first; it follows it when that goes into the first.
+      const t1 = await tk.ok('command', third.id, 'merge', { into: dup.id });
+      assert.equal(t1.state, 'void');
+      assert.deepEqual(t1.merged_into, { id: dup.id, number: dup.number, state: 'reported', state_label: '已上报' });
+      assert.equal(t1.timeline.at(-1).note, `与事件 ${dup.number} 为同一问题，合并办理`);
+      const d1 = await tk.ok('command', dup.id, 'merge', { into: main.id, note: '同一垃圾点，并案办理' });
+      assert.equal(d1.state, 'void');
+      assert.equal(d1.stage, null);
+      assert.equal(d1.merged_into.id, main.id);
+      assert.equal(d1.merged_into.state, 'accepted');
+      assert.deepEqual(d1.timeline.at(-1).detail, { into: main.id, into_number: main.number });
+      assert.equal(d1.timeline.at(-1).action_label, '合并重复件');
+      let m = await tk.event(main.id);
+      assert.equal(m.state, 'accepted', 'the event merged into keeps its state');
+      assert.deepEqual(m.merged.map((e) => e.id), [dup.id, third.id]);
+      assert.equal(m.merged[0].number, dup.number);
+      const row = m.timeline.at(-1);
+      assert.deepEqual([row.action, row.action_label, row.note], ['merged', '并入重复上报', `并入重复上报 ${dup.number}`]);
+      assert.equal((await tk.event(third.id)).merged_into.id, main.id);
+      assert.deepEqual(actionsOf(await tk.event(dup.id, 'command')), allowedFor('township_command', 'void'));
+      await tk.expectNotice('grid', dup.id, 'merged');
+      await tk.expectNotice('grid', third.id, 'merged');
+      // The resident who reported the first sees the reports merged into it.
+      m = await tk.event(main.id, 'resident');
+      assert.equal(m.merged.length, 2);
+
+      // The first is finished: the reporters of the merged ones hear of it too.
+      await tk.ok('command', main.id, 'dispatch', { unit_id: f.moduleUnit });
+      await tk.ok('module', main.id, 'sign');
+      await tk.ok('module', main.id, 'feedback', { note: '垃圾已清运' });
+      await tk.ok('grid', main.id, 'verify', { passed: true });
+      await tk.ok('command', main.id, 'close');
+      await tk.expectNotice('resident', main.id, 'closed');
+      const heard = (await tk.notices('grid')).filter((n) => n.kind === 'closed' && [dup.id, third.id].includes(n.event_id));
+      assert.equal(heard.length, 2, JSON.stringify(heard));
+      assert.match(heard[0].title, new RegExp(`已随 ${main.number} 办结`));
+    });
+
     test('(i) self-close needs before and after photos', async () => {
       const ev = await patrol('路边少量垃圾，现场自行清理');
       expectProblem(await tk.act('grid', ev.id, 'self-close', { note: '已自行清理' }), 422, 'photos_required');
@@ -1149,6 +1195,14 @@ describe('the event loop with a manual clock', () => {
       await refused('command', events.feedback.id, 'close', {}, 409, 'not_verified');
       await tk.ok('grid', events.feedback.id, 'verify', { passed: true });
       await refused('grid', events.feedback.id, 'verify', { passed: true }, 409, 'already_verified');
+      // 合并重复件: a target is needed, and an open one the desk sees, other than itself.
+      await refused('command', events.reported.id, 'merge', {}, 422, 'invalid_field', 'into');
+      await refused('command', events.reported.id, 'merge', { into: events.reported.id }, 422, 'invalid_field', 'into');
+      await refused('command', events.reported.id, 'merge', { into: events.closed.id }, 409, 'merge_target_finished');
+      await refused('command', events.reported.id, 'merge', { into: 999999999 }, 422, 'invalid_field', 'into');
+      const elsewhere = await tk.get('command2', '/api/v1/events?box=reported&limit=1'); // 杜泽镇's queue
+      expectStatus(elsewhere, 200);
+      await refused('command', events.reported.id, 'merge', { into: elsewhere.body.items[0].id }, 422, 'invalid_field', 'into');
       // Bad input is refused before it reaches the event.
       const before = await tk.event(events.closed.id);
       expectProblem(await tk.act('command', events.closed.id, 'revisit', { satisfaction: 9 }), 422, 'invalid_field', 'satisfaction');

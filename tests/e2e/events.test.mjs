@@ -2,7 +2,8 @@
 // server on a fresh 衢州 demo database (manual clock on a Monday morning):
 // the grid worker reports on the phone (GPS → grid, a photo when the server
 // takes photos); the command room sees it appear live on the PC workbench,
-// accepts it and dispatches it to the suggested module; the module cadre signs
+// accepts it and dispatches it to the suggested module, and merges a second
+// report of the same problem into it (合并重复件); the module cadre signs
 // and feeds back; the grid worker verifies on the phone; the command room
 // closes it; the stats page counts it.
 //
@@ -190,7 +191,7 @@ describe('event loop (mobile + console)', () => {
     assert.match(await page.locator('[data-testid="reporter"]').innerText(), /航埠镇网格员/);
     if (photoSupported) await page.locator('[data-testid="photos"] img').first().waitFor();
     const acts = await page.locator('[data-testid="actions"] button').allInnerTexts();
-    assert.deepEqual(acts, ['立案', '派发核实', '不予立案', '作废', '备注']);
+    assert.deepEqual(acts, ['立案', '派发核实', '不予立案', '作废', '合并重复件', '备注']);
     // Where: the village's grids, the event's own marked, the reported point inside it.
     const ev = await apiGet(page, `/api/v1/events/${eventId}`);
     await page.locator('[data-testid="place-point"]').waitFor();
@@ -229,6 +230,40 @@ describe('event loop (mobile + console)', () => {
     const after = await page.locator('[data-testid="actions"] button').allInnerTexts();
     assert.ok(!after.includes('签收'), after.join(','));
     await shot(page, '07-console-dispatched');
+  });
+
+  step('a second report of the same problem is merged into the event (合并重复件)', async () => {
+    const page = pages.command;
+    current = page;
+    const main = await apiGet(page, `/api/v1/events/${eventId}`);
+    // The grid worker's colleague reports it again from the same spot, through the API.
+    const login = await fetch(`${srv.base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: USERS.grid[0], password: USERS.grid[1], bearer: true }) });
+    const { token } = await login.json();
+    const res = await fetch(`${srv.base}/api/v1/events`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ category: main.category.code, description: `e2e-${process.pid}：12幢楼道又因堆物吵起来了`, lng: HERE.longitude, lat: HERE.latitude, source: 'grid_patrol' }),
+    });
+    const again = await res.json();
+    assert.equal(res.status, 201, JSON.stringify(again));
+    assert.deepEqual(again.possible_duplicates, [eventId], 'the intake links it to the first');
+    await page.goto(`${srv.base}/console/#/events/${again.id}`);
+    await page.locator('[data-testid="timeline"]').waitFor();
+    assert.match(await page.locator('.kv-detail').innerText(), new RegExp(`疑似重复[\\s\\S]*#${eventId}`));
+    await page.locator('[data-act="merge"]').click();
+    const first = page.locator('dialog[open] [data-testid="merge-candidates"] .merge-option').first();
+    await first.waitFor();
+    assert.equal(await first.getAttribute('data-id'), String(eventId), 'the linked event is offered first');
+    assert.match(await first.innerText(), new RegExp(`${number}[\\s\\S]*系统判断疑似重复`));
+    assert.ok(await first.locator('input').isChecked());
+    await shot(page, '07a-console-merge');
+    await submitDialog(page);
+    await page.locator('.ev-head .state-tag[data-state="void"]').waitFor();
+    assert.match(await page.locator('[data-testid="merged-into"]').innerText(), new RegExp(`已合并到 ${number}`));
+    await page.locator('[data-testid="merged-into"] a').click();
+    await page.locator(`[data-testid="event-number"]:text("${number}")`).waitFor();
+    assert.match(await page.locator('[data-testid="merged"]').innerText(), new RegExp(`已合并 1 件：${again.number}`));
+    assert.match(await page.locator('[data-testid="timeline"]').innerText(), new RegExp(`并入重复上报 ${again.number}`));
+    await shot(page, '07b-console-merged');
   });
 
   const SUPERVISION = '群众反映强烈，请今天下班前调解到位';
@@ -375,7 +410,8 @@ describe('event loop (mobile + console)', () => {
     await page.locator('[data-testid="kpi-reported"]').waitFor();
     await page.locator('[data-testid="stats-scope"]', { hasText: '2026-03-01 至 2026-03-02' }).waitFor();
     const now = await apiGet(page, '/api/v1/stats/summary');
-    assert.equal(now.counts.reported, statsBefore.counts.reported + 1);
+    // Reported: the event and its repeat (merged into it, never accepted).
+    assert.equal(now.counts.reported, statsBefore.counts.reported + 2);
     assert.equal(now.counts.accepted, statsBefore.counts.accepted + 1);
     assert.equal(now.counts.closed, statsBefore.counts.closed + 1);
     assert.equal(now.counts.closed_on_time, statsBefore.counts.closed_on_time + 1);

@@ -3,8 +3,8 @@
 // src/gov/transitions.c), the server's refusal shown in the form.
 
 import { api } from './api.js';
-import { h, icon, openDialog, busy, clearErrors, setFieldError, setFormAlert, toast, field } from './ui.js';
-import { actionSpec, act, refusalText, URGENCIES, LIMIT_UNITS, uploadSupported, uploadPhoto, loadCategories } from './evlib.js';
+import { h, icon, openDialog, busy, clearErrors, setFieldError, setFormAlert, toast, field, formatTime } from './ui.js';
+import { actionSpec, act, refusalText, URGENCIES, LIMIT_UNITS, uploadSupported, uploadPhoto, loadCategories, isOpen } from './evlib.js';
 import { categorySelect } from './evui.js';
 
 /** Dispatch targets from the event itself: the server lists, for the desk, the
@@ -16,6 +16,29 @@ async function dispatchTargets(ev) {
 
 async function departments(ev) {
   return (ev.targets || []).filter((u) => u.kind === 'department');
+}
+
+/** Open events a report may repeat: the intake's possible duplicate first, then
+ * the open events of the same category in the same village, newest first. */
+async function mergeCandidates(ev) {
+  const res = await api.get('/events', { category: ev.category.code, unit_id: ev.village.id, limit: 30 });
+  const list = res.items.filter((e) => e.id !== ev.id && isOpen(e.state));
+  if (ev.duplicate_of && !list.some((e) => e.id === ev.duplicate_of)) {
+    try {
+      const linked = await api.get(`/events/${ev.duplicate_of}`);
+      if (isOpen(linked.state)) list.unshift(linked);
+    } catch { /* not visible or gone: no suggestion */ }
+  }
+  list.sort((a, b) => (b.id === ev.duplicate_of) - (a.id === ev.duplicate_of));
+  return list.slice(0, 8);
+}
+
+/** The event a typed number or id names, or null. */
+async function findEvent(text) {
+  if (/^\d+$/.test(text)) return Number(text);
+  const res = await api.get('/events', { q: text, limit: 5 });
+  const hit = res.items.find((e) => e.number === text);
+  return hit ? hit.id : null;
 }
 
 function radios(name, options, value) {
@@ -144,6 +167,22 @@ export async function openAction(ev, a, ctx) {
   if (fields.includes('satisfaction')) {
     form.append(item('满意度', starPicker('satisfaction'), { required: true, name: 'satisfaction' }));
   }
+  if (fields.includes('into')) {
+    const list = h('div', { class: 'merge-list', 'data-testid': 'merge-candidates' }, h('span', { class: 'muted' }, '正在查找同村同类的未办结事件…'));
+    const typed = h('input', { class: 'input', name: 'into_other', placeholder: '或输入事件编号 / ID', maxlength: 40, autocomplete: 'off' });
+    form.append(item('合并到', h('div', { class: 'merge-pick' }, list, typed), { required: true, name: 'into' }));
+    mergeCandidates(ev).then((cands) => {
+      if (!cands.length) {
+        list.replaceChildren(h('span', { class: 'muted' }, '同村没有同类的未办结事件，请输入要合并到的事件编号'));
+        return;
+      }
+      list.replaceChildren(...cands.map((c, i) => h('label', { class: 'radio merge-option', 'data-id': c.id },
+        h('input', { type: 'radio', name: 'into', value: c.id, checked: i === 0 }),
+        h('span', { class: 'merge-text' },
+          h('b', null, c.number), ` ${c.title}`,
+          h('small', null, `${c.state_label} · ${formatTime(c.created_at)}${c.id === ev.duplicate_of ? ' · 系统判断疑似重复' : ''}`)))));
+    }).catch(() => list.replaceChildren(h('span', { class: 'muted' }, '候选事件加载失败，请输入事件编号')));
+  }
   if (fields.includes('photos')) {
     const slot = h('div', { class: 'photo-pick' });
     const photoItem = item('现场照片', slot, { hint: '可选多张，提交时一并上传', name: 'photos' });
@@ -205,6 +244,15 @@ export async function openAction(ev, a, ctx) {
       }
     }
     if (approveNeeded) body.approve = val('approve') === 'true';
+    if (fields.includes('into')) {
+      const typed = val('into_other');
+      if (typed) {
+        const id = await findEvent(typed).catch(() => null);
+        if (id) body.into = id;
+        else fail('into', `没有找到编号为 ${typed} 的事件`);
+      } else if (val('into')) body.into = Number(val('into'));
+      else fail('into', '请选择或输入要合并到的事件');
+    }
     if (fields.includes('satisfaction')) {
       const s = Number(val('satisfaction'));
       if (!s) fail('satisfaction', '请选择 1 到 5 星');

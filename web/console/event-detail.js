@@ -179,16 +179,26 @@ export async function render(root, ctx) {
       ['建议责任主体', ev.suggested_unit ? h('span', null, icon('route', 'icon icon-xs'), ' ', ev.suggested_unit.name) : h('span', { class: 'muted' }, '无')],
     ];
     if (ev.called_unit) rows.push(['乡呼县应', ev.called_unit.name]);
-    if (ev.duplicate_of) rows.push(['疑似重复', h('a', { href: `#/events/${ev.duplicate_of}` }, `与事件 #${ev.duplicate_of} 同位置同类别`)]);
+    if (ev.duplicate_of && !ev.merged_into) rows.push(['疑似重复', h('a', { href: `#/events/${ev.duplicate_of}` }, `与事件 #${ev.duplicate_of} 同位置同类别`)]);
+    if (ev.merged && ev.merged.length) {
+      rows.push(['重复上报', h('div', { class: 'cell-2 wrap', 'data-testid': 'merged' },
+        h('span', null, `已合并 ${ev.merged.length} 件：`, ev.merged.map((m, i) => [i ? '、' : '', h('a', { href: `#/events/${m.id}` }, m.number)])),
+        h('span', { class: 'sub' }, '办结时会一并通知这些事件的上报人'))]);
+    }
     if (ev.state === 'feedback' || ev.verified) rows.push(['核查', ev.verified ? tag('核查通过', 'success') : tag('待网格员核查', 'warning')]);
     if (ev.satisfaction) rows.push(['满意度', stars(ev.satisfaction)]);
     if (ev.closed_at) rows.push(['结案时间', formatTime(ev.closed_at)]);
     const extra = [];
+    if (ev.merged_into) {
+      const m = ev.merged_into;
+      extra.push(h('div', { class: 'alert alert-info', 'data-testid': 'merged-into' }, icon('info'), h('div', null,
+        '本事件为重复上报，已合并到 ', h('a', { href: `#/events/${m.id}` }, m.number), `（${m.state_label}）一并办理。`)));
+    }
     if (dupes.length) {
       extra.push(h('div', { class: 'alert alert-warning', 'data-testid': 'duplicates' }, icon('warn'), h('div', null,
         '发现可能重复的事件（100 米内、24 小时内同类别）：',
         dupes.map((d, i) => [i ? '、' : '', h('a', { href: `#/events/${d}` }, `#${d}`)]),
-        '。请核对后决定是否合并处理。')));
+        '。核对为同一问题的，可用「合并重复件」合并办理。')));
     }
     return card({ title: '事件信息', body: [extra, h('dl', { class: 'kv kv-detail' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]))] });
   }

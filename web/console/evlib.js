@@ -202,6 +202,7 @@ export const ACTIONS = {
   revisit: { note: 'optional', noteLabel: '回访意见', fields: ['satisfaction'], kind: 'primary' },
   reject: { note: 'required', noteLabel: '不予立案理由', kind: 'danger' },
   void: { note: 'required', noteLabel: '作废理由', kind: 'danger' },
+  merge: { note: 'optional', noteLabel: '合并说明', fields: ['into'], kind: 'default', hint: '同一问题被重复上报时，把本事件合并到正在办理的那一件：本事件作废并关联过去，上报人会收到通知，那件事件办结时也会通知他。' },
   'self-close': { note: 'required', noteLabel: '处置情况', fields: ['photos'], kind: 'primary', hint: '自行处置需要处置前和处置后的照片各至少一张。' },
   comment: { note: 'required', noteLabel: '备注内容', kind: 'default' },
   urge: { note: 'optional', noteLabel: '催办说明', kind: 'default', hint: '同一事件 24 小时内可催办一次，正在办理的单位会收到提醒。' },

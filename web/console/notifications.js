@@ -18,6 +18,8 @@ export const KINDS = {
   out_of_list: ['清单外', 'warning'],
   closed: ['已办结', 'success'],
   rejected: ['不予立案', 'default'],
+  void: ['已作废', 'default'],
+  merged: ['合并办理', 'primary'],
   yellow: ['黄灯预警', 'warning'],
   red: ['红灯督办', 'danger'],
   supervision: ['督办', 'danger'],

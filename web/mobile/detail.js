@@ -60,6 +60,8 @@ export async function render(root, ctx) {
           cd ? h('b', { class: cd.overdue ? 'over' : '' }, cd.text) : null, h('span', { class: 'sub' }, `时限 ${formatTime(ev.stage_deadline)}`)) : null,
         !open && ev.closed_at ? h('div', { class: 'm-status-dl' }, lightDot(ev.overdue ? 'red' : 'green'), ev.overdue ? '超期办结' : '按期办结', h('span', { class: 'sub' }, formatTime(ev.closed_at))) : null,
         ev.state === 'feedback' ? h('div', { class: 'm-status-dl' }, ev.verified ? '✓ 核查通过，等待指挥室结案' : '处置已反馈，等待网格员现场核查') : null,
+        ev.merged_into ? h('div', { class: 'm-status-dl', 'data-testid': 'merged-into' },
+          `与事件 ${ev.merged_into.number} 为同一问题，已合并办理`, h('span', { class: 'sub' }, `该事件${ev.merged_into.state_label}${isOpen(ev.merged_into.state) ? '，办结后会通知您' : ''}`)) : null,
         pressed ? h('div', { class: 'm-pressed', 'data-testid': 'supervised' }, h('b', null, '督办'),
           h('span', null, pressed.note), h('span', { class: 'sub' }, `${pressed.by_unit || ''} · ${formatTime(pressed.at)}`)) : null,
         ev.satisfaction ? h('div', { class: 'm-status-dl' }, '评价 ', h('span', { class: 'm-stars-ro' }, '★'.repeat(ev.satisfaction), h('span', { class: 'off' }, '★'.repeat(5 - ev.satisfaction)))) : null),
