@@ -1231,6 +1231,24 @@ static int department_of(sim *s, const sim_event *e)
     return k->ndepts ? k->depts[0] : -1;
 }
 
+/* The event a repeated report was linked to at intake, if it is still open (the
+ * desk merges the repeat into it, 合并重复件); 0 when it is finished. */
+static tk_status open_original(tk_conn *c, int64_t id, int64_t *into, tk_error *err)
+{
+    tk_stmt *st = tk_prepare(c,
+                             "SELECT o.id FROM events d JOIN events o ON o.id = d.duplicate_of "
+                             "WHERE d.id = ?1 AND o.state NOT IN ('closed', 'archived', "
+                             "'rejected', 'void')",
+                             err);
+    if (!st)
+        return TK_EIO;
+    tk_bind_i64(st, 1, id);
+    int rc = tk_step(st, err);
+    *into = rc == 1 ? tk_col_i64(st, 0) : 0;
+    tk_reset(st);
+    return rc < 0 ? err->status : TK_OK;
+}
+
 static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
 {
     if (e->step == S_REPORT)
@@ -1242,8 +1260,18 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
     int64_t now = s->now;
     switch ((sim_step)e->step) {
     case S_REJECT:
+        if (e->flags & F_DUPLICATE) {
+            if (open_original(c, e->id, &in.into, err) != TK_OK)
+                return err->status;
+            if (in.into && act(s, c, e, desk(s, e), "merge", &in, &ok, err) != TK_OK)
+                return err->status;
+            if (ok) {
+                e->step = S_DONE;
+                return TK_OK;
+            }
+        }
         in.note = e->flags & F_DUPLICATE
-                      ? "重复上报，已并入原事件办理"
+                      ? "重复上报，原事件已办结"
                       : one_of(s,
                                (const char *const[]){"经研判不属于受理范围", "反映情况与事实不符",
                                                      "已由其他渠道办理"},
