@@ -5,7 +5,8 @@
 // accepts it and dispatches it to the suggested module, and merges a second
 // report of the same problem into it (合并重复件); the module cadre signs
 // and feeds back; the grid worker verifies on the phone; the command room
-// closes it; the stats page counts it.
+// closes it; the stats page counts it; the command room accepts and dispatches a
+// page of its queue at once.
 //
 // Needs Debian chromium; screenshots as tests/e2e/lib/browser.mjs says.
 import { describe, before, after } from 'node:test';
@@ -444,6 +445,60 @@ describe('event loop (mobile + console)', () => {
     const overdue = (await apiGet(page, '/api/v1/events/boxes')).boxes.overdue;
     await page.locator(`.m-seg-btn[data-box="overdue"] .m-seg-count:text-is("${overdue}")`).waitFor();
     await shot(page, '15-mobile-leader');
+  });
+
+  step('the command room accepts and dispatches a page of its queue at once (批量处理)', async () => {
+    const page = pages.command;
+    current = page;
+    await page.goto(`${srv.base}/console/#/events?box=reported`);
+    await page.locator('.table tbody tr [data-select]').first().waitFor();
+    const rows = await apiGet(page, '/api/v1/events?box=reported&limit=20');
+    const waiting = rows.items.filter((e) => e.state === 'reported');
+    assert.ok(waiting.length >= 2, `the queue's first page has reports: ${waiting.length}`);
+    assert.equal(await page.locator('[data-select]').count(), rows.items.filter((e) => ['reported', 'accepted'].includes(e.state)).length,
+      'a box for each event waiting for 立案 or 交办, none for the others');
+    await page.locator('[data-action="select-all"]').check();
+    await page.locator('[data-testid="batch-bar"]:not([hidden])').waitFor();
+    await shot(page, '16-console-batch-selected');
+    // 批量立案: every ticked report is accepted; the accepted ones ticked are named and skipped.
+    await page.locator('[data-batch="accept"]').click();
+    await page.locator('dialog[open] .confirm-text', { hasText: `将对选中的 ${waiting.length} 件事件立案` }).waitFor();
+    await page.locator('dialog[open] .btn-primary').click();
+    const result = page.locator('[data-testid="batch-result"]');
+    await result.waitFor();
+    assert.match(await result.innerText(), new RegExp(`已立案 ${waiting.length} 件`));
+    await shot(page, '17-console-batch-result');
+    await page.locator('[data-action="batch-ok"]').click();
+    for (const ev of waiting) {
+      const now = await apiGet(page, `/api/v1/events/${ev.id}`);
+      assert.equal(now.state, 'accepted', ev.number);
+      assert.equal(now.timeline.at(-1).note, '批量立案');
+    }
+    // 批量交办: the accepted ones go to the body the lists suggest; 清单外 ones stay, with why.
+    await page.locator('.table tbody tr [data-select]').first().waitFor();
+    await page.locator('[data-action="select-all"]').check();
+    const ticked = await page.locator('[data-select]:checked').evaluateAll((els) => els.map((e) => Number(e.dataset.select)));
+    const listed = await Promise.all(ticked.map((id) => apiGet(page, `/api/v1/events/${id}`)));
+    const routable = listed.filter((e) => !e.out_of_list && e.suggested_unit);
+    await page.locator('[data-batch="dispatch"]').click();
+    await page.locator('dialog[open] .btn-primary').click();
+    await result.waitFor();
+    const text = await result.innerText();
+    for (const ev of listed.filter((e) => !routable.includes(e))) assert.match(text, new RegExp(`${ev.number}[\\s\\S]*没有清单建议的责任主体`));
+    await page.locator('[data-action="batch-ok"]').click();
+    let dispatched = 0;
+    for (const ev of routable) {
+      const now = await apiGet(page, `/api/v1/events/${ev.id}`);
+      if (now.state !== 'dispatched') {
+        assert.match(text, new RegExp(ev.number), `${ev.number} is either dispatched or named with its reason`);
+        continue;
+      }
+      dispatched += 1;
+      assert.equal(now.assignee_unit.id, ev.suggested_unit.id, ev.number);
+    }
+    assert.ok(dispatched > 0, 'some were dispatched');
+    assert.match(text, new RegExp(`已交办 ${dispatched} 件`));
+    await page.locator('[data-testid="batch-bar"][hidden]').waitFor({ state: 'attached' });
     assert.deepEqual(pageErrors, [], 'no script errors in any page');
   });
 });

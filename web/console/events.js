@@ -6,12 +6,14 @@
 // The chosen tab stays in the hash (#/events?box=unit) so 返回 comes back to it.
 // Each inbox tab shows how many events it holds (GET /api/v1/events/boxes), kept
 // current with the table. 导出台账 saves the tab's events under the filters as an
-// Excel workbook (GET /api/v1/events/export?format=xlsx).
+// Excel workbook (GET /api/v1/events/export?format=xlsx). A desk ticks events waiting
+// for 立案 or 交办 and handles them together (batch.js).
 
 import { api } from './api.js';
 import { h, icon, pageHeader, card, dataTable, formatTime, nextDay, tag, toast, toastError, clearErrors, setFieldError } from './ui.js';
 import { STATES, SOURCES, loadCategories, subscribe, onLiveMode, liveText, boxCount } from './evlib.js';
 import { stateTag, urgencyTag, deadlineCell, categorySelect, tickCountdowns } from './evui.js';
+import { selectable, runBatch, BATCHES } from './batch.js';
 
 const DESK_ROLES = new Set(['township_command', 'county_center']);
 
@@ -134,13 +136,60 @@ export async function render(root, ctx) {
     table.reload();
   }
 
+  // ---- 批量处理: the desk ticks events of the page waiting for 立案 or 交办
+  const batchable = DESK_ROLES.has(me.role) && ctx.can('event.act');
+  const selected = new Map(); // id → the event as listed
+  const allBox = h('input', { type: 'checkbox', 'aria-label': '全选本页可批量处理的事件', 'data-action': 'select-all', onchange: () => {
+    for (const ev of table.items.filter(selectable)) {
+      if (allBox.checked) selected.set(ev.id, ev);
+      else selected.delete(ev.id);
+    }
+    paintSelection();
+  } });
+  const picked = h('span', { class: 'batch-count' });
+  const batchBar = h('div', { class: 'batch-bar', hidden: true, 'data-testid': 'batch-bar' }, picked,
+    Object.entries(BATCHES).map(([kind, b]) => h('button', { type: 'button', class: 'btn btn-sm btn-primary', 'data-batch': kind, onclick: () => batch(kind) }, b.label)),
+    h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'clear-selection', onclick: () => { selected.clear(); paintSelection(); } }, '取消选择'));
+  function paintSelection() {
+    for (const el of table.el.querySelectorAll('[data-select]')) el.checked = selected.has(Number(el.dataset.select));
+    const can = table.items.filter(selectable);
+    allBox.checked = can.length > 0 && can.every((ev) => selected.has(ev.id));
+    allBox.indeterminate = !allBox.checked && can.some((ev) => selected.has(ev.id));
+    picked.textContent = `已选 ${selected.size} 件`;
+    batchBar.hidden = selected.size === 0;
+  }
+  async function batch(kind) {
+    const res = await runBatch(kind, [...selected.values()]);
+    if (!res) return;
+    for (const ev of res.done) selected.delete(ev.id);
+    table.refresh({ quiet: true });
+    loadCounts();
+  }
+  const selectColumn = { title: allBox, width: 40, className: 'cell-select', render: (ev) => (selectable(ev)
+    ? h('input', { type: 'checkbox', 'data-select': ev.id, 'aria-label': `选择 ${ev.number}`, checked: selected.has(ev.id), onchange: (e) => {
+      if (e.target.checked) selected.set(ev.id, ev);
+      else selected.delete(ev.id);
+      paintSelection();
+    } })
+    : h('span')) };
+
   // ---- table
   const link = (ev, child) => h('a', { href: `#/events/${ev.id}`, class: 'ev-link' }, child);
   const table = dataTable({
     pageSize: 20,
     minWidth: 1090,
     rowClass: (ev) => ['ev-row', ev.alert === 'red' && !['closed', 'archived', 'rejected', 'void'].includes(ev.state) ? 'row-red' : null].filter(Boolean).join(' '),
+    // A reload keeps only the ticked events still listed and still waiting, as they now are.
+    onLoad: (items) => {
+      const now = new Map(items.filter(selectable).map((ev) => [ev.id, ev]));
+      for (const id of [...selected.keys()]) {
+        if (now.has(id)) selected.set(id, now.get(id));
+        else selected.delete(id);
+      }
+      paintSelection();
+    },
     columns: [
+      ...(batchable ? [selectColumn] : []),
       { title: '事件编号', width: 200, render: (ev) => h('div', { class: 'cell-2', 'data-event-id': ev.id, 'data-number': ev.number },
         link(ev, h('span', { class: 'mono' }, ev.number)),
         h('span', { class: 'sub' }, ev.source_label || SOURCES[ev.source] || ev.source)) },
@@ -202,6 +251,7 @@ export async function render(root, ctx) {
     card({ className: 'card-filters', body: form }),
     h('section', { class: 'card card-table' },
       h('div', { class: 'tabs-head' }, tabBar, h('div', { class: 'tabs-extra' }, tabHint, liveBadge)),
+      batchable ? batchBar : null,
       h('div', { class: 'card-body' }, table.el)));
   paintTabs();
   table.reload();
