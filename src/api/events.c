@@ -23,7 +23,7 @@
 #include "core/clock.h"
 #include "gov/categories.h"
 #include "gov/events.h"
-#include "gov/report_keys.h"
+#include "gov/request_keys.h"
 
 static json_t *ref(int64_t id, const char *name)
 {
@@ -549,18 +549,19 @@ static void create_refused(tk_req *r, api_op *op, const tk_error *err)
     tk_req_add_header(r, "Retry-After", retry);
 }
 
-/* The Idempotency-Key header, if any, checked. */
-static bool read_request_key(tk_req *r, tk_event_new *e)
+/* The Idempotency-Key header, if any, checked: *key NULL without one. */
+static bool read_request_key(tk_req *r, const char **key)
 {
-    const char *key = tk_req_header(r, "Idempotency-Key");
-    if (!key)
+    const char *v = tk_req_header(r, "Idempotency-Key");
+    *key = NULL;
+    if (!v)
         return true;
-    if (!tk_report_key_valid(key)) {
+    if (!tk_request_key_valid(v)) {
         tk_reply_fail(r, TK_EINVAL, "bad_idempotency_key",
-                      "Idempotency-Key 需要 1 到 %d 个字母、数字或 -_.: 字符", TK_REPORT_KEY_MAX);
+                      "Idempotency-Key 需要 1 到 %d 个字母、数字或 -_.: 字符", TK_REQUEST_KEY_MAX);
         return false;
     }
-    e->request_key = tk_arena_strdup(r->arena, key);
+    *key = tk_arena_strdup(r->arena, v);
     return true;
 }
 
@@ -646,7 +647,7 @@ void api_events_create(tk_req *r)
     for (size_t i = 0; i < sizeof copies / sizeof copies[0]; i++)
         if (*copies[i])
             *copies[i] = tk_arena_strdup(r->arena, *copies[i]);
-    if (!read_request_key(r, e))
+    if (!read_request_key(r, &e->request_key))
         return;
     e->resident_daily = TK_APP(r)->cfg->resident_daily_reports;
     api_op *op = api_op_new(r, "event", create_run, created_reply, x);
@@ -678,7 +679,9 @@ static tk_status act_run(tk_conn *c, api_op *op, tk_error *err)
             op->problem = json_pack("{s:s, s:o}", "state", e.state, "allowed",
                                     allowed_json(&e, api_who(op->r)));
     }
-    if (st == TK_OK) {
+    if (st == TK_OK && x->change.replayed) {
+        api_op_detail(op, "replayed", json_true());
+    } else if (st == TK_OK) {
         api_op_detail(op, "from", json_string(x->change.from_state));
         api_op_detail(op, "to", json_string(x->change.to_state));
     }
@@ -686,9 +689,13 @@ static tk_status act_run(tk_conn *c, api_op *op, tk_error *err)
     return st;
 }
 
+/* The event after the action; after a repeat under the same Idempotency-Key, the
+ * event as it is now, marked. */
 static void act_reply(tk_req *r, api_op *op)
 {
     act_ctx *x = op->data;
+    if (x->change.replayed)
+        tk_req_add_header(r, "Idempotent-Replayed", "true");
     reply_event(r, x->id, 200);
 }
 
@@ -748,6 +755,11 @@ static void submit_action(tk_req *r, const char *action)
         if (owned)
             json_decref(in);
         tk_reply_error(r, &err);
+        return;
+    }
+    if (!read_request_key(r, &e->request_key)) {
+        if (owned)
+            json_decref(in);
         return;
     }
     const char **copies[] = {&e->note, &e->kind, &e->unit, &e->urgency, &e->category_code};

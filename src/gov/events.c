@@ -9,7 +9,7 @@
 #include "core/clock.h"
 #include "core/str.h"
 #include "gov/event_internal.h"
-#include "gov/report_keys.h"
+#include "gov/request_keys.h"
 #include "gov/routing.h"
 #include "gov/units.h"
 
@@ -605,7 +605,7 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
     if (keyed) {
         int64_t id;
         tk_report_fingerprint(in, fingerprint);
-        if (tk_report_key_find(c, who->user_id, in->request_key, fingerprint, &id, err) != TK_OK)
+        if (tk_request_key_find(c, who->user_id, in->request_key, fingerprint, &id, err) != TK_OK)
             return err->status;
         if (id)
             return replay(c, a, id, out, err);
@@ -615,8 +615,8 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
         return err->status;
     if (write_event(c, a, cal, who, in, now, out, err) != TK_OK)
         return err->status;
-    return keyed ? tk_report_key_remember(c, who->user_id, in->request_key, fingerprint,
-                                          out->event.id, now, err)
+    return keyed ? tk_request_key_remember(c, who->user_id, in->request_key, fingerprint,
+                                           out->event.id, now, err)
                  : TK_OK;
 }
 

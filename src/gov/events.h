@@ -103,6 +103,7 @@ typedef struct {
     const char *unit;                    /* extension length */
     const char *urgency, *category_code; /* accept: reclassify */
     int64_t into;                        /* merge: the event this report goes into */
+    const char *request_key;             /* Idempotency-Key: a repeat changes nothing */
 } tk_event_input;
 
 /* What an action changed, for the reply and the live stream. */
@@ -110,11 +111,13 @@ typedef struct {
     const char *action;
     const char *from_state, *to_state;
     int64_t timeline_id;
+    bool replayed; /* done before under the same key: nothing changed now */
 } tk_event_change;
 
 /* Performs the action or refuses it: TK_ECONFLICT "illegal_transition" when the
  * state does not allow it, TK_EFORBIDDEN when the caller's role or assignment
- * does not, TK_EVALID for missing or bad fields. */
+ * does not, TK_EVALID for missing or bad fields. With in->request_key, the same
+ * action done before under the key is not done again (out->replayed). */
 tk_status tk_event_act(tk_conn *c, tk_arena *a, const tk_calendar *cal, const tk_identity *who,
                        int64_t id, const char *action, const tk_event_input *in,
                        tk_event_change *out, tk_error *err);

@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "gov/event_internal.h"
+#include "gov/request_keys.h"
 #include "gov/units.h"
 #include "gov/workcal.h"
 
@@ -1075,13 +1076,11 @@ static tk_status illegal(const tk_event *ev, const tk_identity *who, const actio
                    tk_event_state_label(ev->state), d->label, n ? list : "无");
 }
 
-tk_status tk_event_act(tk_conn *c, tk_arena *a, const tk_calendar *cal, const tk_identity *who,
-                       int64_t id, const char *action, const tk_event_input *in,
-                       tk_event_change *out, tk_error *err)
+static tk_status act_once(tk_conn *c, tk_arena *a, const tk_calendar *cal, const tk_identity *who,
+                          int64_t id, const action_def *d, const tk_event_input *in,
+                          tk_event_change *out, tk_error *err)
 {
-    const action_def *d = find_action(action);
-    if (!d)
-        return tk_fail(err, TK_ENOTFOUND, "unknown_action", "没有「%s」这个操作", action);
+    const char *action = d->name;
     act_ctx x = {.c = c, .a = a, .cal = cal, .who = who, .in = in, .now = tk_now_ms(), .out = out};
     memset(out, 0, sizeof *out);
     out->action = d->name;
@@ -1117,4 +1116,30 @@ tk_status tk_event_act(tk_conn *c, tk_arena *a, const tk_calendar *cal, const tk
         x.ev.urgency = in->urgency;
     }
     return d->fn(&x, err);
+}
+
+tk_status tk_event_act(tk_conn *c, tk_arena *a, const tk_calendar *cal, const tk_identity *who,
+                       int64_t id, const char *action, const tk_event_input *in,
+                       tk_event_change *out, tk_error *err)
+{
+    const action_def *d = find_action(action);
+    if (!d)
+        return tk_fail(err, TK_ENOTFOUND, "unknown_action", "没有「%s」这个操作", action);
+    bool keyed = in->request_key && who->user_id;
+    char fingerprint[65];
+    if (keyed) {
+        int64_t done;
+        tk_action_fingerprint(id, d->name, in, fingerprint);
+        if (tk_request_key_find(c, who->user_id, in->request_key, fingerprint, &done, err) != TK_OK)
+            return err->status;
+        if (done) {
+            *out = (tk_event_change){.action = d->name, .replayed = true};
+            return TK_OK;
+        }
+    }
+    if (act_once(c, a, cal, who, id, d, in, out, err) != TK_OK)
+        return err->status;
+    return keyed ? tk_request_key_remember(c, who->user_id, in->request_key, fingerprint, id,
+                                           tk_now_ms(), err)
+                 : TK_OK;
 }

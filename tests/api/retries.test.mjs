@@ -3,7 +3,8 @@
 // with the same Idempotency-Key. The server answers a repeat with the event the
 // first request made (200, Idempotent-Replayed), never writes a second one, refuses
 // a different report under a used key (422), keeps keys per account, and keeps the
-// key with the event across kill -9. Also the resident's daily allowance of reports
+// key with the event across kill -9. An action (a transition, a comment) sent again
+// under its key is done once. Also the resident's daily allowance of reports
 // (--resident-daily-reports): 429 with Retry-After until midnight, audited, a repeat
 // still answered, the next day open again.
 //
@@ -206,6 +207,75 @@ describe('a report sent again', () => {
       assert.equal(st.code, 0, srv.log.slice(-2000));
       t = null;
     }
+  });
+});
+
+describe('an action sent again', () => {
+  let t;
+  before(async () => {
+    t = await startServer('actions');
+  });
+  after(async () => {
+    if (t) await t.stop();
+  });
+
+  const act = (who, id, action, body, key) => t.call(who, 'POST', `/api/v1/events/${id}/${action}`, body,
+    key === undefined ? {} : { 'idempotency-key': key });
+  async function reported(text) {
+    const res = await t.report('hotline', hotlineReport(text));
+    expectStatus(res, 201);
+    return res.body;
+  }
+
+  test('1. the same key again: done once, answered 200 with the event as it is, the repeat audited', async () => {
+    const ev = await reported('动作重发：立案');
+    const first = await act('command', ev.id, 'accept', { note: '立案' }, 'act-1');
+    expectStatus(first, 200);
+    assert.equal(first.body.state, 'accepted');
+    assert.equal(first.headers.get('idempotent-replayed'), null);
+    const again = await act('command', ev.id, 'accept', { note: '立案' }, 'act-1');
+    expectStatus(again, 200, 'the repeat');
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.equal(again.body.state, 'accepted');
+    assert.deepEqual(again.body.timeline.map((r) => r.action), ['report', 'accept'], 'accepted once');
+    const audit = await t.call('admin', 'GET', `/api/v1/audit?action=event.accept&target_id=${ev.id}&limit=10`);
+    assert.deepEqual(audit.body.items.map((a) => [a.outcome, !!a.detail.replayed]).sort(), [['ok', false], ['ok', true]]);
+    // Without a key the same press is refused: the state has moved on.
+    const bare = await act('command', ev.id, 'accept', { note: '立案' });
+    expectProblem(bare, 409, 'illegal_transition');
+  });
+
+  test('2. a comment sent three times is one comment', async () => {
+    const ev = await reported('动作重发：备注');
+    for (let i = 0; i < 3; i++) expectStatus(await act('command', ev.id, 'comment', { note: '已电话联系反映人' }, 'note-1'), 200);
+    const now = await t.call('admin', 'GET', `/api/v1/events/${ev.id}`);
+    assert.equal(now.body.timeline.filter((r) => r.action === 'comment').length, 1);
+  });
+
+  test('3. a key used for another action, another event or a report is refused (422); nothing changes', async () => {
+    const a = await reported('动作重发：键已用过 A');
+    const b = await reported('动作重发：键已用过 B');
+    expectStatus(await act('command', a.id, 'comment', { note: '第一次' }, 'used-1'), 200);
+    expectProblem(await act('command', a.id, 'comment', { note: '另一条备注' }, 'used-1'), 422, 'idempotency_key_reused');
+    expectProblem(await act('command', b.id, 'comment', { note: '第一次' }, 'used-1'), 422, 'idempotency_key_reused');
+    expectProblem(await act('command', a.id, 'accept', {}, 'used-1'), 422, 'idempotency_key_reused');
+    const report = await t.report('command', hotlineReport('动作重发：上报用过的键'), 'used-2');
+    expectStatus(report, 201);
+    expectProblem(await act('command', a.id, 'comment', { note: 'x' }, 'used-2'), 422, 'idempotency_key_reused');
+    for (const ev of [a, b]) {
+      const now = await t.call('admin', 'GET', `/api/v1/events/${ev.id}`);
+      assert.equal(now.body.state, 'reported');
+      assert.equal(now.body.timeline.filter((r) => r.action === 'comment').length, ev === a ? 1 : 0);
+    }
+    expectProblem(await act('command', a.id, 'comment', { note: 'x' }, 'bad key'), 400, 'bad_idempotency_key');
+  });
+
+  test('4. a refused action leaves its key free: after the reason is fixed it goes through', async () => {
+    const ev = await reported('动作重发：被拒后再试');
+    expectProblem(await act('command', ev.id, 'reject', {}, 'rej-1'), 422, 'invalid_field');
+    const ok = await act('command', ev.id, 'reject', { note: '已由物业处理' }, 'rej-2');
+    expectStatus(ok, 200);
+    assert.equal(ok.body.state, 'rejected');
   });
 });
 

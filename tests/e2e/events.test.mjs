@@ -358,10 +358,28 @@ describe('event loop (mobile + console)', () => {
     await page.locator('dialog[open] [data-passed="true"].on').waitFor();
     await page.locator('dialog[open] textarea[name="note"]').fill('现场查看，楼道已清理，双方无异议');
     await shot(page, '11-mobile-verify');
+    // On a weak signal: the first try reaches the server but its answer is lost. The
+    // phone sends it again with the same key and is answered as if it had arrived.
+    const keys = [];
+    await page.route('**/api/v1/events/*/verify', async (route) => {
+      keys.push(route.request().headers()['idempotency-key']);
+      if (keys.length === 1) {
+        await route.fetch();
+        return route.abort('connectionreset');
+      }
+      return route.fallback();
+    });
+    const answered = page.waitForResponse((r) => r.url().endsWith('/verify') && r.status() === 200);
     await page.locator('dialog[open] [data-action="submit-action"]').click();
+    assert.equal((await answered).headers()['idempotent-replayed'], 'true', 'the second try finds the first one done');
     await page.locator('dialog[open]').waitFor({ state: 'detached' });
+    await page.unroute('**/api/v1/events/*/verify');
+    assert.equal(keys.length, 2);
+    assert.equal(keys[0], keys[1], 'one key for both tries');
     await page.locator('.m-status', { hasText: '核查通过，等待指挥室结案' }).waitFor();
     assert.equal(await page.locator('[data-act="verify"]').count(), 0, 'no second verification');
+    const verified = await apiGet(page, `/api/v1/events/${eventId}`);
+    assert.equal(verified.timeline.filter((t) => t.action === 'verify').length, 1, 'verified once');
     await shot(page, '12-mobile-verified');
   });
 

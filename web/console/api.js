@@ -169,7 +169,7 @@ export const api = {
 // ---------------------------------------------------------------- sending again
 
 // 32 hex characters (crypto.randomUUID needs a secure context; this does not).
-function newRequestKey() {
+export function newRequestKey() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -2,7 +2,7 @@
 // detail: exactly the fields the action needs (see ACTIONS in evlib.js and
 // src/gov/transitions.c), the server's refusal shown in the form.
 
-import { api } from './api.js';
+import { api, requestKeys } from './api.js';
 import { h, icon, openDialog, busy, clearErrors, setFieldError, setFormAlert, toast, field, formatTime } from './ui.js';
 import { actionSpec, act, refusalText, URGENCIES, LIMIT_UNITS, uploadSupported, uploadPhoto, loadCategories, isOpen } from './evlib.js';
 import { categorySelect } from './evui.js';
@@ -212,6 +212,7 @@ export async function openAction(ev, a, ctx) {
   if (first) first.focus();
 
   // ---- submit
+  const keyOf = requestKeys(); // pressing again after a lost answer does not act twice
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
@@ -268,7 +269,7 @@ export async function openAction(ev, a, ctx) {
         submit.lastChild.textContent = `正在上传照片 ${i + 1}/${files.length}…`;
         await uploadPhoto(ev.id, f, spec.photoKind || 'after');
       }
-      const updated = await act(ev.id, a.action, body);
+      const updated = await act(ev.id, a.action, body, keyOf(body));
       restore();
       d.close(updated);
       toast(`${a.label}成功${updated && updated.state_label ? `，事件${updated.state_label}` : ''}`);

@@ -4,7 +4,7 @@
 // upload (with a probe, so the UI hides it while the server lacks it) and the
 // live feed (/api/v1/stream, or polling every 20 s when the stream is absent).
 
-import { api, ApiError, sendAgain } from './api.js';
+import { api, ApiError, sendAgain, newRequestKey } from './api.js';
 
 // ---------------------------------------------------------------- labels
 
@@ -213,9 +213,14 @@ export function actionSpec(action) {
   return ACTIONS[action] || { note: 'optional', noteLabel: '说明', kind: 'default' };
 }
 
-/** Runs an action; resolves with the updated event (the server answers with the detail). */
-export function act(id, action, body = {}) {
-  return api.post(`/events/${id}/${action}`, body);
+/**
+ * Runs an action; resolves with the updated event (the server answers with the
+ * detail). It carries an Idempotency-Key, so a try whose answer was lost is sent
+ * again and not done twice; a form passes its own key (requestKeys) so that
+ * pressing again after a failure keeps it.
+ */
+export function act(id, action, body = {}, key = newRequestKey()) {
+  return sendAgain(() => api.post(`/events/${id}/${action}`, body, { idempotencyKey: key }));
 }
 
 /** A 409's allowed actions as text, for the refusal message. */

@@ -6,7 +6,7 @@
 // pressed by a person shows the latest instruction at the top, where its holder
 // sees it first.
 
-import { api } from '../console/api.js';
+import { api, requestKeys } from '../console/api.js';
 import { toast } from '../console/ui.js';
 import {
   STAGES, PHOTO_KINDS, usableActions, isOpen, countdown, subscribe, attachmentUrl, uploadSupported,
@@ -141,6 +141,7 @@ export async function render(root, ctx) {
     parts.unshift(err);
     const s = sheet({ title: label(a), body: parts, footer: submit, tall: true });
 
+    const keyOf = requestKeys(); // pressing again after a lost answer does not act twice
     submit.addEventListener('click', async () => {
       err.hidden = true;
       note.error('');
@@ -163,7 +164,7 @@ export async function render(root, ctx) {
           await uploadPhoto(ev.id, f, k);
         }
         layer.set('正在提交…');
-        const updated = await act(ev.id, a.action, req);
+        const updated = await act(ev.id, a.action, req, keyOf(req));
         layer.close();
         s.close(true);
         toast(`${label(a)}已提交`);
@@ -171,7 +172,7 @@ export async function render(root, ctx) {
         ctx.refreshUnread();
       } catch (ex) {
         layer.close();
-        showErr(refusalText(ex));
+        showErr(ex.status === 0 || ex.status >= 502 ? '网络不佳，提交未完成。填写的内容都保留着，网络恢复后再点提交即可，不会重复办理。' : refusalText(ex));
       }
     });
     function showErr(m) {
