@@ -4,7 +4,8 @@
 // located by GPS, which then leads their list, presses it (催办, once a day), and
 // rates another once the township has finished it (driven through the API by the
 // desk and the module), and reports on a weak signal: the answer lost, the report
-// sent again with its key, made once.
+// sent again with its key, made once; reporting it a third time, the phone names
+// the open report first.
 //
 // Needs Debian chromium; screenshots as tests/e2e/lib/browser.mjs says.
 import { describe, before, after } from 'node:test';
@@ -165,7 +166,7 @@ describe('resident (mobile)', () => {
   });
 
   step('on a weak signal a report is sent again and made once', async () => {
-    const text = `e2e-${process.pid}：路灯不亮（信号不好时上报）`;
+    const text = `e2e-${process.pid}：村口有人私搭乱建（信号不好时上报）`;
     const keys = [];
     let tries = 0;
     // The first try reaches the server, but its answer is lost; the next three do
@@ -204,6 +205,24 @@ describe('resident (mobile)', () => {
     assert.equal(mine.length, 1, 'one event');
     assert.equal((await page.locator('[data-testid="created-number"]').innerText()).trim(), mine[0].number);
     await shot('07-sent-once');
+  });
+
+  step('reporting the same problem again, the phone names the open report first', async () => {
+    const open = (await apiGet('/api/v1/events?limit=100')).items.find((e) => e.description.includes('私搭乱建（信号不好时上报）'));
+    assert.ok(open && open.state === 'reported', 'the report sent on the weak signal is open');
+    await page.locator('[data-testid="report-result"] button', { hasText: '继续上报' }).click();
+    await page.locator('[data-testid="place"][data-state="ok"]').waitFor();
+    assert.ok(await page.locator('[data-testid="similar"]').isHidden(), 'nothing to say before the type is chosen');
+    await page.locator('[data-action="pick-category"]').click();
+    await page.locator('dialog[open] .m-chip[data-class="01"]').click();
+    await page.locator('dialog[open] [data-leaf="0101"]').click();
+    const similar = page.locator('[data-testid="similar"]:not([hidden])');
+    await similar.waitFor();
+    assert.match(await similar.innerText(), new RegExp(`您近 7 天在这里上报过 1 件同类问题[\\s\\S]*${open.number}[\\s\\S]*催办`));
+    await similar.scrollIntoViewIfNeeded();
+    await shot('08-similar');
+    await similar.locator(`a[data-id="${open.id}"]`).click();
+    await page.locator(`[data-testid="event-number"]:text("${open.number}")`).waitFor();
     assert.deepEqual(pageErrors, [], 'no script errors');
   });
 });

@@ -2,12 +2,14 @@
 // (two-level category sheet), description, place (GPS → /locate, or a manual
 // choice of grid, or coordinates), photos taken with the camera (uploaded once
 // the event exists, kind "before"). A grid worker who fixed it on the spot
-// adds "after" photos and closes it at once (自行处置).
+// adds "after" photos and closes it at once (自行处置). Open events of the same
+// type in the grid are named before anything is sent, so a problem is not
+// reported twice.
 
 import { api, requestKeys, sendAgain } from '../console/api.js';
 import { toast } from '../console/ui.js';
-import { loadCategories, uploadSupported, uploadPhoto, act, refusalText } from '../console/evlib.js';
-import { h, icon, header, sheet, pickCategory, photoPicker, busyLayer, textArea, loading } from './m-ui.js';
+import { loadCategories, uploadSupported, uploadPhoto, act, refusalText, isOpen } from '../console/evlib.js';
+import { h, icon, header, sheet, pickCategory, photoPicker, busyLayer, textArea, loading, formatTime } from './m-ui.js';
 
 function sourceFor(role) {
   return role === 'grid_worker' ? 'grid_patrol' : role === 'resident' ? 'resident' : 'department';
@@ -40,6 +42,7 @@ export async function render(root, ctx) {
     leaf = l;
     catValue.textContent = `${l.parent.name} · ${l.name}`;
     catValue.classList.remove('placeholder');
+    similar();
     catField.classList.remove('has-error');
   } }, h('span', { class: 'm-row-label' }, h('span', { class: 'req' }, '*'), '事件类型'), catValue, icon('right'));
   const catErr = h('div', { class: 'm-error', role: 'alert' });
@@ -76,6 +79,7 @@ export async function render(root, ctx) {
     place = { grid: r.grid, village: r.village, township: r.township, lng, lat, how };
     paintPlace('ok', r.grid.name, `${[r.township, r.village].filter(Boolean).map((u) => u.name).join(' · ')}　${lng.toFixed(5)}, ${lat.toFixed(5)}`);
     placeField.classList.remove('has-error');
+    similar();
   }
 
   function gps() {
@@ -111,6 +115,7 @@ export async function render(root, ctx) {
       paintPlace('ok', g.name, trail || '手动选择');
       placeField.classList.remove('has-error');
       s.close(true);
+      similar();
     };
     const listOf = (items, onPick, back) => [
       back ? h('button', { type: 'button', class: 'm-pick-back', onclick: back }, icon('left'), '上一级') : h('span'),
@@ -159,6 +164,35 @@ export async function render(root, ctx) {
     }
   }
 
+  // ---- the same problem reported already: open events of the type in the grid this
+  // week (a resident's list holds only their own reports), so that the reporter
+  // adds to that one instead of reporting it again
+  const similarBox = h('div', { class: 'm-alert m-alert-warn', hidden: true, 'data-testid': 'similar' });
+  let similarSeq = 0;
+  async function similar() {
+    similarBox.hidden = true;
+    if (!leaf || !place || !place.grid) return;
+    const my = ++similarSeq;
+    let res;
+    try {
+      res = await api.get('/events', { category: leaf.code, unit_id: place.grid.id, limit: 20 });
+    } catch {
+      return; // only a hint: the report goes on without it
+    }
+    if (my !== similarSeq || !alive) return;
+    const since = Date.now() - 7 * 86400000;
+    const open = res.items.filter((e) => isOpen(e.state) && Date.parse(e.created_at) >= since);
+    if (!open.length) return;
+    const mine = role === 'resident';
+    similarBox.replaceChildren(icon('warn', 'icon icon-xs'), h('div', null,
+      h('b', null, mine ? `您近 7 天在这里上报过 ${open.length} 件同类问题，还在办理：` : `本网格近 7 天已有 ${open.length} 件同类事件在办：`),
+      h('ul', { class: 'm-similar' }, open.slice(0, 3).map((e) => h('li', null,
+        h('a', { href: `#/events/${e.id}`, 'data-id': e.id }, e.number), ` · ${e.state_label} · ${formatTime(e.created_at)}`,
+        h('div', { class: 'sub' }, e.description)))),
+      h('p', null, mine ? '如是同一问题，打开它催办即可，无需重复上报。' : '如是同一问题，打开它补充情况即可，无需重复上报。')));
+    similarBox.hidden = false;
+  }
+
   // ---- photos and 自行处置
   const before = photoPicker({ label: '现场照片', name: 'photo_before' });
   const after = photoPicker({ label: '处置后照片', name: 'photo_after' });
@@ -176,7 +210,7 @@ export async function render(root, ctx) {
   const sendFailed = h('div', { class: 'm-alert m-alert-warn', role: 'alert', hidden: true, 'data-testid': 'send-failed' }, icon('warn', 'icon icon-xs'), sendNote);
   const form = h('form', { class: 'm-form', novalidate: true },
     h('div', { class: 'm-section' }, catField, desc.el),
-    h('div', { class: 'm-section' }, placeField, h('div', { class: 'm-field' }, h('span', { class: 'm-label' }, '补充地址'), address)),
+    h('div', { class: 'm-section' }, placeField, h('div', { class: 'm-field' }, h('span', { class: 'm-label' }, '补充地址'), address), similarBox),
     photoSection,
     h('div', { class: 'm-submit' }, sendFailed, submit));
   body.replaceChildren(form);
