@@ -616,26 +616,33 @@ static tk_status count_closure(act_ctx *x, int64_t accepted_at, tk_error *err)
  * (kind: the notice's, what: 办结, 不予立案, 作废). */
 static tk_status notify_merged(act_ctx *x, const char *kind, const char *what, tk_error *err)
 {
-    tk_stmt *s = tk_prepare(x->c, "SELECT id FROM events WHERE merged_into = ?1 ORDER BY id", err);
-    if (!s)
-        return TK_EIO;
-    tk_bind_i64(s, 1, x->ev.id);
-    int64_t ids[64];
-    int n = 0, rc;
-    while ((rc = tk_step(s, err)) == 1 && n < 64)
-        ids[n++] = tk_col_i64(s, 0);
-    tk_reset(s);
-    if (rc < 0)
-        return err->status;
-    for (int i = 0; i < n; i++) {
-        tk_event merged;
-        if (ev_load(x->c, x->a, ids[i], &merged, err) != TK_OK ||
-            ev_notify(x->c, &merged, EV_TO_REPORTER, kind,
-                      tk_arena_printf(x->a, "您反映的事件（%s）已随 %s %s", merged.number,
-                                      x->ev.number, what),
-                      x->in->note ? x->in->note : "", x->now, err) != TK_OK)
+    /* A page of ids at a time: the notices are written between the reads. */
+    int64_t ids[64], last = 0;
+    int n;
+    do {
+        tk_stmt *s = tk_prepare(
+            x->c, "SELECT id FROM events WHERE merged_into = ?1 AND id > ?2 ORDER BY id LIMIT 64",
+            err);
+        if (!s)
+            return TK_EIO;
+        tk_bind_i64(s, 1, x->ev.id);
+        tk_bind_i64(s, 2, last);
+        int rc;
+        for (n = 0; (rc = tk_step(s, err)) == 1; n++)
+            last = ids[n] = tk_col_i64(s, 0);
+        tk_reset(s);
+        if (rc < 0)
             return err->status;
-    }
+        for (int i = 0; i < n; i++) {
+            tk_event merged;
+            if (ev_load(x->c, x->a, ids[i], &merged, err) != TK_OK ||
+                ev_notify(x->c, &merged, EV_TO_REPORTER, kind,
+                          tk_arena_printf(x->a, "您反映的事件（%s）已随 %s %s", merged.number,
+                                          x->ev.number, what),
+                          x->in->note ? x->in->note : "", x->now, err) != TK_OK)
+                return err->status;
+        }
+    } while (n == 64);
     return TK_OK;
 }
 

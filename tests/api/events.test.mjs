@@ -860,6 +860,23 @@ describe('the event loop with a manual clock', () => {
       assert.match(heard[0].title, new RegExp(`已随 ${main.number} 办结`));
     });
 
+    test('(l2) seventy repeats merged into one event: each reporter hears of its closure', async () => {
+      const main = await patrol('合并测试：七十次重复反映的主事件');
+      await tk.ok('command', main.id, 'accept');
+      const repeats = [];
+      for (let i = 0; i < 70; i++) repeats.push(await patrol(`合并测试：重复反映 ${i + 1}`));
+      for (const r of repeats) await tk.ok('command', r.id, 'merge', { into: main.id });
+      assert.equal((await tk.event(main.id)).merged.length, 70);
+      await tk.ok('command', main.id, 'dispatch', { unit_id: f.moduleUnit });
+      await tk.ok('module', main.id, 'sign');
+      await tk.ok('module', main.id, 'feedback', { note: '已处置' });
+      await tk.ok('grid', main.id, 'verify', { passed: true });
+      await tk.ok('command', main.id, 'close');
+      const ids = new Set(repeats.map((r) => r.id));
+      const heard = (await tk.notices('grid')).filter((n) => n.kind === 'closed' && ids.has(n.event_id));
+      assert.equal(new Set(heard.map((n) => n.event_id)).size, 70, 'every merged report, past the first page of 64');
+    });
+
     test('(i) self-close needs before and after photos', async () => {
       const ev = await patrol('路边少量垃圾，现场自行清理');
       expectProblem(await tk.act('grid', ev.id, 'self-close', { note: '已自行清理' }), 422, 'photos_required');
