@@ -18,7 +18,7 @@ bool tk_request_key_valid(const char *key)
     return true;
 }
 
-/* Each field with its length first, so that no two reports feed the same bytes. */
+/* Each field with its length first, so that no two requests feed the same bytes. */
 static void feed(crypto_hash_sha256_state *st, const char *s)
 {
     char len[24];
