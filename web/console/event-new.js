@@ -1,12 +1,13 @@
 // event-new.js - #/events/new (event.create): the command room or the hotline
 // registers an event: category (tree), description, place (乡镇 → 村社 → 网格,
 // or longitude/latitude resolved by /locate), urgency, source, reporter. The
-// routing suggestion (GET /api/v1/route) shows before submitting; after 201 the
-// page opens the event and hands over any possible duplicates.
+// routing suggestion (GET /api/v1/route) and the grid's open events of the same type
+// show before submitting; after 201 the page opens the event and hands over any
+// possible duplicates.
 
 import { api, requestKeys, sendAgain } from './api.js';
-import { h, icon, pageHeader, card, field, busy, clearErrors, setFieldError, showFormError, toast, tag, toastError } from './ui.js';
-import { SOURCES, URGENCIES, LIMIT_UNITS, STAGES, loadCategories, findLeaf } from './evlib.js';
+import { h, icon, pageHeader, card, field, busy, clearErrors, setFieldError, showFormError, toast, tag, toastError, formatTime } from './ui.js';
+import { SOURCES, URGENCIES, LIMIT_UNITS, STAGES, loadCategories, findLeaf, openSimilar } from './evlib.js';
 import { listAll } from './evui.js';
 
 const LISTS = { power: '权责清单', service: '政务服务清单', territorial: '属地管理事项责任清单' };
@@ -191,9 +192,32 @@ export async function render(root, ctx) {
   urgency.addEventListener('change', onCategory);
   function onPlace() { updateRoute(); }
 
+  // ---- the same problem registered already: the grid's open events of the type this week
+  const similarBox = h('div', { 'data-testid': 'similar' });
+  let similarSeq = 0;
+  async function updateSimilar(place) {
+    const my = ++similarSeq;
+    similarBox.replaceChildren();
+    if (!leafSel.value || !place) return;
+    let open;
+    try {
+      open = await openSimilar(leafSel.value, place.unit_id);
+    } catch {
+      return; // only a hint
+    }
+    if (my !== similarSeq || !open.length) return;
+    similarBox.replaceChildren(h('div', { class: 'alert alert-warning similar' }, icon('warn'), h('div', null,
+      h('b', null, `该网格近 7 天已有 ${open.length} 件同类事件在办：`),
+      h('ul', { class: 'similar-list' }, open.slice(0, 5).map((e) => h('li', null,
+        h('a', { href: `#/events/${e.id}`, class: 'mono', 'data-id': e.id }, e.number), ` ${e.state_label} · ${formatTime(e.created_at)}`,
+        h('div', { class: 'sub' }, e.description)))),
+      h('div', null, '如是同一问题，请在该事件上备注来电情况，无需重复登记。'))));
+  }
+
   async function updateRoute() {
     const my = ++routeSeq;
     const place = placeQuery();
+    updateSimilar(place);
     if (!leafSel.value || !place) {
       suggestion.replaceChildren(h('div', { class: 'route-empty muted' }, icon('route', 'icon icon-lg'), h('p', null, '选择事件小类和发生地点后，这里显示按三张清单匹配的责任主体')));
       return;
@@ -269,6 +293,6 @@ export async function render(root, ctx) {
     pageHeader({ title: '新建事件', crumbs: ['事件办理', '新建事件'], desc: '登记群众来电、部门移交或上级交办的事件。提交前可查看按三张清单匹配的责任主体；提交后进入待受理。' }),
     h('div', { class: 'new-grid' },
       card({ title: '事件登记', body: form }),
-      card({ title: '分派建议', className: 'route-card', body: suggestion })));
+      card({ title: '分派建议', className: 'route-card', body: [suggestion, similarBox] })));
   updateRoute();
 }

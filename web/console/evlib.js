@@ -223,6 +223,17 @@ export function act(id, action, body = {}, key = newRequestKey()) {
   return sendAgain(() => api.post(`/events/${id}/${action}`, body, { idempotencyKey: key }));
 }
 
+/**
+ * The open events of a leaf category in a unit (a grid) reported in the last
+ * `days` days, newest first: what a new report may repeat. The list is the
+ * caller's: a resident's holds only their own reports.
+ */
+export async function openSimilar(category, unitId, days = 7) {
+  const res = await api.get('/events', { category, unit_id: unitId, limit: 20 });
+  const since = Date.now() - days * 86400000;
+  return res.items.filter((e) => isOpen(e.state) && Date.parse(e.created_at) >= since);
+}
+
 /** A 409's allowed actions as text, for the refusal message. */
 export function refusalText(err) {
   const base = err.detail || err.title || '操作失败';

@@ -8,7 +8,7 @@
 
 import { api, requestKeys, sendAgain } from '../console/api.js';
 import { toast } from '../console/ui.js';
-import { loadCategories, uploadSupported, uploadPhoto, act, refusalText, isOpen } from '../console/evlib.js';
+import { loadCategories, uploadSupported, uploadPhoto, act, refusalText, openSimilar } from '../console/evlib.js';
 import { h, icon, header, sheet, pickCategory, photoPicker, busyLayer, textArea, loading, formatTime } from './m-ui.js';
 
 function sourceFor(role) {
@@ -173,16 +173,13 @@ export async function render(root, ctx) {
     similarBox.hidden = true;
     if (!leaf || !place || !place.grid) return;
     const my = ++similarSeq;
-    let res;
+    let open;
     try {
-      res = await api.get('/events', { category: leaf.code, unit_id: place.grid.id, limit: 20 });
+      open = await openSimilar(leaf.code, place.grid.id);
     } catch {
       return; // only a hint: the report goes on without it
     }
-    if (my !== similarSeq || !alive) return;
-    const since = Date.now() - 7 * 86400000;
-    const open = res.items.filter((e) => isOpen(e.state) && Date.parse(e.created_at) >= since);
-    if (!open.length) return;
+    if (my !== similarSeq || !alive || !open.length) return;
     const mine = role === 'resident';
     similarBox.replaceChildren(icon('warn', 'icon icon-xs'), h('div', null,
       h('b', null, mine ? `您近 7 天在这里上报过 ${open.length} 件同类问题，还在办理：` : `本网格近 7 天已有 ${open.length} 件同类事件在办：`),
