@@ -410,7 +410,7 @@ describe('event loop (mobile + console)', () => {
       assert.equal(await page.locator('[data-testid="actions"]').isVisible(), false);
       const text = await sheet.innerText();
       assert.match(text, /航埠镇基层治理事件交办单/);
-      for (const want of [number, ev.title, '航埠镇平安法治模块', '按期办结', SUPERVISION, '承办单位（盖章）'])
+      for (const want of [number, ev.title, '航埠镇平安法治模块', '按期办结', SUPERVISION, '承办单位（盖章）', `已合并 1 件：${ev.merged[0].number}`])
         assert.ok(text.includes(want), `the sheet has ${want}`);
       const rows = await sheet.locator('.ps-log tbody tr').count();
       assert.equal(rows, ev.timeline.length, 'every timeline row is printed');

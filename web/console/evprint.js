@@ -56,6 +56,8 @@ function buildSheet(ev, user) {
         row(['承办单位', holder ? `${holder.name}${ev.assignee_user ? ` · ${ev.assignee_user.name}` : ''}` : null], ['当前环节', stage]),
         pressed.length ? row(['督办意见', h('div', null, pressed.map((s) =>
           h('div', { class: 'ps-line' }, `${formatTime(s.at)} ${s.by_unit || ''}${ROLE_LABELS[s.by_role] || ''}：${s.note}`))), 3]) : null,
+        ev.merged && ev.merged.length ? row(['重复上报', `已合并 ${ev.merged.length} 件：${ev.merged.map((m) => m.number).join('、')}`, 3]) : null,
+        ev.merged_into ? row(['合并办理', `本件为重复上报，已合并到 ${ev.merged_into.number}（${ev.merged_into.state_label}）`, 3]) : null,
         ev.closed_at ? row(['结案时间', formatTime(ev.closed_at)], ['办理结果', ev.overdue ? '超期办结' : '按期办结']) : null)),
     h('h2', { class: 'ps-sub' }, '办理过程'),
     h('table', { class: 'ps-table ps-log' },
