@@ -29,11 +29,12 @@ const ACTIONS = {
   dispatch: ['交办', 'flow'], sign: ['签收', 'flow'], return: ['退回', 'warn'], 'call-county': ['乡呼县应', 'warn'],
   'request-extension': ['申请延期', 'warn'], 'decide-extension': ['延期审批', 'flow'], suspend: ['挂账', 'warn'],
   resume: ['恢复办理', 'flow'], feedback: ['反馈', 'flow'], close: ['结案', 'done'], revisit: ['回访', 'done'],
-  reject: ['不予立案', 'flow'], void: ['作废', 'flow'], 'self-close': ['自行处置', 'done'],
-  yellow: ['黄灯预警', 'warn'], red: ['红灯督办', 'red'], supervise: ['督办', 'red'],
+  reject: ['不予立案', 'flow'], void: ['作废', 'flow'], merge: ['合并重复件', 'flow'], 'self-close': ['自行处置', 'done'],
+  yellow: ['黄灯预警', 'warn'], red: ['红灯督办', 'red'], supervise: ['督办', 'red'], urge: ['群众催办', 'warn'],
 };
-// Changes the feed does not show (they still refresh the figures).
-const QUIET_ACTIONS = new Set(['comment', 'attach']);
+// Changes the feed does not show (they still refresh the figures); a merge shows once,
+// on the report merged, not again on the event it went into.
+const QUIET_ACTIONS = new Set(['comment', 'attach', 'merged']);
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
