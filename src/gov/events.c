@@ -605,7 +605,8 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
     if (keyed) {
         int64_t id;
         tk_report_fingerprint(in, fingerprint);
-        if (tk_request_key_find(c, who->user_id, in->request_key, fingerprint, &id, err) != TK_OK)
+        if (tk_request_key_find(c, who->user_id, in->request_key, fingerprint, now, &id, err) !=
+            TK_OK)
             return err->status;
         if (id)
             return replay(c, a, id, out, err);

@@ -66,15 +66,18 @@ void tk_action_fingerprint(int64_t event_id, const char *action, const tk_event_
 }
 
 tk_status tk_request_key_find(tk_conn *c, int64_t user_id, const char *key, const char *fingerprint,
-                              int64_t *event_id, tk_error *err)
+                              int64_t now, int64_t *event_id, tk_error *err)
 {
     *event_id = 0;
-    tk_stmt *s = tk_prepare(
-        c, "SELECT event_id, fingerprint FROM request_keys WHERE user_id = ?1 AND key = ?2", err);
+    tk_stmt *s = tk_prepare(c,
+                            "SELECT event_id, fingerprint FROM request_keys WHERE user_id = ?1 "
+                            "AND key = ?2 AND created_at > ?3",
+                            err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, user_id);
     tk_bind_text(s, 2, key);
+    tk_bind_i64(s, 3, now - TK_REQUEST_KEY_TTL_MS);
     int rc = tk_step(s, err);
     bool same = rc == 1 && !strcmp(tk_col_text(s, 1), fingerprint);
     int64_t id = rc == 1 ? tk_col_i64(s, 0) : 0;
@@ -89,12 +92,24 @@ tk_status tk_request_key_find(tk_conn *c, int64_t user_id, const char *key, cons
 }
 
 tk_status tk_request_key_remember(tk_conn *c, int64_t user_id, const char *key,
-                                  const char *fingerprint, int64_t event_id, int64_t at,
+                                  const char *fingerprint, int64_t event_id, int64_t now,
                                   tk_error *err)
 {
+    tk_stmt *gone = tk_prepare(c,
+                               "DELETE FROM request_keys WHERE (user_id, key) IN (SELECT user_id, "
+                               "key FROM request_keys WHERE created_at <= ?1 ORDER BY created_at "
+                               "LIMIT 2)",
+                               err);
+    if (!gone)
+        return TK_EIO;
+    tk_bind_i64(gone, 1, now - TK_REQUEST_KEY_TTL_MS);
+    int rc = tk_step(gone, err);
+    tk_reset(gone);
+    if (rc < 0)
+        return err->status;
     tk_stmt *s = tk_prepare(c,
-                            "INSERT INTO request_keys(user_id, key, fingerprint, event_id, "
-                            "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                            "INSERT OR REPLACE INTO request_keys(user_id, key, fingerprint, "
+                            "event_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                             err);
     if (!s)
         return TK_EIO;
@@ -102,8 +117,8 @@ tk_status tk_request_key_remember(tk_conn *c, int64_t user_id, const char *key,
     tk_bind_text(s, 2, key);
     tk_bind_text(s, 3, fingerprint);
     tk_bind_i64(s, 4, event_id);
-    tk_bind_i64(s, 5, at);
-    int rc = tk_step(s, err);
+    tk_bind_i64(s, 5, now);
+    rc = tk_step(s, err);
     tk_reset(s);
     return rc < 0 ? err->status : TK_OK;
 }

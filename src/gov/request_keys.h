@@ -16,6 +16,8 @@
 #include "gov/events.h"
 
 #define TK_REQUEST_KEY_MAX 64
+/* How long a key is remembered: a request sent again later is a new one. */
+#define TK_REQUEST_KEY_TTL_MS (24LL * 3600 * 1000)
 
 /* 1 to TK_REQUEST_KEY_MAX characters of A-Z a-z 0-9 and "-_.:" (a UUID, a ticket number). */
 bool tk_request_key_valid(const char *key);
@@ -26,13 +28,16 @@ void tk_report_fingerprint(const tk_event_new *in, char out[65]);
 void tk_action_fingerprint(int64_t event_id, const char *action, const tk_event_input *in,
                            char out[65]);
 
-/* The event of user_id's earlier request under key: *event_id 0 when there is
- * none; TK_EVALID "idempotency_key_reused" when a different request used it. */
+/* The event of user_id's request under key in the day before now: *event_id 0
+ * when there is none; TK_EVALID "idempotency_key_reused" when a different request
+ * used it. */
 tk_status tk_request_key_find(tk_conn *c, int64_t user_id, const char *key, const char *fingerprint,
-                              int64_t *event_id, tk_error *err);
+                              int64_t now, int64_t *event_id, tk_error *err);
 
+/* Keeps the key (replacing an expired one of the same name) and lets two expired
+ * keys go, so that the table holds about a day of keys. */
 tk_status tk_request_key_remember(tk_conn *c, int64_t user_id, const char *key,
-                                  const char *fingerprint, int64_t event_id, int64_t at,
+                                  const char *fingerprint, int64_t event_id, int64_t now,
                                   tk_error *err);
 
 #endif

@@ -1137,7 +1137,8 @@ tk_status tk_event_act(tk_conn *c, tk_arena *a, const tk_calendar *cal, const tk
     if (keyed) {
         int64_t done;
         tk_action_fingerprint(id, d->name, in, fingerprint);
-        if (tk_request_key_find(c, who->user_id, in->request_key, fingerprint, &done, err) != TK_OK)
+        if (tk_request_key_find(c, who->user_id, in->request_key, fingerprint, tk_now_ms(), &done,
+                                err) != TK_OK)
             return err->status;
         if (done) {
             *out = (tk_event_change){.action = d->name, .replayed = true};

@@ -13,6 +13,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Server, tempDir, ROOT, demoDatabase } from './lib/server.mjs';
 
@@ -276,6 +277,26 @@ describe('an action sent again', () => {
     const ok = await act('command', ev.id, 'reject', { note: '已由物业处理' }, 'rej-2');
     expectStatus(ok, 200);
     assert.equal(ok.body.state, 'rejected');
+  });
+  test('5. a key is kept for a day: after it the same key is a new request, and old keys are let go', async () => {
+    const body = hotlineReport('一天后用同一个键再报');
+    const first = await t.report('command', body, 'day-1');
+    expectStatus(first, 201);
+    const res = await http(t.srv, 'POST', '/api/v1/_clock', { json: { advance_minutes: 25 * 60 } });
+    expectStatus(res, 200, 'clock');
+    const dayAgo = Date.parse(res.body.now) - 24 * 3600 * 1000;
+    const sql = (q) => Number(execFileSync('sqlite3', [t.db, q], { encoding: 'utf8' }).trim());
+    const old = () => sql(`SELECT count(*) FROM request_keys WHERE created_at <= ${dayAgo}`);
+    const before = old();
+    assert.ok(before >= 3, `the keys of the tests before are a day old: ${before}`);
+    await t.login('command'); // the day ended the session
+    const again = await t.report('command', body, 'day-1');
+    expectStatus(again, 201, 'a new report a day later');
+    assert.notEqual(again.body.id, first.body.id);
+    // Two expired keys went with the new one, and day-1 is the new request's now.
+    assert.ok(old() <= before - 2, `${before} expired keys before, ${old()} after`);
+    assert.equal(sql(`SELECT count(*) FROM request_keys WHERE key = 'day-1' AND created_at <= ${dayAgo}`), 0);
+    assert.equal(sql(`SELECT event_id FROM request_keys WHERE key = 'day-1'`), again.body.id);
   });
 });
 
