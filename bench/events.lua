@@ -12,12 +12,16 @@
 -- grid, routes the category to a responsible body, checks for duplicates and
 -- writes the event, its timeline, rollups, notices and audit record.
 --
+-- With BENCH_KEYS=1 each report also carries its own Idempotency-Key, as the phone
+-- and the console send them (the server looks the key up and keeps it).
+--
 -- Statuses are counted and reported by bench/report.lua (its BENCH line).
 
 package.path = "bench/?.lua;" .. package.path
 local report = require("report")
 local token = os.getenv("BENCH_TOKEN") or ""
 local data = os.getenv("BENCH_EVENTS_DATA") or ""
+local keys = os.getenv("BENCH_KEYS") == "1"
 
 setup, response, done = report.setup, report.response, report.done
 
@@ -70,5 +74,8 @@ function request()
     '"description":"12345 热线来电反映：压测事件 %d-%d，请核实处置。",' ..
     '"address":"压测地址 %d 号","reporter_name":"%s先生","reporter_phone":"1380000%04d"}',
     cats[ci], lng, lat, tid, counter, counter % 500, names[counter % #names + 1], counter % 10000)
+  if keys then
+    wrk.headers["Idempotency-Key"] = string.format("bench-%d-%d-%d", os.time(), tid, counter)
+  end
   return wrk.format("POST", nil, nil, body)
 end

@@ -17,7 +17,8 @@
 # Environment: BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 # BENCH_SERVER_ARGS, BENCH_HEALTHZ_COUNT (see bench/run.sh), BENCH_EVENTS_DEMO (a demo
 # database to copy instead of building one), BENCH_PERF=1 (record the server with
-# `perf record -g` during the intake run and print its top symbols), TIAOKUAI_BIN.
+# `perf record -g` during the intake run and print its top symbols), BENCH_KEYS=1 (each
+# report with its own Idempotency-Key, as the phone sends them), TIAOKUAI_BIN.
 # Output is also saved under bench/out/. Exit status 1 when most intake responses were
 # errors, the server died or fewer events than 201 responses reached the database;
 # missing the target is reported, not a failure.
