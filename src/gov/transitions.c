@@ -317,6 +317,42 @@ static tk_status act_dispatch(act_ctx *x, tk_error *err)
                      tk_arena_printf(x->a, "新任务：%s", ev.number), ev.title, x->now, err);
 }
 
+/* 改派: before the assignee signs, the desk sends the event elsewhere (the wrong body,
+ * nobody on duty). A reason is required; the new assignee gets a fresh time to sign
+ * and the old one is told. Not a second dispatch in the indicators. */
+static tk_status act_reassign(act_ctx *x, tk_error *err)
+{
+    if (require_desk(x, err) != TK_OK || need_note(x, "改派", err) != TK_OK)
+        return err->status;
+    if (!x->in->unit_id)
+        return tk_fail_field(err, "unit_id", "请选择改派给哪个单位");
+    if (x->in->unit_id == x->ev.assignee_unit_id && x->in->user_id == x->ev.assignee_user_id)
+        return tk_fail_field(err, "unit_id", "改派对象与当前承办单位相同");
+    tk_unit target;
+    if (check_target(x, x->in->unit_id, &target, err) != TK_OK ||
+        (x->in->user_id && check_user_in(x, x->in->user_id, x->in->unit_id, err) != TK_OK))
+        return err->status;
+    tk_event before = x->ev;
+    if (set_state(x, "dispatched", "assignee_unit_id = ?3, assignee_user_id = nullif(?4, 0)",
+                  x->in->unit_id, x->in->user_id, err) != TK_OK ||
+        stage(x, "sign", err) != TK_OK)
+        return err->status;
+    const char *detail =
+        tk_arena_printf(x->a, "{\"from_unit\":\"%s\",\"unit_id\":%lld,\"unit\":\"%s\"}",
+                        before.assignee_unit_name ? before.assignee_unit_name : "",
+                        (long long)x->in->unit_id, target.name);
+    if (record(x, "dispatched", x->in->note, detail, err) != TK_OK)
+        return err->status;
+    tk_event ev;
+    if (ev_notify(x->c, &before, EV_TO_ASSIGNEE, "withdrawn",
+                  tk_arena_printf(x->a, "任务已改派：%s", before.number), x->in->note, x->now,
+                  err) != TK_OK ||
+        ev_load(x->c, x->a, x->ev.id, &ev, err) != TK_OK)
+        return err->status;
+    return ev_notify(x->c, &ev, EV_TO_ASSIGNEE, "new_task",
+                     tk_arena_printf(x->a, "新任务：%s", ev.number), ev.title, x->now, err);
+}
+
 static tk_status county_call_update(act_ctx *x, const char *column, const char *counter,
                                     const char *minutes_counter, tk_error *err)
 {
@@ -993,6 +1029,7 @@ static const action_def actions[] = {
     {"verify-request", "派发核实", " reported ", DESK, act_verify_request, NULL},
     {"verify", "核实/核查", " verifying feedback ", R(GRID_WORKER) | DESK, act_verify, may_verify},
     {"dispatch", "交办", " accepted ", DESK, act_dispatch, NULL},
+    {"reassign", "改派", " dispatched ", DESK, act_reassign, NULL},
     {"sign", "签收", " dispatched county_called ", WORKERS, act_sign, may_assignee},
     {"return", "退回", " dispatched county_called ", WORKERS, act_return, may_assignee},
     {"call-county", "乡呼县应", " accepted dispatched ", R(TOWNSHIP_COMMAND), act_call_county,

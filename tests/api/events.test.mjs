@@ -57,6 +57,7 @@ const TABLE = [
   ['verify-request', ['reported'], DESK],
   ['verify', ['verifying', 'feedback'], ['grid_worker', ...DESK], (ev) => ev.state !== 'feedback' || !ev.verified],
   ['dispatch', ['accepted'], DESK],
+  ['reassign', ['dispatched'], DESK],
   ['sign', ['dispatched', 'county_called'], WORKERS, assignee],
   ['return', ['dispatched', 'county_called'], WORKERS, assignee],
   ['call-county', ['accepted', 'dispatched'], ['township_command']],
@@ -875,6 +876,31 @@ describe('the event loop with a manual clock', () => {
       const ids = new Set(repeats.map((r) => r.id));
       const heard = (await tk.notices('grid')).filter((n) => n.kind === 'closed' && ids.has(n.event_id));
       assert.equal(new Set(heard.map((n) => n.event_id)).size, 70, 'every merged report, past the first page of 64');
+    });
+
+    test('(m) 改派: before signing, the desk sends the event to another body; the sign time starts again', async () => {
+      const d = await dispatched('改派测试：交办错了单位');
+      assert.deepEqual(d.targets.some((u) => u.id === f.moduleUnit), true);
+      const other = d.targets.find((u) => u.kind !== 'department' && u.id !== f.moduleUnit);
+      assert.ok(other, 'the township has another body to send it to');
+      expectProblem(await tk.act('command', d.id, 'reassign', { unit_id: other.id }), 422, 'invalid_field', 'note');
+      expectProblem(await tk.act('command', d.id, 'reassign', { note: '派错了' }), 422, 'invalid_field', 'unit_id');
+      expectProblem(await tk.act('command', d.id, 'reassign', { unit_id: f.moduleUnit, note: '派错了' }), 422, 'invalid_field', 'unit_id');
+      expectProblem(await tk.act('module', d.id, 'reassign', { unit_id: other.id, note: '派错了' }), 403, 'forbidden');
+      const before = await tk.counts(f.grid, FROM, TO);
+      await tk.clock({ advance_minutes: 20 });
+      const r = await tk.ok('command', d.id, 'reassign', { unit_id: other.id, note: '属执法事项，改派执法队' });
+      assert.equal(r.state, 'dispatched');
+      assert.equal(r.assignee_unit.id, other.id);
+      assert.equal(r.stage, 'sign');
+      assert.ok(Date.parse(r.stage_started_at) > Date.parse(d.stage_started_at), 'the time to sign starts again');
+      assert.deepEqual(r.timeline.at(-1).detail, { from_unit: d.assignee_unit.name, unit_id: other.id, unit: other.name });
+      assert.equal(r.timeline.at(-1).action_label, '改派');
+      const after = delta(await tk.counts(f.grid, FROM, TO), before);
+      assert.equal(after.dispatched || 0, 0, 'not a second dispatch');
+      await tk.expectNotice('module', d.id, 'withdrawn');
+      // The old body may no longer sign it.
+      expectProblem(await tk.act('module', d.id, 'sign'), 403, 'not_assignee');
     });
 
     test('(i) self-close needs before and after photos', async () => {

@@ -230,6 +230,16 @@ describe('event loop (mobile + console)', () => {
     // Signing belongs to the module: the desk is not offered it.
     const after = await page.locator('[data-testid="actions"] button').allInnerTexts();
     assert.ok(!after.includes('签收'), after.join(','));
+    // Until it is signed the desk may send it elsewhere (改派): the dialog marks where it is now.
+    assert.ok(after.includes('改派'), after.join(','));
+    await page.locator('[data-act="reassign"]').click();
+    const target = page.locator('dialog[open] select[name="unit_id"]:not([disabled])');
+    await target.waitFor();
+    const marked = await target.evaluate((s) => [...s.options].map((o) => o.textContent).filter((t) => t.includes('（当前）')));
+    assert.deepEqual(marked, ['航埠镇平安法治模块（当前）']);
+    assert.equal(await target.inputValue(), '', 'nothing chosen for the desk');
+    await page.keyboard.press('Escape');
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
     await shot(page, '07-console-dispatched');
   });
 

@@ -128,8 +128,9 @@ export async function openAction(ev, a, ctx) {
     unitSel.id = 'unit-pick';
     (dept ? departments(ev).then((departments) => ({ local: [], departments })) : dispatchTargets(ev)).then(({ local, departments: depts }) => {
       unitSel.replaceChildren(h('option', { value: '' }, dept ? '请选择县级部门' : '请选择交办单位'));
-      const suggested = ev.suggested_unit && ev.suggested_unit.id;
-      const mark = (u) => (u.id === suggested ? `${u.name}（建议）` : u.name);
+      const suggested = a.action === 'reassign' ? null : ev.suggested_unit && ev.suggested_unit.id;
+      const current = a.action === 'reassign' && ev.assignee_unit ? ev.assignee_unit.id : null;
+      const mark = (u) => (u.id === suggested ? `${u.name}（建议）` : u.id === current ? `${u.name}（当前）` : u.name);
       if (local.length) unitSel.append(h('optgroup', { label: `${ev.township.name}` }, local.map((u) => h('option', { value: u.id }, mark(u)))));
       if (depts.length) unitSel.append(h('optgroup', { label: `${ev.county.name}职能部门` }, depts.map((u) => h('option', { value: u.id }, mark(u)))));
       const all = [...local, ...depts];

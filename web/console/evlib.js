@@ -190,6 +190,7 @@ export const ACTIONS = {
   'verify-request': { note: 'optional', noteLabel: '核实要求', kind: 'default', hint: '派给该网格的专职网格员到现场核实，核实后回到待受理。' },
   verify: { note: 'required', noteLabel: '核查意见', fields: ['passed'], kind: 'primary' },
   dispatch: { note: 'optional', noteLabel: '交办意见', fields: ['unit'], kind: 'primary' },
+  reassign: { note: 'required', noteLabel: '改派理由', fields: ['unit'], kind: 'default', hint: '承办单位签收前可改派：新的承办单位重新计算签收时限，原承办单位会收到改派通知。改派不计入交办次数。' },
   sign: { note: 'optional', noteLabel: '签收意见', kind: 'primary' },
   return: { note: 'required', noteLabel: '退回理由', kind: 'danger', hint: '退回将计入退件次数。' },
   'call-county': { note: 'required', noteLabel: '呼叫事由', fields: ['department'], kind: 'default', hint: '乡镇呼叫县级部门，部门须在签收时限内签收。' },

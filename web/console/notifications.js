@@ -13,6 +13,7 @@ export const KINDS = {
   verify_task: ['核查任务', 'warning'],
   rework: ['返工', 'danger'],
   returned: ['退回', 'warning'],
+  withdrawn: ['已改派', 'default'],
   called: ['乡呼县应', 'warning'],
   approval: ['待审批', 'warning'],
   out_of_list: ['清单外', 'warning'],

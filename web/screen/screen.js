@@ -26,7 +26,7 @@ const STREAM_RETRY_MS = 5 * 60000;
 
 const ACTIONS = {
   report: ['上报', 'new'], accept: ['立案', 'flow'], 'verify-request': ['派发核实', 'flow'], verify: ['核实', 'flow'],
-  dispatch: ['交办', 'flow'], sign: ['签收', 'flow'], return: ['退回', 'warn'], 'call-county': ['乡呼县应', 'warn'],
+  dispatch: ['交办', 'flow'], reassign: ['改派', 'warn'], sign: ['签收', 'flow'], return: ['退回', 'warn'], 'call-county': ['乡呼县应', 'warn'],
   'request-extension': ['申请延期', 'warn'], 'decide-extension': ['延期审批', 'flow'], suspend: ['挂账', 'warn'],
   resume: ['恢复办理', 'flow'], feedback: ['反馈', 'flow'], close: ['结案', 'done'], revisit: ['回访', 'done'],
   reject: ['不予立案', 'flow'], void: ['作废', 'flow'], merge: ['合并重复件', 'flow'], 'self-close': ['自行处置', 'done'],
