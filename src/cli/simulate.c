@@ -131,6 +131,7 @@ typedef enum {
     S_REJECT,
     S_VERIFY_REQUEST,
     S_ONSITE,
+    S_REASSIGN,
     S_DONE
 } sim_step;
 
@@ -1316,9 +1317,23 @@ static tk_status step(sim *s, tk_conn *c, sim_event *e, tk_error *err)
         bool give_back = (e->flags & F_RETURN) && e->first_unit < 0;
         if (e->first_unit < 0)
             e->first_unit = unit;
-        schedule(s, e, give_back ? S_RETURN : S_SIGN,
+        /* A wrong body: it returns the event, or the desk sees it first and 改派. */
+        sim_step next = !give_back ? S_SIGN : unit_rand(s) < 0.5 ? S_RETURN : S_REASSIGN;
+        schedule(s, e, next,
                  stage_point(s, e, "sign", now,
                              give_back ? lateness(s, 0, 0) : lateness(s, 0.08, 0.03)));
+        return TK_OK;
+    }
+    case S_REASSIGN: {
+        int unit;
+        if (dispatch_target(s, c, e, &unit, &in.unit_id, err) != TK_OK)
+            return err->status;
+        in.note = "经核实不属该单位职责，改派";
+        if (unit != e->unit && act(s, c, e, desk(s, e), "reassign", &in, &ok, err) != TK_OK)
+            return err->status;
+        if (ok)
+            e->unit = unit;
+        schedule(s, e, S_SIGN, stage_point(s, e, "sign", now, lateness(s, 0.08, 0.03)));
         return TK_OK;
     }
     case S_CALL: {
