@@ -31,13 +31,19 @@ static json_t *ref(int64_t id, const char *name)
               : json_null();
 }
 
+/* A merged report is void, but to its reporter it was not thrown away. */
+static const char *state_label(const tk_event *e)
+{
+    return e->merged_into ? "已合并" : tk_event_state_label(e->state);
+}
+
 static json_t *event_json(const tk_event *e, const tk_identity *viewer)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(e->id));
     json_object_set_new(o, "number", json_string(e->number));
     json_object_set_new(o, "state", json_string(e->state));
-    json_object_set_new(o, "state_label", json_string(tk_event_state_label(e->state)));
+    json_object_set_new(o, "state_label", json_string(state_label(e)));
     json_object_set_new(o, "source", json_string(e->source));
     json_object_set_new(o, "source_label", json_string(tk_event_source_label(e->source)));
     json_object_set_new(o, "category",
@@ -414,7 +420,7 @@ static void ledger_row(void *ctx, const tk_event *e)
         e->title,
         e->category_name,
         e->category_code,
-        tk_event_state_label(e->state),
+        state_label(e),
         tk_urgency_label(e->urgency),
         tk_event_source_label(e->source),
         e->county_name,

@@ -830,6 +830,7 @@ describe('the event loop with a manual clock', () => {
       assert.equal(t1.timeline.at(-1).note, `与事件 ${dup.number} 为同一问题，合并办理`);
       const d1 = await tk.ok('command', dup.id, 'merge', { into: main.id, note: '同一垃圾点，并案办理' });
       assert.equal(d1.state, 'void');
+      assert.equal(d1.state_label, '已合并', 'void, but not thrown away');
       assert.equal(d1.stage, null);
       assert.equal(d1.merged_into.id, main.id);
       assert.equal(d1.merged_into.state, 'accepted');
