@@ -257,6 +257,9 @@ describe('event loop (mobile + console)', () => {
     const again = await res.json();
     assert.equal(res.status, 201, JSON.stringify(again));
     assert.deepEqual(again.possible_duplicates, [eventId], 'the intake links it to the first');
+    // The desk's queue marks it, so that it is judged before it is accepted.
+    await page.goto(`${srv.base}/console/#/events?box=reported`);
+    await page.locator(`.table tbody tr:has([data-number="${again.number}"]) .ev-title .tag`, { hasText: '疑似重复' }).waitFor();
     await page.goto(`${srv.base}/console/#/events/${again.id}`);
     await page.locator('[data-testid="timeline"]').waitFor();
     assert.match(await page.locator('.kv-detail').innerText(), new RegExp(`疑似重复[\\s\\S]*#${eventId}`));
