@@ -547,11 +547,10 @@ static void create_refused(tk_req *r, api_op *op, const tk_error *err)
     (void)op;
     if (strcmp(err->code, "daily_report_limit") != 0)
         return;
-    int64_t now = tk_now_ms(), midnight = now;
-    char day[16], retry[24];
-    tk_date_format(now, day, sizeof day);
-    tk_date_parse(day, &midnight);
-    snprintf(retry, sizeof retry, "%lld", (long long)((midnight + 86400000 - now + 999) / 1000));
+    int64_t now = tk_now_ms();
+    char retry[24];
+    snprintf(retry, sizeof retry, "%lld",
+             (long long)((tk_day_start(now) + 86400000 - now + 999) / 1000));
     tk_req_add_header(r, "Retry-After", retry);
 }
 

@@ -142,6 +142,11 @@ void tk_date_format(int64_t ms, char *out, size_t size)
     snprintf(out, size, "%04d-%02d-%02d", y, m, d);
 }
 
+int64_t tk_day_start(int64_t ms)
+{
+    return floor_div(ms + TK_TZ_OFFSET_MS, 86400000) * 86400000 - TK_TZ_OFFSET_MS;
+}
+
 static bool digits(const char *s, int n, int *out)
 {
     int v = 0;

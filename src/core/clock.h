@@ -40,6 +40,8 @@ void tk_date_format(int64_t ms, char *out, size_t size);
 bool tk_time_parse(const char *s, int64_t *ms);
 /* Accepts YYYY-MM-DD; gives local midnight (Asia/Shanghai) of that day. */
 bool tk_date_parse(const char *s, int64_t *ms);
+/* Local midnight (Asia/Shanghai) that begins the day holding ms. */
+int64_t tk_day_start(int64_t ms);
 /* Days since 1970-01-01 for a civil date, and back (proleptic Gregorian). */
 int64_t tk_days_from_civil(int y, int m, int d);
 void tk_civil_from_days(int64_t days, int *y, int *m, int *d);

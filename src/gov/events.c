@@ -569,10 +569,7 @@ static tk_status replay(tk_conn *c, tk_arena *a, int64_t id, tk_event_created *o
 static tk_status check_daily_limit(tk_conn *c, const tk_identity *who, int64_t limit, int64_t now,
                                    tk_error *err)
 {
-    char day[16];
-    int64_t midnight;
-    tk_date_format(now, day, sizeof day);
-    tk_date_parse(day, &midnight);
+    int64_t midnight = tk_day_start(now);
     tk_stmt *s = tk_prepare(c,
                             "SELECT count(*) FROM events WHERE reporter_user_id = ?1 AND "
                             "created_at >= ?2 AND created_at <= ?3",

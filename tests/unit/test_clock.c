@@ -258,6 +258,20 @@ Test(date, parse_gives_local_midnight)
     cr_assert(tk_date_parse("2024-02-29", &ms));
 }
 
+Test(date, day_start_is_local_midnight)
+{
+    int64_t midnight = 0;
+    cr_assert(tk_date_parse("2026-02-13", &midnight));
+    cr_assert_eq(tk_day_start(midnight), midnight);
+    cr_assert_eq(tk_day_start(midnight + 1), midnight);
+    cr_assert_eq(tk_day_start(midnight + 24 * HOUR_MS - 1), midnight);
+    cr_assert_eq(tk_day_start(midnight - 1), midnight - 24 * HOUR_MS);
+    /* 15:59 in Shanghai is 07:59 UTC: still the same day. 1970-01-01 began at -8 h. */
+    cr_assert_eq(tk_day_start(midnight + 16 * HOUR_MS - 1), midnight);
+    cr_assert_eq(tk_day_start(-8 * HOUR_MS), -8 * HOUR_MS);
+    cr_assert_eq(tk_day_start(-8 * HOUR_MS - 1), -32 * HOUR_MS);
+}
+
 Test(date, parse_rejects)
 {
     const char *bad[] = {
