@@ -2070,7 +2070,8 @@ describe('5. rollups equal the raw indicators after a random run', () => {
     const note = (r) => r.pick(['已处理', '情况属实', '请尽快办理', '需要协调', '现场核查完毕']);
 
     // One planned request for an event in its known state.
-    function plan(r, ev) {
+    // pool: the worker's events still in play (a merge goes into one of them).
+    function plan(r, ev, pool) {
       const desk = deskOf(ev);
       if (r.chance(0.1)) {
         // Anything by anyone: mostly refused, sometimes legal; 5xx never.
@@ -2086,6 +2087,11 @@ describe('5. rollups equal the raw indicators after a random run', () => {
           if (x < 0.72) return [desk, 'verify-request', { note: note(r) }];
           if (x < 0.8) return [desk, 'reject', { note: '不予立案' }];
           if (x < 0.86) return [desk, 'void', { note: '重复', approve: true }];
+          if (x < 0.89) {
+            // 合并重复件: into an open event of the same desk.
+            const into = pool.find((o) => o !== ev && o.area === ev.area && !['closed', 'archived', 'rejected', 'void'].includes(o.state));
+            if (into) return [desk, 'merge', { into: into.id }];
+          }
           if (x < 0.9 && ev.reporter === 'grid') return ['grid', 'self-close', { note: '已自行处置' }];
           return [desk, 'comment', { note: note(r) }];
         }
@@ -2113,6 +2119,11 @@ describe('5. rollups equal the raw indicators after a random run', () => {
         }
         case 'dispatched':
         case 'county_called':
+          if (ev.state === 'dispatched' && ev.area === 'A' && ev.target !== 'dept' && r.chance(0.06)) {
+            // 改派 between the module and the desk's own room, before it is signed.
+            ev.target = ev.target === 'module' ? 'desk' : 'module';
+            return ['command', 'reassign', { unit_id: ev.target === 'module' ? f.moduleUnit : f.commandUnit, note: '改派' }];
+          }
           if (r.chance(0.15)) return [holderOf(ev), 'return', { note: '不属于本单位' }];
           return [holderOf(ev), 'sign', {}];
         case 'handling': {
@@ -2168,7 +2179,7 @@ describe('5. rollups equal the raw indicators after a random run', () => {
             continue;
           }
           const ev = r.pick(open);
-          const p = plan(r, ev);
+          const p = plan(r, ev, open);
           if (!p) continue;
           const [who, action, body, random] = p;
           const res = await tk.act(who, ev.id, action, body);
@@ -2213,6 +2224,7 @@ describe('5. rollups equal the raw indicators after a random run', () => {
     assert.ok(all.some((e) => e.alert === 'red'), 'some event went red');
     assert.ok(all.some((e) => e.due_at && Date.parse(e.due_at) < Date.parse(now) && e.state !== 'closed'), 'some went past the total');
     assert.ok(all.some((e) => e.reworks > 0) && all.some((e) => e.returns > 0) && all.some((e) => e.extensions > 0));
+    assert.ok(all.some((e) => e.state_label === '已合并'), 'some report was merged');
 
     const t1 = Date.now();
     // The summary from the rollups equals the one recomputed from events and timelines.
