@@ -161,7 +161,8 @@ export async function render(root, ctx) {
   async function batch(kind) {
     const res = await runBatch(kind, [...selected.values()]);
     if (!res) return;
-    for (const ev of res.done) selected.delete(ev.id);
+    // Done: the result named what was not done and why; the next batch starts afresh.
+    selected.clear();
     table.refresh({ quiet: true });
     loadCounts();
   }
