@@ -218,8 +218,10 @@ static json_t *detail_json(tk_req *r, tk_conn *c, const tk_event *e, tk_error *e
                                "SELECT id, number, state, source, created_at FROM events WHERE "
                                "merged_into = ?1 ORDER BY id",
                                e->id, err);
-    json_t *into =
-        rows_json(c, "SELECT id, number, state FROM events WHERE id = ?1", e->merged_into, err);
+    json_t *into = e->merged_into
+                       ? rows_json(c, "SELECT id, number, state FROM events WHERE id = ?1",
+                                   e->merged_into, err)
+                       : json_array();
     if (!attachments || !supervisions || !calls || !merged || !into ||
         tk_event_timeline(c, r->arena, e->id, add_timeline, &(timeline_ctx){timeline, who}, err) !=
             TK_OK) {

@@ -280,6 +280,25 @@ static tk_status check_user_in(act_ctx *x, int64_t user_id, int64_t unit_id, tk_
     return rc ? TK_OK : tk_fail_field(err, "user_id", "承办人不属于所选单位");
 }
 
+/* The body (and person, if given) the desk hands the event to. */
+static tk_status check_assignee(act_ctx *x, int64_t unit_id, tk_unit *target, tk_error *err)
+{
+    if (check_target(x, unit_id, target, err) != TK_OK ||
+        (x->in->user_id && check_user_in(x, x->in->user_id, unit_id, err) != TK_OK))
+        return err->status;
+    return TK_OK;
+}
+
+/* The new assignee's task notice, from the event as it now is. */
+static tk_status notify_new_task(act_ctx *x, tk_error *err)
+{
+    tk_event ev;
+    if (ev_load(x->c, x->a, x->ev.id, &ev, err) != TK_OK)
+        return err->status;
+    return ev_notify(x->c, &ev, EV_TO_ASSIGNEE, "new_task",
+                     tk_arena_printf(x->a, "新任务：%s", ev.number), ev.title, x->now, err);
+}
+
 /* Dispatching (or calling the county) goes on with the event: a void request
  * still waiting for the center is dropped with it, or it would block the
  * assignee's extension requests ("request_pending") with nothing to decide. */
@@ -291,9 +310,7 @@ static tk_status act_dispatch(act_ctx *x, tk_error *err)
     if (!unit_id)
         return tk_fail_field(err, "unit_id", "请选择交办单位（该事件没有建议的责任主体）");
     tk_unit target;
-    if (check_target(x, unit_id, &target, err) != TK_OK)
-        return err->status;
-    if (x->in->user_id && check_user_in(x, x->in->user_id, unit_id, err) != TK_OK)
+    if (check_assignee(x, unit_id, &target, err) != TK_OK)
         return err->status;
     bool on_time = !x->ev.stage_deadline || x->now <= x->ev.stage_deadline;
     if (set_state(x, "dispatched",
@@ -310,11 +327,7 @@ static tk_status act_dispatch(act_ctx *x, tk_error *err)
     if (record(x, "dispatched", note_or(x, tk_arena_printf(x->a, "交办至%s", target.name)), detail,
                err) != TK_OK)
         return err->status;
-    tk_event ev;
-    if (ev_load(x->c, x->a, x->ev.id, &ev, err) != TK_OK)
-        return err->status;
-    return ev_notify(x->c, &ev, EV_TO_ASSIGNEE, "new_task",
-                     tk_arena_printf(x->a, "新任务：%s", ev.number), ev.title, x->now, err);
+    return notify_new_task(x, err);
 }
 
 /* 改派: before the assignee signs, the desk sends the event elsewhere (the wrong body,
@@ -329,8 +342,7 @@ static tk_status act_reassign(act_ctx *x, tk_error *err)
     if (x->in->unit_id == x->ev.assignee_unit_id && x->in->user_id == x->ev.assignee_user_id)
         return tk_fail_field(err, "unit_id", "改派对象与当前承办单位相同");
     tk_unit target;
-    if (check_target(x, x->in->unit_id, &target, err) != TK_OK ||
-        (x->in->user_id && check_user_in(x, x->in->user_id, x->in->unit_id, err) != TK_OK))
+    if (check_assignee(x, x->in->unit_id, &target, err) != TK_OK)
         return err->status;
     tk_event before = x->ev;
     if (set_state(x, "dispatched", "assignee_unit_id = ?3, assignee_user_id = nullif(?4, 0)",
@@ -343,14 +355,11 @@ static tk_status act_reassign(act_ctx *x, tk_error *err)
                         (long long)x->in->unit_id, target.name);
     if (record(x, "dispatched", x->in->note, detail, err) != TK_OK)
         return err->status;
-    tk_event ev;
     if (ev_notify(x->c, &before, EV_TO_ASSIGNEE, "withdrawn",
                   tk_arena_printf(x->a, "任务已改派：%s", before.number), x->in->note, x->now,
-                  err) != TK_OK ||
-        ev_load(x->c, x->a, x->ev.id, &ev, err) != TK_OK)
+                  err) != TK_OK)
         return err->status;
-    return ev_notify(x->c, &ev, EV_TO_ASSIGNEE, "new_task",
-                     tk_arena_printf(x->a, "新任务：%s", ev.number), ev.title, x->now, err);
+    return notify_new_task(x, err);
 }
 
 static tk_status county_call_update(act_ctx *x, const char *column, const char *counter,

@@ -61,22 +61,22 @@ function resultDialog(b, done, failed) {
  */
 export async function runBatch(kind, events) {
   const b = BATCHES[kind];
-  const todo = events.filter(b.applies);
+  const applicable = events.filter(b.applies);
   const failed = events.filter((ev) => !b.applies(ev)).map((ev) => ({ ev, why: b.skip }));
   const done = [];
-  if (todo.length) {
+  if (applicable.length) {
     const what = kind === 'dispatch' ? '（未立案的先立案），交办给各自清单建议的责任主体' : '';
     const rest = failed.length ? `另有 ${failed.length} 件不适用，将跳过。` : '';
     const yes = await confirmDialog({
       title: b.label,
-      message: `将对选中的 ${todo.length} 件事件${b.verb}${what}。${rest}`,
-      okText: `确定${b.verb} ${todo.length} 件`,
+      message: `将对选中的 ${applicable.length} 件事件${b.verb}${what}。${rest}`,
+      okText: `确定${b.verb} ${applicable.length} 件`,
     });
     if (!yes) return null;
     const line = h('p', { class: 'batch-progress' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span'));
     const progress = openDialog({ title: b.label, width: 420, closable: false, body: line });
-    for (const [i, ev] of todo.entries()) {
-      line.lastChild.textContent = `正在${b.verb}第 ${i + 1}/${todo.length} 件：${ev.number}`;
+    for (const [i, ev] of applicable.entries()) {
+      line.lastChild.textContent = `正在${b.verb}第 ${i + 1}/${applicable.length} 件：${ev.number}`;
       try {
         await runOne(kind, ev);
         done.push(ev);
