@@ -7,7 +7,7 @@ set -eu
 mode=${1:-run}
 
 build_pkgs="gcc make meson ninja-build pkg-config python3 libmicrohttpd-dev libjansson-dev
-  libsqlite3-dev libsodium-dev libgeos-dev libxlsxwriter-dev zlib1g-dev"
+  libsqlite3-dev libsodium-dev libgeos-dev libxlsxwriter-dev libcurl4-openssl-dev zlib1g-dev"
 check_pkgs="libcriterion-dev nodejs npm chromium sqlite3 wrk fonts-noto-cjk clang-format git"
 
 pkgs=$build_pkgs

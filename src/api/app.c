@@ -9,6 +9,7 @@
 
 #include "api/app.h"
 #include "api/stream.h"
+#include "api/sender.h"
 #include "api/timer.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -83,6 +84,7 @@ tk_status tk_app_open(tk_app *app, tk_db *db, const tk_config *cfg, tk_error *er
     app->stream = tk_stream_hub_new((int)cfg->stream_heartbeat, app->db, &app->session_limits);
     tk_events_set_observer(tk_stream_hub_publish, app->stream);
     app->timer = tk_timer_start(app);
+    app->sender = tk_sender_start(app);
     return TK_OK;
 }
 
@@ -197,6 +199,7 @@ static void close_stream(tk_app *app)
 
 void tk_app_close(tk_app *app)
 {
+    tk_sender_stop(app->sender);
     tk_timer_stop(app->timer);
     close_stream(app);
     tk_locator_holder_free(app->grids);

@@ -31,6 +31,7 @@ typedef struct tk_app {
     pthread_rwlock_t calendar_lock;  /* guards the pointer; the calendar itself is read-only */
     struct tk_calendar *calendar;
     struct tk_timer *timer;       /* time limits: yellow, red, 督办 */
+    struct tk_sender *sender;     /* 结果回传: callbacks' deliveries (api/sender.h) */
     struct tk_stream_hub *stream; /* GET /api/v1/stream subscribers (api/stream.h) */
     /* Photo attachments (gov/attachments.h): content-addressed files in
      * "<db path>.files/", stored by attach_io off the HTTP threads. */
@@ -84,6 +85,13 @@ void api_users_reset_password(tk_req *r);
 void api_keys_list(tk_req *r);
 void api_keys_create(tk_req *r);
 void api_keys_revoke(tk_req *r);
+void api_callbacks_list(tk_req *r);
+void api_callbacks_create(tk_req *r);
+void api_callbacks_update(tk_req *r);
+void api_callbacks_delete(tk_req *r);
+void api_callbacks_new_secret(tk_req *r);
+void api_callbacks_deliveries(tk_req *r);
+void api_callbacks_retry(tk_req *r);
 void api_audit_list(tk_req *r);
 void api_permissions(tk_req *r);
 void api_clock(tk_req *r);

@@ -46,6 +46,8 @@ static json_t *event_json(const tk_event *e, const tk_identity *viewer)
     json_object_set_new(o, "state_label", json_string(state_label(e)));
     json_object_set_new(o, "source", json_string(e->source));
     json_object_set_new(o, "source_label", json_string(tk_event_source_label(e->source)));
+    json_object_set_new(o, "external_ref",
+                        e->external_ref ? json_string(e->external_ref) : json_null());
     json_object_set_new(o, "category",
                         json_pack("{s:s, s:s}", "code", e->category_code, "name",
                                   e->category_name ? e->category_name : ""));
@@ -596,9 +598,9 @@ void api_events_create(tk_req *r)
         tk_reply_error(r, &err);
         return;
     }
-    static const char *const fields[] = {"category", "title",         "description",    "address",
-                                         "lng",      "lat",           "grid_id",        "urgency",
-                                         "source",   "reporter_name", "reporter_phone", NULL};
+    static const char *const fields[] = {
+        "category", "title",  "description",   "address",        "lng",          "lat", "grid_id",
+        "urgency",  "source", "reporter_name", "reporter_phone", "external_ref", NULL};
     static const char *const sources[] = TK_EVENT_SOURCES;
     static const char *const urgencies[] = TK_URGENCIES;
     create_ctx *x = tk_arena_zalloc(r->arena, sizeof *x);
@@ -617,7 +619,8 @@ void api_events_create(tk_req *r)
         api_failed(r, in_enum(in, "urgency", false, urgencies, &e->urgency, &err), &err) ||
         api_failed(r, in_enum(in, "source", true, sources, &e->source, &err), &err) ||
         api_failed(r, in_str(in, "reporter_name", false, 32, &e->reporter_name, &err), &err) ||
-        api_failed(r, in_str(in, "reporter_phone", false, 20, &e->reporter_phone, &err), &err))
+        api_failed(r, in_str(in, "reporter_phone", false, 20, &e->reporter_phone, &err), &err) ||
+        api_failed(r, in_str(in, "external_ref", false, 64, &e->external_ref, &err), &err))
         return;
     if (has_lng != has_lat) {
         tk_fail_field(&err, has_lng ? "lat" : "lng", "经纬度需要同时提供");
@@ -649,8 +652,9 @@ void api_events_create(tk_req *r)
         tk_reply_error(r, &err);
         return;
     }
-    const char **copies[] = {&e->category_code, &e->title,  &e->description,   &e->address,
-                             &e->urgency,       &e->source, &e->reporter_name, &e->reporter_phone};
+    const char **copies[] = {&e->category_code, &e->title,          &e->description,
+                             &e->address,       &e->urgency,        &e->source,
+                             &e->reporter_name, &e->reporter_phone, &e->external_ref};
     for (size_t i = 0; i < sizeof copies / sizeof copies[0]; i++)
         if (*copies[i])
             *copies[i] = tk_arena_strdup(r->arena, *copies[i]);

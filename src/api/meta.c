@@ -8,6 +8,7 @@
 #include "api/app.h"
 #include "api/input.h"
 #include "api/render.h"
+#include "api/sender.h"
 #include "api/timer.h"
 #include "core/clock.h"
 #include "gov/access.h"
@@ -64,8 +65,9 @@ void api_clock(tk_req *r)
         }
         if (has_minutes)
             tk_clock_advance(minutes * 60000);
-        /* Answer once the alerts now due have been processed. */
+        /* Answer once the alerts and the callbacks now due have been processed. */
         tk_timer_sync(TK_APP(r)->timer);
+        tk_sender_sync(TK_APP(r)->sender);
     }
     tk_reply_json(r, 200, json_pack("{s:o}", "now", api_time(tk_now_ms())));
 }

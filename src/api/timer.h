@@ -2,9 +2,8 @@
  * timer.h - the thread that turns events yellow and red on time.
  *
  * It sleeps until the earliest next_alert_at (one index read), processes what
- * is due in a write job, and sleeps again; it never scans all events. With the
- * system clock it re-reads at least once a second (new events may bring earlier
- * deadlines); with the manual clock it waits for the clock to move.
+ * is due in a write job, and sleeps again (core/worker.h); it never scans all
+ * events.
  */
 #ifndef TK_TIMER_H
 #define TK_TIMER_H

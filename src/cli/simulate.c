@@ -186,6 +186,7 @@ typedef struct {
     sim_user *users;
     int nusers;
     tk_identity hotline;
+    int64_t tickets;   /* the hotline's ticket numbers (external_ref) given so far */
     int resident_user; /* index into users, -1 */
 
     sim_event *events;
@@ -341,6 +342,12 @@ static const char *phone(sim *s)
                                            "158", "187", "188", "133", "153", "189"};
     return tk_arena_printf(s->a, "%s%08llu", one_of(s, prefixes, COUNT(prefixes)),
                            (unsigned long long)below(s, 100000000));
+}
+
+/* The 12345 hotline's own number for a ticket it passes on (external_ref). */
+static const char *hotline_ticket(sim *s)
+{
+    return tk_arena_printf(s->a, "QZ12345-%08lld", (long long)++s->tickets);
 }
 
 /* Category classes by how often they come up (市容环境 and 矛盾纠纷 most). */
@@ -1137,6 +1144,7 @@ static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
     } else if (e->source == SRC_HOTLINE) {
         in.reporter_name = person_name(s);
         in.reporter_phone = phone(s);
+        in.external_ref = hotline_ticket(s);
     }
     if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK)
         return err->status;
@@ -1496,6 +1504,7 @@ static tk_status fresh_work(sim *s, tk_conn *c, tk_error *err)
             tk_event_new in = report_of(s, &e);
             in.reporter_name = person_name(s);
             in.reporter_phone = phone(s);
+            in.external_ref = hotline_ticket(s);
             if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK)
                 return err->status;
             tk_event_created out;

@@ -49,6 +49,11 @@ typedef enum {
 tk_status ev_notify(tk_conn *c, const tk_event *ev, ev_audience to, const char *kind,
                     const char *title, const char *body, int64_t now, tk_error *err);
 
+/* 结果回传: queues the timeline row for the callback of the event's reporter, if
+ * that account has one (gov/callbacks.c). */
+tk_status ev_callback_queue(tk_conn *c, const tk_event *ev, int64_t timeline_id, int64_t now,
+                            tk_error *err);
+
 /* After-commit hook that tells the observer what changed. */
 void ev_publish(tk_conn *c, const tk_event *ev, const char *action, const char *state);
 

@@ -98,7 +98,7 @@ void ev_publish(tk_conn *c, const tk_event *ev, const char *action, const char *
     "coalesce(e.handle_minutes, 0), e.created_at, e.updated_at, coalesce(e.accepted_at, 0), "      \
     "coalesce(e.dispatched_at, 0), coalesce(e.signed_at, 0), coalesce(e.feedback_at, 0), "         \
     "coalesce(e.closed_at, 0), coalesce(e.archived_at, 0), coalesce(e.supervised_at, 0), "         \
-    "coalesce(e.merged_into, 0)"
+    "coalesce(e.merged_into, 0), coalesce(e.submitted_by, 0), e.external_ref"
 
 #define EVENT_FROM                                                                                 \
     " FROM events e LEFT JOIN categories cat ON cat.code = e.category_code "                       \
@@ -166,6 +166,8 @@ static void event_from_row(tk_stmt *s, tk_arena *a, tk_event *e)
                        &e->archived_at,    &e->supervised_at, &e->merged_into};
     for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++)
         *nums[k] = tk_col_i64(s, i++);
+    e->submitted_by = tk_col_i64(s, i++);
+    e->external_ref = dup(a, tk_col_text(s, i++));
 }
 
 tk_status ev_load(tk_conn *c, tk_arena *a, int64_t id, tk_event *out, tk_error *err)
@@ -480,6 +482,8 @@ static tk_status write_event(tk_conn *c, tk_arena *a, const tk_calendar *cal,
         .alert = "green",
         .created_at = now,
         .updated_at = now,
+        .submitted_by = who->user_id,
+        .external_ref = in->external_ref,
     };
     ev_stage_timing(cal, &cat, ev->urgency, "dispatch", now, 0, false, &ev->stage_deadline,
                     &ev->next_alert_at);
@@ -489,10 +493,10 @@ static tk_status write_event(tk_conn *c, tk_arena *a, const tk_calendar *cal,
         "address, lng, lat, grid_id, village_id, township_id, county_id, scope_path, county_code, "
         "reporter_user_id, reporter_name, reporter_phone, out_of_list, routing_note, "
         "list_item_code, suggested_unit_id, duplicate_of, created_at, updated_at, stage, "
-        "stage_started_at, stage_deadline, next_alert_at) "
+        "stage_started_at, stage_deadline, next_alert_at, submitted_by, external_ref) "
         "VALUES (?1, 'reported', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
         "?16, ?17, ?18, ?19, ?20, ?21, nullif(?22, 0), nullif(?23, 0), ?24, ?24, 'dispatch', ?24, "
-        "nullif(?25, 0), nullif(?26, 0))",
+        "nullif(?25, 0), nullif(?26, 0), nullif(?27, 0), ?28)",
         err);
     if (!s)
         return TK_EIO;
@@ -530,6 +534,8 @@ static tk_status write_event(tk_conn *c, tk_arena *a, const tk_calendar *cal,
     tk_bind_i64(s, 24, now);
     tk_bind_i64(s, 25, ev->stage_deadline);
     tk_bind_i64(s, 26, ev->next_alert_at);
+    tk_bind_i64(s, 27, ev->submitted_by);
+    tk_bind_text(s, 28, ev->external_ref);
     if (tk_step(s, err) < 0)
         return err->status;
     ev->id = tk_last_insert_id(c);

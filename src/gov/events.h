@@ -50,6 +50,8 @@ typedef struct {
     bool overdue, due_counted;
     int64_t escalated_at, supervised_at;
     int64_t merged_into; /* 合并重复件: the event this report went into (it is void), 0 = none */
+    int64_t submitted_by;     /* the account that sent the report (0 = none recorded) */
+    const char *external_ref; /* the reporting system's number for it (a 12345 ticket) */
     int64_t returns, reworks, extensions, satisfaction, handle_minutes;
     int64_t created_at, updated_at, accepted_at, dispatched_at, signed_at, feedback_at, closed_at,
         archived_at;
@@ -70,6 +72,7 @@ typedef struct {
     int64_t duplicate_radius_m; /* 0 = 100 m */
     int64_t duplicate_window_h; /* 0 = 24 h */
     const char *request_key;    /* Idempotency-Key: a repeat gets the event made before */
+    const char *external_ref;   /* the reporting system's number for it, NULL = none */
     int64_t resident_daily;     /* reports a resident may make a day; 0 = any number */
 } tk_event_new;
 

@@ -47,10 +47,13 @@ void tk_report_fingerprint(const tk_event_new *in, char out[65])
         snprintf(place, sizeof place, "%.7f,%.7f", in->lng, in->lat);
     else
         snprintf(place, sizeof place, "grid %lld", (long long)in->grid_id);
-    const char *fields[] = {
-        "report", in->category_code, in->title,  in->description,   in->address,
-        place,    in->urgency,       in->source, in->reporter_name, in->reporter_phone};
-    fingerprint(fields, sizeof fields / sizeof fields[0], out);
+    const char *fields[] = {"report",           in->category_code, in->title,
+                            in->description,    in->address,       place,
+                            in->urgency,        in->source,        in->reporter_name,
+                            in->reporter_phone, in->external_ref};
+    /* a report without external_ref is fingerprinted as before it existed */
+    size_t n = sizeof fields / sizeof fields[0] - (in->external_ref ? 0 : 1);
+    fingerprint(fields, n, out);
 }
 
 void tk_action_fingerprint(int64_t event_id, const char *action, const tk_event_input *in,

@@ -95,7 +95,7 @@ static tk_status record(act_ctx *x, const char *to, const char *note, const char
     if (ev_load(x->c, x->a, x->ev.id, &after, err) != TK_OK)
         return err->status;
     ev_publish(x->c, &after, x->out->action, to);
-    return TK_OK;
+    return ev_callback_queue(x->c, &after, x->out->timeline_id, x->now, err);
 }
 
 static tk_status stage(act_ctx *x, const char *name, tk_error *err)

@@ -35,6 +35,7 @@ const EXPECTED_PERMISSIONS = {
   'user.write': ['admin'],
   'apikey.manage': ['admin'],
   'audit.read': ['admin'],
+  'callback.manage': ['admin'],
   // territory and organisation
   'territory.read': READERS,
   'territory.write': ['admin'],
@@ -84,6 +85,13 @@ const PROTECTED_ROUTES = [
   ['POST', '/api/v1/api-keys', 'apikey.manage'],
   ['DELETE', '/api/v1/api-keys/{id}', 'apikey.manage'],
   ['GET', '/api/v1/audit', 'audit.read'],
+  ['GET', '/api/v1/callbacks', 'callback.manage'],
+  ['POST', '/api/v1/callbacks', 'callback.manage'],
+  ['PATCH', '/api/v1/callbacks/{id}', 'callback.manage'],
+  ['DELETE', '/api/v1/callbacks/{id}', 'callback.manage'],
+  ['POST', '/api/v1/callbacks/{id}/secret', 'callback.manage'],
+  ['GET', '/api/v1/callbacks/{id}/deliveries', 'callback.manage'],
+  ['POST', '/api/v1/callbacks/{id}/deliveries/{delivery}/retry', 'callback.manage'],
   // territory and organisation
   ['GET', '/api/v1/units', 'territory.read'],
   ['POST', '/api/v1/units', 'territory.write'],

@@ -1,13 +1,18 @@
 // End-to-end test of the PC console (web/console/) in a real browser against the
 // real server: login, the forced password change, creating a user through the
 // form, finding them in the table, the audit entry, and logging out; then the
-// new user's first login and their permission-filtered navigation.
+// new user's first login and their permission-filtered navigation. Then, on the
+// 衢州 demo, 接口对接: the admin gives the 12345 hotline a callback URL (a small
+// receiver in this process), the hotline reports an event with its ticket number,
+// the township desk accepts it, and the signed push arrives and shows as 已送达.
 //
 // Needs Debian chromium; screenshots as tests/e2e/lib/browser.mjs says.
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { Server, runCli } from '../api/lib/server.mjs';
+import http from 'node:http';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Server, runCli, tempDir, ROOT, demoDatabase } from '../api/lib/server.mjs';
 import { launchChromium, Shots, finishSuite } from './lib/browser.mjs';
 
 const ADMIN_PW = 'Quzhou-Admin-2026!';
@@ -247,6 +252,232 @@ describe('console (browser)', () => {
 
     await page.click('[data-action="logout"]');
     await page.locator('form.login-form').waitFor();
+  });
+
+  step('no uncaught errors in the page', async () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+describe('console: 接口对接 pushes the progress of a 12345 report back to the hotline (browser)', () => {
+  let srv;
+  let browser;
+  let page;
+  let receiver; // the hotline's side: an HTTP server that keeps what it is sent
+  const received = []; // { method, url, headers, body }
+  const shots = new Shots('tk-e2e-integrations-');
+  const pageErrors = [];
+  // A point in 兴航社区第1网格 (航埠镇), the township of the demo's `command` desk.
+  const HERE = { lng: 118.737409981, lat: 29.0773997419 };
+  const TICKET = `GD${process.pid}${Date.now() % 1000000}`; // the 12345 ticket number
+  let callbackUrl;
+  let secret;
+  let event; // the reported event as the API gave it
+
+  const shot = (name) => shots.take(page, name);
+  const step = (name, fn) => shots.step(name, fn, () => page);
+
+  // A bearer token of a demo account, and a JSON call with it.
+  const tokenOf = async (username, password) => {
+    const res = await srv.post('/api/v1/session', { username, password, bearer: true });
+    assert.equal(res.status, 201, `login ${username}: ${res.text}`);
+    return res.body.token;
+  };
+  const call = (token, method, urlPath, json) =>
+    srv.request(method, urlPath, { json, headers: { authorization: `Bearer ${token}` } });
+
+  before(async () => {
+    const dir = tempDir('tk-e2e-integrations-');
+    const db = path.join(dir, 'demo.db');
+    const demo = await demoDatabase(db);
+    assert.equal(demo.code, 0, demo.stderr);
+    srv = new Server({ dir, db, args: ['--data', path.join(ROOT, 'data')] });
+    await srv.start();
+    receiver = http.createServer((req, res) => {
+      const parts = [];
+      req.on('data', (d) => parts.push(d));
+      req.on('end', () => {
+        received.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(parts).toString('utf8') });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"ok":true}');
+      });
+    });
+    await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    callbackUrl = `http://127.0.0.1:${receiver.address().port}/12345/tiaokuai-callback`;
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.base });
+    page = await context.newPage();
+    page.setDefaultTimeout(15000);
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+
+  after(async () => {
+    if (receiver) await new Promise((resolve) => receiver.close(resolve));
+    await finishSuite({ browser, srv, shots });
+  });
+
+  const hotlineRow = () => page.locator('.table tbody tr:has([data-username="hotline"])');
+
+  step('the admin opens 接口对接 from 系统管理: no callback yet, and what the page is for', async () => {
+    await page.goto(`${srv.base}/console/#/login`);
+    await page.locator('form.login-form [name="username"]').fill('admin');
+    await page.locator('form.login-form [name="password"]').fill('Demo-Admin-2026');
+    await page.locator('[data-action="login"]').click();
+    await page.locator('[data-testid="welcome"]').waitFor();
+    const group = page.locator('nav.nav .nav-group', { has: page.locator('.nav-group-title', { hasText: '系统管理' }) });
+    const items = await group.locator('.nav-item').allInnerTexts();
+    assert.equal(items[items.indexOf('用户管理') + 1], '接口对接', `接口对接 follows 用户管理: ${items}`);
+    await group.locator('a[href="#/integrations"]').click();
+    await page.waitForURL(/#\/integrations$/);
+    const empty = page.locator('[data-testid="callbacks-empty"]:not([hidden])');
+    await empty.waitFor();
+    assert.match(await empty.innerText(), /为 12345 热线等对接系统配置回调地址，事件办理进展将自动推送。/);
+    assert.equal(await page.title(), '接口对接 · 条块工作台');
+    await shot('i01-integrations-empty');
+  });
+
+  step('新增回调 for the hotline account shows the signing key once, then the row', async () => {
+    await page.locator('[data-action="new-callback"]').first().click();
+    const dlg = page.locator('dialog[open]');
+    await dlg.locator('form').waitFor();
+    // The account list holds the integration accounts only.
+    const options = await dlg.locator('[name="user_id"] option:not([value=""])').allInnerTexts();
+    assert.ok(options.length >= 1 && options.every((o) => /（.+）/.test(o)), `accounts: ${options}`);
+    const hotline = dlg.locator('[name="user_id"] option', { hasText: '（hotline）' });
+    const hotlineId = await hotline.getAttribute('value');
+    assert.ok(hotlineId, `the hotline account is offered: ${options}`);
+    // A URL that is not http(s) is refused before it is sent.
+    await dlg.locator('[name="user_id"]').selectOption(hotlineId);
+    await dlg.locator('[name="url"]').fill('ftp://12345.example.gov.cn/callback');
+    await dlg.locator('[data-action="create-callback"]').click();
+    assert.match(await dlg.locator('.form-item:has([name="url"]) .form-error').innerText(), /http:\/\/ 或 https:\/\//);
+    await dlg.locator('[name="url"]').fill(callbackUrl);
+    await shot('i02-new-callback');
+    await dlg.locator('[data-action="create-callback"]').click();
+
+    const value = page.locator('dialog[open] [data-secret]');
+    await value.waitFor();
+    secret = (await value.innerText()).trim();
+    assert.match(secret, /^[0-9a-f]{64}$/);
+    const text = await page.locator('dialog[open]').innerText();
+    assert.match(text, /只显示这一次/);
+    assert.match(text, /X-Tiaokuai-Signature: t=<时间戳>,v1=<签名>/);
+    assert.match(text, /HMAC-SHA256\(密钥, "t\.body"\)/);
+    await page.click('dialog[open] [data-action="copy"]');
+    await page.locator('dialog[open] [data-action="copy"]').filter({ hasText: '已复制' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+    await shot('i03-callback-secret');
+    await page.locator('dialog[open] .dialog-foot .btn-primary').click();
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+
+    const row = hotlineRow();
+    await row.waitFor();
+    const cells = await row.locator('td').allInnerTexts();
+    assert.match(cells[0], /hotline/);
+    assert.equal(cells[1].split('\n')[0].trim(), callbackUrl);
+    assert.match(cells[1], new RegExp(`…${secret.slice(-4)}`), 'the key is hinted by its last four characters');
+    assert.equal(cells[2].trim(), '启用');
+    assert.deepEqual(cells.slice(3, 6).map((c) => c.trim()), ['0', '0', '0'], '待推送, 已送达, 推送失败');
+    assert.equal(await page.locator('[data-testid="callbacks-empty"]').isHidden(), true);
+  });
+
+  step('the hotline reports an event with its ticket number; the township desk accepts it', async () => {
+    const hotline = await tokenOf('hotline', 'Demo-Hotline-2026');
+    const reported = await call(hotline, 'POST', '/api/v1/events', {
+      category: '1001', description: `e2e-${process.pid}：12345 来电，兴航社区邻居楼道堆物纠纷`, lng: HERE.lng, lat: HERE.lat,
+      source: 'hotline', external_ref: TICKET,
+    });
+    assert.equal(reported.status, 201, reported.text);
+    event = reported.body;
+    assert.equal(event.external_ref, TICKET);
+    const command = await tokenOf('command', 'Demo-Command-2026');
+    const accepted = await call(command, 'POST', `/api/v1/events/${event.id}/accept`, {});
+    assert.equal(accepted.status, 200, accepted.text);
+  });
+
+  step('the receiver gets the accept as a POST signed with the key shown once', async () => {
+    const deadline = Date.now() + 30000;
+    const mine = () => received.filter((r) => { try { return JSON.parse(r.body).event_id === event.id; } catch { return false; } });
+    while (!mine().some((r) => JSON.parse(r.body).action === 'accept') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const pushes = mine();
+    assert.ok(pushes.length > 0, `a push arrived for the event (all received: ${JSON.stringify(received.map((r) => r.body))})`);
+    assert.ok(pushes.every((r) => JSON.parse(r.body).action !== 'report'), 'the report itself is not pushed back');
+    const push = pushes.find((r) => JSON.parse(r.body).action === 'accept');
+    assert.ok(push, `the accept was pushed: ${pushes.map((r) => r.body)}`);
+    assert.equal(push.method, 'POST');
+    assert.equal(push.url, '/12345/tiaokuai-callback');
+    assert.match(push.headers['content-type'] || '', /^application\/json/);
+    const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(push.headers['x-tiaokuai-signature'] || '');
+    assert.ok(m, `X-Tiaokuai-Signature: ${push.headers['x-tiaokuai-signature']}`);
+    const [, t, v1] = m;
+    const expected = createHmac('sha256', secret).update(`${t}.${push.body}`).digest('hex');
+    assert.ok(timingSafeEqual(Buffer.from(v1), Buffer.from(expected)), 'the signature verifies with the key the page showed');
+    assert.ok(Math.abs(Number(t) - Date.now() / 1000) < 300, `t is the send time in unix seconds: ${t}`);
+    const body = JSON.parse(push.body);
+    assert.equal(String(body.delivery_id), push.headers['x-tiaokuai-delivery']);
+    assert.equal(body.event_id, event.id);
+    assert.equal(body.number, event.number);
+    assert.equal(body.external_ref, TICKET);
+    assert.equal(body.from_state, 'reported');
+    assert.equal(body.to_state, 'accepted');
+    assert.equal(body.state_label, '已立案');
+    assert.ok(body.action_label, 'the action is named in Chinese');
+    assert.match(body.at, /\+08:00$/);
+    event.push = body;
+  });
+
+  step('推送记录 shows the push as 已送达, linked to the event', async () => {
+    const row = hotlineRow();
+    await row.locator('[data-action="deliveries"]').click();
+    const card = page.locator('[data-testid="deliveries"]:not([hidden])');
+    await card.waitFor();
+    assert.match(await card.locator('.card-title').innerText(), /推送记录 · .*（hotline）/);
+    const delivered = card.locator(`.table tbody tr:has(a[data-number="${event.number}"])`).filter({ hasText: event.push.action_label }).filter({ hasText: '已送达' });
+    // The send happens after the accept: 刷新 until the table shows it (the page also refreshes itself).
+    const deadline = Date.now() + 20000;
+    while (!(await delivered.count()) && Date.now() < deadline) {
+      await card.locator('[data-action="refresh-deliveries"]').click();
+      await page.waitForTimeout(500);
+    }
+    await delivered.first().waitFor({ timeout: 1000 });
+    const cells = await delivered.first().locator('td').allInnerTexts();
+    assert.equal(cells[0].trim(), event.number);
+    assert.equal(cells[1].trim(), event.push.action_label);
+    assert.equal(cells[2].trim(), '已立案');
+    assert.match(cells[4], /已送达/);
+    assert.match(cells[4], /HTTP 200/);
+    assert.match(cells[5].trim(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, `送达时间: ${cells[5]}`);
+    assert.equal(await delivered.first().locator('a[data-number]').getAttribute('href'), `#/events/${event.id}`);
+    assert.equal(await delivered.first().locator('[data-action="retry"]').count(), 0, 'nothing to send again');
+
+    // The filters: 已送达 keeps it, 推送失败 has none.
+    await card.locator('.seg-btn[data-status="delivered"]').click();
+    await card.locator('.seg-btn.active[data-status="delivered"]').waitFor();
+    await delivered.first().waitFor();
+    await card.locator('.seg-btn[data-status="failed"]').click();
+    await card.locator('.table tbody .empty-text', { hasText: '没有推送失败的记录' }).waitFor();
+    await card.locator('.seg-btn[data-status="all"]').click();
+    await delivered.first().waitFor();
+
+    // The list counts it too.
+    await page.waitForFunction(() => {
+      const tr = document.querySelector('.table tbody tr:has([data-username="hotline"])');
+      return tr && tr.children[4].textContent.trim() !== '0';
+    });
+    const cb = await row.locator('td').allInnerTexts();
+    assert.ok(Number(cb[4]) >= 1, `已送达 ${cb[4]}`);
+    assert.equal(cb[5].trim(), '0', '推送失败');
+    assert.match(cb[6], /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}/, `最近送达 ${cb[6]}`);
+    // The photographs without the toasts of the creation over them.
+    await page.waitForFunction(() => !document.querySelector('.toast'), null, { timeout: 10000 });
+    await page.locator('.main').evaluate((el) => { el.scrollTop = 0; });
+    await shot('i04-integrations');
+    await card.locator('.seg-btn[data-status="delivered"]').click();
+    await card.locator('.seg-btn.active[data-status="delivered"]').waitFor();
+    await delivered.first().waitFor();
+    await card.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shot('i05-deliveries');
   });
 
   step('no uncaught errors in the page', async () => {

@@ -1,7 +1,7 @@
 // app.js - the console shell: session state, hash router, top bar and sidebar.
 //
 // Routes: #/login #/home #/events #/events/new #/events/{id} #/notifications
-// #/stats #/users #/audit #/sessions #/password #/permissions.
+// #/stats #/users #/integrations #/audit #/sessions #/password #/permissions.
 // A page module exports render(root, ctx) and may return a cleanup function;
 // ctx.params holds the route's parameters ({id}) and ctx.query the hash query.
 // The sidebar lists only the pages the user's permissions allow; a user who
@@ -22,6 +22,7 @@ import * as eventDetailPage from './event-detail.js';
 import * as eventNewPage from './event-new.js';
 import * as notificationsPage from './notifications.js';
 import * as statsPage from './stats.js';
+import * as integrationsPage from './integrations.js';
 import { subscribe, stopLive, unreadCount } from './evlib.js';
 
 const APP_NAME = '条块工作台';
@@ -36,6 +37,7 @@ const ROUTES = [
   { path: '/notifications', title: '消息通知', group: '事件办理', icon: 'bell', perm: 'notification.read', page: notificationsPage },
   { path: '/stats', title: '统计分析', group: '事件办理', icon: 'stats', perm: 'stats.read', page: statsPage },
   { path: '/users', title: '用户管理', group: '系统管理', icon: 'users', perm: 'user.read', page: usersPage },
+  { path: '/integrations', title: '接口对接', group: '系统管理', icon: 'link', perm: 'callback.manage', page: integrationsPage },
   { path: '/audit', title: '审计日志', group: '系统管理', icon: 'audit', perm: 'audit.read', page: auditPage },
   { path: '/permissions', title: '权限表', group: '系统管理', icon: 'permissions', perm: 'permission.read', page: permissionsPage },
   { path: '/sessions', title: '我的会话', group: '个人中心', icon: 'sessions', perm: 'session.manage', page: sessionsPage },

@@ -19,13 +19,19 @@ const EXTRA_ACTIONS = {
   'user.disable': '停用用户',
   'user.enable': '启用用户',
   'user.password_reset': '重置密码',
+  // 接口对接 (integrations.js).
+  'callback.create': '新增回调',
+  'callback.update': '修改回调（地址或启停）',
+  'callback.secret': '更换回调签名密钥',
+  'callback.delete': '删除回调',
+  'callback.retry': '重新推送',
 };
 const OUTCOMES = {
   ok: ['成功', 'success'],
   denied: ['拒绝', 'warning'],
   failed: ['失败', 'danger'],
 };
-const TARGETS = { user: '用户', session: '会话', api_key: '接口密钥' };
+const TARGETS = { user: '用户', session: '会话', api_key: '接口密钥', callback: '回调' };
 
 export async function render(root, ctx) {
   let actionLabels = { ...EXTRA_ACTIONS };

@@ -137,7 +137,7 @@ export async function render(root, ctx) {
           ev.returns ? tag(`退回 ${ev.returns} 次`, 'default') : null,
           ev.reworks ? tag(`返工 ${ev.reworks} 次`, 'danger') : null,
           ev.extensions ? tag(`延期 ${ev.extensions} 次`, 'default') : null),
-        h('div', { class: 'ev-head-meta muted' }, `${ev.source_label || SOURCES[ev.source] || ev.source} · 上报于 ${formatTime(ev.created_at)}`)),
+        h('div', { class: 'ev-head-meta muted' }, `${ev.source_label || SOURCES[ev.source] || ev.source}${ev.external_ref ? `（工单号 ${ev.external_ref}）` : ''} · 上报于 ${formatTime(ev.created_at)}`)),
       h('div', { class: 'dl-row' }, boxes),
       ev.pending ? h('div', { class: 'alert alert-warning ev-pending' }, icon('warn'), h('div', null, `待审批：${pendingText(ev)}`)) : null,
       bar);

@@ -47,7 +47,7 @@ function buildSheet(ev, user) {
       h('tbody', null,
         row(['事件标题', ev.title, 3]),
         row(['事件类别', `${ev.category.name}（${ev.category.code}）`], ['紧急程度', ev.urgency_label]),
-        row(['事件来源', ev.source_label], ['上报时间', formatTime(ev.created_at)]),
+        row(['事件来源', `${ev.source_label}${ev.external_ref ? `（工单号 ${ev.external_ref}）` : ''}`], ['上报时间', formatTime(ev.created_at)]),
         row(['发生地点', `${place}${ev.address ? `，${ev.address}` : ''}`, 3]),
         row(['反映人', reporter, 3]),
         row(['问题描述', h('div', { class: 'ps-text' }, ev.description), 3]),

@@ -84,6 +84,7 @@ const ICONS = {
   upload: '<path d="M12 16V4M7 9l5-5 5 5"/><path d="M4 15v4a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-4"/>',
   download: '<path d="M12 4v12M7 11l5 5 5-5"/><path d="M4 15v4a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-4"/>',
   timer: '<circle cx="12" cy="13" r="8"/><path d="M12 9v4l2.5 1.5M9.5 2.5h5"/>',
+  link: '<path d="M10.2 13.8a4 4 0 0 0 5.7 0l3.3-3.3a4 4 0 0 0-5.7-5.7l-1.3 1.3"/><path d="M13.8 10.2a4 4 0 0 0-5.7 0l-3.3 3.3a4 4 0 0 0 5.7 5.7l1.3-1.3"/>',
 };
 
 export function icon(name, cls = 'icon') {
@@ -239,10 +240,11 @@ export async function copyText(text) {
 }
 
 /**
- * secretDialog({title, lead, secret, note}): shows a one-time secret (a temporary
- * password) with a copy button. Resolves when closed.
+ * secretDialog({title, lead, secret, note, extra, what, width, className}): shows a
+ * one-time secret (a temporary password, a signing key) with a copy button; extra
+ * goes under the note, what names the secret in the copy fallback. Resolves when closed.
  */
-export function secretDialog({ title, lead, secret, note }) {
+export function secretDialog({ title, lead, secret, note, extra, what = '密码', width = 480, className = '' }) {
   const copyBtn = h('button', { type: 'button', class: 'btn btn-primary btn-sm', 'data-action': 'copy' }, icon('copy'), '复制');
   const value = h('code', { class: 'secret-value', 'data-secret': '' }, secret);
   copyBtn.addEventListener('click', async () => {
@@ -254,18 +256,19 @@ export function secretDialog({ title, lead, secret, note }) {
       range.selectNodeContents(value);
       getSelection().removeAllRanges();
       getSelection().addRange(range);
-      toast('浏览器不允许自动复制，已选中密码，请按 Ctrl+C 复制', 'warning');
+      toast(`浏览器不允许自动复制，已选中${what}，请按 Ctrl+C 复制`, 'warning');
     }
   });
   const done = h('button', { type: 'button', class: 'btn btn-primary' }, '我已记下');
   const d = openDialog({
     title,
-    width: 480,
-    className: 'dialog-secret',
+    width,
+    className: ['dialog-secret', className].filter(Boolean).join(' '),
     body: [
       h('p', { class: 'secret-lead' }, lead),
       h('div', { class: 'secret-box' }, value, copyBtn),
       h('div', { class: 'alert alert-warning' }, icon('warn'), h('div', null, note || '临时密码只显示这一次，关闭后无法再次查看。请通过安全渠道告知本人，首次登录时须修改密码。')),
+      extra || null,
     ],
     footer: [done],
   });

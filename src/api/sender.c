@@ -1,0 +1,247 @@
+#include "api/sender.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/render.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/str.h"
+#include "core/worker.h"
+#include "gov/callbacks.h"
+#include "gov/events.h"
+
+#define DUE_PER_PASS     16
+#define CONNECT_TIMEOUT  5000L
+#define TOTAL_TIMEOUT    10000L
+#define ERROR_TEXT_CHARS 200
+
+struct tk_sender {
+    tk_app *app;
+    tk_worker *worker;
+};
+
+typedef struct {
+    tk_delivery_due items[DUE_PER_PASS];
+    int n;
+} due_list;
+
+static void collect(void *ctx, const tk_delivery_due *due)
+{
+    due_list *l = ctx;
+    if (l->n < DUE_PER_PASS)
+        l->items[l->n++] = *due;
+}
+
+static char *payload(const tk_delivery *d)
+{
+    json_t *o = json_pack(
+        "{s:I, s:I, s:s, s:o, s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:o, s:o}", "delivery_id",
+        (json_int_t)d->id, "event_id", (json_int_t)d->event_id, "number", d->number, "external_ref",
+        d->external_ref ? json_string(d->external_ref) : json_null(), "action", d->action,
+        "action_label", tk_event_action_label(d->action), "from_state",
+        d->from_state ? json_string(d->from_state) : json_null(), "to_state", d->to_state,
+        "state_label", tk_delivery_state_label(d), "note", d->note ? d->note : "", "at",
+        api_time(d->at), "merged_into",
+        d->merged_into_number ? json_string(d->merged_into_number) : json_null(), "satisfaction",
+        d->satisfaction ? json_integer(d->satisfaction) : json_null());
+    char *body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return body;
+}
+
+/* "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>" */
+static void sign(const char *secret, const char *body, int64_t t, char *out, size_t size)
+{
+    char stamp[24];
+    int n = snprintf(stamp, sizeof stamp, "%lld.", (long long)t);
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)stamp, (unsigned long long)n);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, strlen(body));
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_final(&st, mac);
+    char hex[2 * sizeof mac + 1];
+    tk_hex(mac, sizeof mac, hex);
+    snprintf(out, size, "t=%lld,v1=%s", (long long)t, hex);
+}
+
+static size_t discard(char *ptr, size_t size, size_t n, void *ctx)
+{
+    (void)ptr;
+    (void)ctx;
+    return size * n;
+}
+
+/* Ends a transfer early when the server is stopping. */
+static int still_wanted(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return tk_worker_stopping(ctx) ? 1 : 0;
+}
+
+/* What went wrong, in the words of the staff who read it; libcurl's own detail after it. */
+static const char *failure_text(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return "对方域名无法解析";
+    case CURLE_COULDNT_CONNECT:
+        return "无法连接对方服务器";
+    case CURLE_OPERATION_TIMEDOUT:
+        return "对方服务器响应超时";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return "HTTPS 证书或加密握手失败";
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+        return "连接被对方中断";
+    default:
+        return "推送出错";
+    }
+}
+
+typedef struct {
+    bool ok;
+    long status;
+    char error[ERROR_TEXT_CHARS + 1];
+} outcome;
+
+static void post(tk_worker *w, const tk_delivery_due *due, outcome *out)
+{
+    char *body = payload(&due->d);
+    char signature[128], delivery[64];
+    sign(due->secret, body, tk_now_ms() / 1000, signature, sizeof signature);
+    snprintf(delivery, sizeof delivery, "X-Tiaokuai-Delivery: %lld", (long long)due->d.id);
+    char sig_header[160];
+    snprintf(sig_header, sizeof sig_header, "X-Tiaokuai-Signature: %s", signature);
+    struct curl_slist *headers = NULL;
+    headers = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
+    headers = curl_slist_append(headers, delivery);
+    headers = curl_slist_append(headers, sig_header);
+    headers = curl_slist_append(headers, "Expect:");
+    CURL *h = curl_easy_init();
+    char curl_error[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_URL, due->url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "tiaokuai-callback/1");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, still_wanted);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
+    CURLcode rc = curl_easy_perform(h);
+    out->status = 0;
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+    out->ok = rc == CURLE_OK && out->status >= 200 && out->status < 300;
+    if (rc != CURLE_OK)
+        snprintf(out->error, sizeof out->error, "%s（%s）", failure_text(rc),
+                 *curl_error ? curl_error : curl_easy_strerror(rc));
+    else if (!out->ok)
+        snprintf(out->error, sizeof out->error, "对方返回 HTTP %ld", out->status);
+    else
+        out->error[0] = '\0';
+    curl_easy_cleanup(h);
+    curl_slist_free_all(headers);
+    free(body);
+}
+
+typedef struct {
+    int64_t id;
+    const outcome *o;
+} record_job;
+
+static tk_status record(tk_conn *c, void *arg, tk_error *err)
+{
+    record_job *j = arg;
+    return tk_delivery_record(c, j->id, tk_now_ms(), j->o->ok, (int)j->o->status,
+                              j->o->ok ? NULL : j->o->error, err);
+}
+
+/* Tries what is due now; returns the next instant a head will be due (0 = none). */
+static int64_t sender_pass(void *ctx, tk_worker *w)
+{
+    tk_sender *s = ctx;
+    for (;;) {
+        tk_error err;
+        tk_conn *c = tk_db_reader(s->app->db, &err);
+        if (!c)
+            return 0;
+        tk_arena *a = tk_arena_new(16384);
+        due_list due = {.n = 0};
+        int64_t next = 0;
+        if (tk_deliveries_due(c, a, tk_now_ms(), collect, &due, &next, &err) != TK_OK) {
+            tk_warn("callback read failed", "err=\"%s\"", err.detail);
+            tk_arena_free(a);
+            return tk_now_ms() + 1000;
+        }
+        bool recorded = true;
+        for (int i = 0; i < due.n && recorded && !tk_worker_stopping(w); i++) {
+            outcome o;
+            post(w, &due.items[i], &o);
+            if (!o.ok)
+                tk_info("callback failed", "delivery=%lld attempt=%lld err=\"%s\"",
+                        (long long)due.items[i].d.id, (long long)due.items[i].d.attempts + 1,
+                        o.error);
+            record_job j = {due.items[i].d.id, &o};
+            if (tk_worker_stopping(w))
+                break; /* not recorded: tried again after the restart */
+            recorded = tk_db_write(s->app->db, record, &j, &err) == TK_OK;
+            if (!recorded)
+                tk_warn("callback record failed", "err=\"%s\"", err.detail);
+        }
+        tk_arena_free(a);
+        if (!recorded)
+            return tk_now_ms() + 1000;
+        if (!due.n || tk_worker_stopping(w))
+            return next;
+    }
+}
+
+tk_sender *tk_sender_start(tk_app *app)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    tk_sender *s = tk_xcalloc(1, sizeof *s);
+    s->app = app;
+    s->worker = tk_worker_start(sender_pass, s);
+    tk_callbacks_set_waker(tk_worker_poke, s->worker);
+    return s;
+}
+
+static tk_status nothing(tk_conn *c, void *arg, tk_error *err)
+{
+    (void)c, (void)arg, (void)err;
+    return TK_OK;
+}
+
+void tk_sender_stop(tk_sender *s)
+{
+    if (!s)
+        return;
+    /* No more wake-ups: a job queued before this one may still hold the old
+     * waker; the writer has run it once this no-op job is done. */
+    tk_callbacks_set_waker(NULL, NULL);
+    tk_error err;
+    tk_db_write(s->app->db, nothing, NULL, &err);
+    tk_worker_stop(s->worker);
+    free(s);
+    curl_global_cleanup();
+}
+
+void tk_sender_sync(tk_sender *s)
+{
+    tk_worker_sync(s->worker);
+}
