@@ -92,6 +92,7 @@ void api_callbacks_delete(tk_req *r);
 void api_callbacks_new_secret(tk_req *r);
 void api_callbacks_deliveries(tk_req *r);
 void api_callbacks_retry(tk_req *r);
+void api_callbacks_test(tk_req *r);
 void api_audit_list(tk_req *r);
 void api_permissions(tk_req *r);
 void api_clock(tk_req *r);

@@ -9,6 +9,8 @@
  * DELETE /api/v1/callbacks/{id}                              with its deliveries
  * GET    /api/v1/callbacks/{id}/deliveries                   ?status= &cursor= &limit=
  * POST   /api/v1/callbacks/{id}/deliveries/{delivery}/retry  a failed one queued again
+ * POST   /api/v1/callbacks/{id}/test                         测试推送: a signed ping, answered
+ *                                                            with what the receiver said
  *
  * The secret signs what is sent (api/sender.c); it is never written to the audit
  * log and never shown again after the answer that made it.
@@ -324,4 +326,50 @@ void api_callbacks_retry(tk_req *r)
     api_op_target(op, x->callback_id);
     api_op_detail(op, "delivery_id", json_integer(x->id));
     api_op_submit(op);
+}
+
+typedef struct {
+    int64_t id;
+    const char *url, *secret;
+    tk_callback_outcome out;
+} ping_ctx;
+
+static tk_status ping_run(void *arg, tk_error *err)
+{
+    (void)err;
+    ping_ctx *x = arg;
+    tk_callback_ping(x->id, x->url, x->secret, &x->out);
+    return TK_OK;
+}
+
+static void ping_done(tk_req *r, void *arg, tk_status st, const tk_error *err)
+{
+    ping_ctx *x = arg;
+    if (st != TK_OK) {
+        tk_reply_error(r, err);
+        return;
+    }
+    tk_reply_json(r, 200,
+                  json_pack("{s:b, s:o, s:o, s:I}", "ok", x->out.ok, "status",
+                            x->out.status ? json_integer(x->out.status) : json_null(), "error",
+                            x->out.ok ? json_null() : json_string(x->out.error), "elapsed_ms",
+                            (json_int_t)x->out.elapsed_ms));
+}
+
+/* Off the HTTP threads: the receiver may take up to the sender's timeout to answer. */
+void api_callbacks_test(tk_req *r)
+{
+    tk_error err;
+    ping_ctx *x = tk_arena_zalloc(r->arena, sizeof *x);
+    if (!path_id(r, "id", &x->id))
+        return;
+    tk_conn *c = api_reader(r);
+    if (!c)
+        return;
+    tk_callback cb;
+    if (api_failed(r, tk_callback_get(c, r->arena, x->id, &cb, &err), &err))
+        return;
+    x->url = cb.url;
+    x->secret = cb.secret;
+    tk_req_offload(r, tk_sender_pings(TK_APP(r)->sender), ping_run, x, ping_done);
 }

@@ -35,6 +35,7 @@ const tk_route tk_api_routes[] = {
     {"PATCH", "/api/v1/callbacks/{id}", api_callbacks_update, "callback.manage", 0},
     {"DELETE", "/api/v1/callbacks/{id}", api_callbacks_delete, "callback.manage", 0},
     {"POST", "/api/v1/callbacks/{id}/secret", api_callbacks_new_secret, "callback.manage", 0},
+    {"POST", "/api/v1/callbacks/{id}/test", api_callbacks_test, "callback.manage", 0},
     {"GET", "/api/v1/callbacks/{id}/deliveries", api_callbacks_deliveries, "callback.manage", 0},
     {"POST", "/api/v1/callbacks/{id}/deliveries/{delivery}/retry", api_callbacks_retry,
      "callback.manage", 0},

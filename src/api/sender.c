@@ -12,19 +12,20 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/pool.h"
 #include "core/str.h"
 #include "core/worker.h"
 #include "gov/callbacks.h"
 #include "gov/events.h"
 
-#define DUE_PER_PASS     16
-#define CONNECT_TIMEOUT  5000L
-#define TOTAL_TIMEOUT    10000L
-#define ERROR_TEXT_CHARS 200
+#define DUE_PER_PASS    16
+#define CONNECT_TIMEOUT 5000L
+#define TOTAL_TIMEOUT   10000L
 
 struct tk_sender {
     tk_app *app;
     tk_worker *worker;
+    tk_pool *pings; /* 测试推送, one at a time, off the HTTP threads and the queue */
 };
 
 typedef struct {
@@ -108,28 +109,23 @@ static const char *failure_text(CURLcode rc)
     }
 }
 
-typedef struct {
-    bool ok;
-    long status;
-    char error[ERROR_TEXT_CHARS + 1];
-} outcome;
-
-static void post(tk_worker *w, const tk_delivery_due *due, outcome *out)
+/* Posts body to url, signed with secret; delivery names it (X-Tiaokuai-Delivery).
+ * w, when not NULL, ends the transfer early once it is stopping. */
+static void post_signed(tk_worker *w, const char *url, const char *secret, const char *delivery,
+                        const char *body, tk_callback_outcome *out)
 {
-    char *body = payload(&due->d);
-    char signature[128], delivery[64];
-    sign(due->secret, body, tk_now_ms() / 1000, signature, sizeof signature);
-    snprintf(delivery, sizeof delivery, "X-Tiaokuai-Delivery: %lld", (long long)due->d.id);
-    char sig_header[160];
+    char signature[128], delivery_header[96], sig_header[160];
+    sign(secret, body, tk_now_ms() / 1000, signature, sizeof signature);
+    snprintf(delivery_header, sizeof delivery_header, "X-Tiaokuai-Delivery: %s", delivery);
     snprintf(sig_header, sizeof sig_header, "X-Tiaokuai-Signature: %s", signature);
     struct curl_slist *headers = NULL;
     headers = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
-    headers = curl_slist_append(headers, delivery);
+    headers = curl_slist_append(headers, delivery_header);
     headers = curl_slist_append(headers, sig_header);
     headers = curl_slist_append(headers, "Expect:");
     CURL *h = curl_easy_init();
     char curl_error[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(h, CURLOPT_URL, due->url);
+    curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT);
@@ -139,10 +135,14 @@ static void post(tk_worker *w, const tk_delivery_due *due, outcome *out)
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, still_wanted);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
+    if (w) {
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, still_wanted);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
+    }
+    int64_t started = tk_monotonic_ns();
     CURLcode rc = curl_easy_perform(h);
+    out->elapsed_ms = (tk_monotonic_ns() - started) / 1000000;
     out->status = 0;
     if (rc == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
@@ -156,12 +156,31 @@ static void post(tk_worker *w, const tk_delivery_due *due, outcome *out)
         out->error[0] = '\0';
     curl_easy_cleanup(h);
     curl_slist_free_all(headers);
+}
+
+static void post(tk_worker *w, const tk_delivery_due *due, tk_callback_outcome *out)
+{
+    char *body = payload(&due->d);
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)due->d.id);
+    post_signed(w, due->url, due->secret, id, body, out);
+    free(body);
+}
+
+void tk_callback_ping(int64_t callback_id, const char *url, const char *secret,
+                      tk_callback_outcome *out)
+{
+    json_t *o = json_pack("{s:s, s:s, s:I, s:o}", "action", "ping", "action_label", "测试推送",
+                          "callback_id", (json_int_t)callback_id, "at", api_time(tk_now_ms()));
+    char *body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    post_signed(NULL, url, secret, "ping", body, out);
     free(body);
 }
 
 typedef struct {
     int64_t id;
-    const outcome *o;
+    const tk_callback_outcome *o;
 } record_job;
 
 static tk_status record(tk_conn *c, void *arg, tk_error *err)
@@ -190,7 +209,7 @@ static int64_t sender_pass(void *ctx, tk_worker *w)
         }
         bool recorded = true;
         for (int i = 0; i < due.n && recorded && !tk_worker_stopping(w); i++) {
-            outcome o;
+            tk_callback_outcome o;
             post(w, &due.items[i], &o);
             if (!o.ok)
                 tk_info("callback failed", "delivery=%lld attempt=%lld err=\"%s\"",
@@ -217,6 +236,7 @@ tk_sender *tk_sender_start(tk_app *app)
     tk_sender *s = tk_xcalloc(1, sizeof *s);
     s->app = app;
     s->worker = tk_worker_start(sender_pass, s);
+    s->pings = tk_pool_new(1, 8);
     tk_callbacks_set_waker(tk_worker_poke, s->worker);
     return s;
 }
@@ -237,6 +257,7 @@ void tk_sender_stop(tk_sender *s)
     tk_error err;
     tk_db_write(s->app->db, nothing, NULL, &err);
     tk_worker_stop(s->worker);
+    tk_pool_free(s->pings);
     free(s);
     curl_global_cleanup();
 }
@@ -244,4 +265,9 @@ void tk_sender_stop(tk_sender *s)
 void tk_sender_sync(tk_sender *s)
 {
     tk_worker_sync(s->worker);
+}
+
+struct tk_pool *tk_sender_pings(tk_sender *s)
+{
+    return s->pings;
 }

@@ -10,6 +10,9 @@
 #ifndef TK_SENDER_H
 #define TK_SENDER_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct tk_app;
 typedef struct tk_sender tk_sender;
 
@@ -17,5 +20,21 @@ tk_sender *tk_sender_start(struct tk_app *app);
 void tk_sender_stop(tk_sender *s);
 /* Returns once the deliveries due now have been tried. */
 void tk_sender_sync(tk_sender *s);
+
+/* What became of one POST: ok is a 2xx answer; status 0 = no answer; error in zh-CN. */
+typedef struct {
+    bool ok;
+    long status;
+    int64_t elapsed_ms;
+    char error[512]; /* room for the zh-CN words and all of libcurl's detail: never cut */
+} tk_callback_outcome;
+
+/* The pool tk_callback_ping runs on (one thread). */
+struct tk_pool *tk_sender_pings(tk_sender *s);
+
+/* 测试推送: posts {"action":"ping", ...} to url, signed with secret and named "ping"
+ * (X-Tiaokuai-Delivery), on the caller's thread (at most 10 s); nothing is queued. */
+void tk_callback_ping(int64_t callback_id, const char *url, const char *secret,
+                      tk_callback_outcome *out);
 
 #endif

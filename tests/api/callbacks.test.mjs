@@ -321,6 +321,26 @@ describe('结果回传', () => {
     cb = res.body;
   });
 
+  test('8b. 测试推送: a signed ping, answered with what the receiver said; nothing queued', async () => {
+    const before = await t.callback(cb.id);
+    const ok = await t.call('admin', 'POST', `/api/v1/callbacks/${cb.id}/test`);
+    expectStatus(ok, 200, 'ping');
+    assert.deepEqual([ok.body.ok, ok.body.status, ok.body.error], [true, 200, null]);
+    assert.ok(Number.isInteger(ok.body.elapsed_ms) && ok.body.elapsed_ms >= 0);
+    const ping = rx.got.at(-1);
+    assert.equal(ping.headers['x-tiaokuai-delivery'], 'ping');
+    assert.deepEqual([ping.json.action, ping.json.action_label, ping.json.callback_id], ['ping', '测试推送', cb.id]);
+    assert.ok(verifySignature(ping, cb.secret), 'signed with the current secret');
+    rx.answers.push(500);
+    const refused = await t.call('admin', 'POST', `/api/v1/callbacks/${cb.id}/test`);
+    expectStatus(refused, 200, 'ping refused');
+    assert.deepEqual([refused.body.ok, refused.body.status, refused.body.error], [false, 500, '对方返回 HTTP 500']);
+    const after = await t.callback(cb.id);
+    assert.deepEqual([after.pending, after.delivered, after.failed], [before.pending, before.delivered, before.failed], 'nothing queued');
+    expectProblem(await t.call('admin', 'POST', '/api/v1/callbacks/9999/test'), 404, 'callback_not_found');
+    expectStatus(await t.call('command', 'POST', `/api/v1/callbacks/${cb.id}/test`), 403, 'a desk');
+  });
+
   test('9. a merged hotline report is posted as 已合并 with the event it went into', async () => {
     const main = await report('12345 工单：主件');
     await act('command', main.id, 'accept', { note: '受理' });
@@ -341,6 +361,9 @@ describe('结果回传', () => {
     assert.equal(pending.length, 1);
     assert.equal(pending[0].last_status, null);
     assert.match(pending[0].last_error, /^无法连接对方服务器（.*connect/i);
+    const ping = await t.call('admin', 'POST', `/api/v1/callbacks/${cb.id}/test`);
+    assert.deepEqual([ping.body.ok, ping.body.status], [false, null], ping.text);
+    assert.match(ping.body.error, /^无法连接对方服务器/);
     const now = (await t.call('admin', 'GET', '/api/v1/_clock')).body.now;
     await t.srv.kill9();
     rx = await startReceiver(port);

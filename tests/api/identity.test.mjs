@@ -90,6 +90,7 @@ const PROTECTED_ROUTES = [
   ['PATCH', '/api/v1/callbacks/{id}', 'callback.manage'],
   ['DELETE', '/api/v1/callbacks/{id}', 'callback.manage'],
   ['POST', '/api/v1/callbacks/{id}/secret', 'callback.manage'],
+  ['POST', '/api/v1/callbacks/{id}/test', 'callback.manage'],
   ['GET', '/api/v1/callbacks/{id}/deliveries', 'callback.manage'],
   ['POST', '/api/v1/callbacks/{id}/deliveries/{delivery}/retry', 'callback.manage'],
   // territory and organisation

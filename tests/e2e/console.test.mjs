@@ -382,6 +382,21 @@ describe('console: 接口对接 pushes the progress of a 12345 report back to th
     assert.equal(await page.locator('[data-testid="callbacks-empty"]').isHidden(), true);
   });
 
+  step('测试推送 sends a signed ping and says what the receiver answered', async () => {
+    const before = received.length;
+    await hotlineRow().locator('[data-action="test"]').click();
+    const done = page.locator('.toast', { hasText: '测试推送成功' });
+    await done.waitFor();
+    assert.match(await done.innerText(), /对方返回 HTTP 200，用时 \d+ 毫秒/);
+    assert.equal(received.length, before + 1, 'one ping');
+    const ping = received.at(-1);
+    assert.equal(ping.headers['x-tiaokuai-delivery'], 'ping');
+    assert.equal(JSON.parse(ping.body).action, 'ping');
+    const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(ping.headers['x-tiaokuai-signature']);
+    assert.equal(createHmac('sha256', secret).update(`${t}.${ping.body}`).digest('hex'), v1);
+    await done.waitFor({ state: 'detached' });
+  });
+
   step('the hotline reports an event with its ticket number; the township desk accepts it', async () => {
     const hotline = await tokenOf('hotline', 'Demo-Hotline-2026');
     const reported = await call(hotline, 'POST', '/api/v1/events', {

@@ -53,6 +53,7 @@ export function render(root, ctx) {
         title: '操作', width: 170, className: 'col-actions',
         render: (c) => h('div', { class: 'row-actions row-actions-wrap' },
           h('button', { type: 'button', class: 'link', 'data-action': 'deliveries', title: '查看推送记录', onclick: () => showDeliveries(c) }, '推送记录'),
+          h('button', { type: 'button', class: 'link', 'data-action': 'test', title: '向回调地址发送一条签名的测试消息', onclick: (e) => ping(c, e.currentTarget) }, '测试推送'),
           h('button', { type: 'button', class: 'link', 'data-action': 'edit-url', onclick: () => editUrl(c) }, '修改地址'),
           h('button', { type: 'button', class: 'link', 'data-action': 'rotate-secret', onclick: () => rotateSecret(c) }, '更换密钥'),
           c.active
@@ -189,11 +190,24 @@ export function render(root, ctx) {
     refreshAll();
   }
 
+  // 测试推送: a signed {"action":"ping"} to the address; nothing is queued.
+  async function ping(c, button) {
+    const restore = busy(button, '正在推送…');
+    try {
+      const res = await api.post(`/callbacks/${c.id}/test`);
+      if (res.ok) toast(`测试推送成功：对方返回 HTTP ${res.status}，用时 ${res.elapsed_ms} 毫秒`);
+      else toast(`测试推送失败：${res.error}`, 'error', { timeout: 8000 });
+    } catch (e) {
+      toastError(e, '测试推送失败');
+    }
+    restore();
+  }
+
   async function setActive(c, active) {
     if (!active) {
       const ok = await confirmDialog({
         title: '停用回调',
-        message: `停用后将暂停向 ${who(c)}的回调地址推送事件办理进展，可随时重新启用。确定停用吗？`,
+        message: `停用后将暂停向 ${who(c)}的回调地址推送事件办理进展；停用期间的进展仍会排队，重新启用后按顺序补推。确定停用吗？`,
         okText: '停用',
         danger: true,
       });
