@@ -316,7 +316,7 @@ static bool read_filter(tk_req *r, tk_event_filter *f)
         api_failed(r, q_int(r, "overdue", 0, 0, 1, &overdue, &err), &err) ||
         api_failed(r, q_int(r, "out_of_list", 0, 0, 1, &out_of_list, &err), &err) ||
         api_failed(r, q_int(r, "supervised", 0, 0, 1, &supervised, &err), &err) ||
-        api_failed(r, q_str(r, "q", 50, &f->q, &err), &err))
+        api_failed(r, q_str(r, "q", 64, &f->q, &err), &err))
         return false;
     if (f->box) {
         bool ok = false;

@@ -77,7 +77,7 @@ const tk_permission tk_permissions[] = {
     /* the event loop */
     {"event.create", STAFF | R(RESIDENT) | R(INTEGRATION), "上报事件"},
     {"event.read", TK_ROLES_ALL, "查看事件"},
-    {"event.act", STAFF | R(RESIDENT), "办理事件"},
+    {"event.act", STAFF | R(RESIDENT) | R(INTEGRATION), "办理事件"},
     {"event.supervise", R(TOWNSHIP_COMMAND) | R(COUNTY_CENTER) | R(LEADER), "督办事件"},
     {"attachment.write", STAFF | R(RESIDENT), "上传事件照片"},
     {"attachment.read", TK_ROLES_ALL, "查看事件照片"},

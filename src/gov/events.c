@@ -909,10 +909,12 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
     /* Text of 3+ characters goes through the trigram index; shorter text is a
      * substring scan over the rows the other filters leave. */
     bool fts = f->q && tk_utf8_length(f->q, strlen(f->q)) >= 3;
+    /* A reporting system's ticket number (external_ref) is found whole. */
     const char *text =
-        fts ? " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?6) "
+        fts ? " AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?6 "
+              "UNION ALL SELECT id FROM events WHERE external_ref = ?23) "
             : " AND (?6 IS NULL OR instr(e.title, ?6) > 0 OR instr(e.description, ?6) > 0 "
-              "OR instr(e.address, ?6) > 0 OR instr(e.number, ?6) > 0) ";
+              "OR instr(e.address, ?6) > 0 OR instr(e.number, ?6) > 0 OR e.external_ref = ?6) ";
     /* A state, when asked for, is written out like the inboxes: the index of states
      * then gives that state's events newest first (migration 0010). Not for those who
      * see few events: walking the 900,000 archived ones for a resident's took 0.5 s
@@ -958,6 +960,7 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
         tk_buf_putc(&q, '"');
         tk_bind_text(s, 6, q.data);
         tk_buf_free(&q);
+        tk_bind_text(s, 23, f->q);
     } else {
         tk_bind_text(s, 6, f->q);
     }

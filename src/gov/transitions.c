@@ -132,6 +132,15 @@ static tk_status require_desk(act_ctx *x, tk_error *err)
     return tk_fail(err, TK_EFORBIDDEN, "outside_scope", "该事件不在您的管辖范围内");
 }
 
+/* The reporter, or the system that reported on their behalf (the 12345 hotline,
+ * which presses and calls back for the citizen). */
+static bool own_report(const tk_event *ev, const tk_identity *who)
+{
+    if (who->role == TK_ROLE_INTEGRATION)
+        return ev->submitted_by && ev->submitted_by == who->user_id;
+    return ev->reporter_user_id && ev->reporter_user_id == who->user_id;
+}
+
 static tk_status act_accept(act_ctx *x, tk_error *err)
 {
     if (require_desk(x, err) != TK_OK)
@@ -740,9 +749,12 @@ static tk_status act_self_close(act_ctx *x, tk_error *err)
 
 static tk_status act_revisit(act_ctx *x, tk_error *err)
 {
-    bool reporter = x->ev.reporter_user_id && x->ev.reporter_user_id == x->who->user_id;
-    if (!reporter && require_desk(x, err) != TK_OK)
-        return err->status;
+    if (!own_report(&x->ev, x->who)) {
+        if (x->who->role == TK_ROLE_INTEGRATION)
+            return tk_fail(err, TK_EFORBIDDEN, "not_reporter", "对接系统只能回访本系统上报的事件");
+        if (require_desk(x, err) != TK_OK)
+            return err->status;
+    }
     if (x->in->satisfaction < 1 || x->in->satisfaction > 5)
         return tk_fail_field(err, "satisfaction", "满意度需要 1 到 5 分");
     int64_t s5 = x->in->satisfaction;
@@ -932,7 +944,7 @@ static tk_status act_supervise(act_ctx *x, tk_error *err)
 
 static bool may_urge(const tk_event *ev, const tk_identity *who)
 {
-    return ev->reporter_user_id && ev->reporter_user_id == who->user_id;
+    return own_report(ev, who);
 }
 
 /* 催办 at most once a day per event: a reporter presses, the holder is not flooded. */
@@ -944,7 +956,8 @@ static tk_status act_urge(act_ctx *x, tk_error *err)
 {
     const tk_event *ev = &x->ev;
     if (!may_urge(ev, x->who))
-        return tk_fail(err, TK_EFORBIDDEN, "not_reporter", "只有反映人本人可以催办");
+        return tk_fail(err, TK_EFORBIDDEN, "not_reporter",
+                       "只有反映人本人或代为上报的对接系统可以催办");
     tk_stmt *s = tk_prepare(x->c,
                             "SELECT max(at) FROM event_timeline WHERE event_id = ?1 AND "
                             "action = 'urge'",
@@ -1016,9 +1029,9 @@ static bool may_self_close(const tk_event *ev, const tk_identity *who)
 
 static bool may_revisit(const tk_event *ev, const tk_identity *who)
 {
-    return who->role != TK_ROLE_RESIDENT && who->role != TK_ROLE_GRID_WORKER
-               ? true
-               : ev->reporter_user_id == who->user_id;
+    bool desk = who->role != TK_ROLE_RESIDENT && who->role != TK_ROLE_GRID_WORKER &&
+                who->role != TK_ROLE_INTEGRATION;
+    return desk || own_report(ev, who);
 }
 
 static bool may_void(const tk_event *ev, const tk_identity *who)
@@ -1050,14 +1063,15 @@ static const action_def actions[] = {
     {"resume", "恢复办理", " suspended ", DESK, act_resume, NULL},
     {"feedback", "反馈", " handling ", WORKERS, act_feedback, may_assignee},
     {"close", "结案", " feedback ", DESK, act_close, may_close},
-    {"revisit", "回访", " closed ", DESK | R(RESIDENT) | R(GRID_WORKER), act_revisit, may_revisit},
+    {"revisit", "回访", " closed ", DESK | R(RESIDENT) | R(GRID_WORKER) | R(INTEGRATION),
+     act_revisit, may_revisit},
     {"reject", "不予立案", " reported verifying ", DESK, act_reject, NULL},
     {"void", "作废", " reported accepted ", DESK, act_void, may_void},
     {"merge", "合并重复件", " reported verifying accepted ", DESK, act_merge, NULL},
     {"self-close", "自行处置", " reported ", R(GRID_WORKER), act_self_close, may_self_close},
     {"urge", "催办",
      " reported verifying accepted dispatched county_called handling suspended feedback ",
-     R(RESIDENT) | R(GRID_WORKER), act_urge, may_urge},
+     R(RESIDENT) | R(GRID_WORKER) | R(INTEGRATION), act_urge, may_urge},
     /* Its own route and permission (event.supervise): leaders supervise, not act. */
     {"supervise", "督办",
      " reported verifying accepted dispatched county_called handling suspended feedback ",

@@ -209,6 +209,11 @@ describe('结果回传', () => {
   test('3. each change of a hotline event is posted in order, signed, with the ticket number; the report itself is not', async () => {
     const ev = await report('12345 工单：路灯不亮（回传）', { external_ref: 'QZ12345-20260302-0001' });
     assert.equal(ev.external_ref, 'QZ12345-20260302-0001');
+    const found = await t.call('command', 'GET', '/api/v1/events?q=QZ12345-20260302-0001');
+    expectStatus(found, 200, 'search by the ticket number');
+    assert.deepEqual(found.body.items.map((e) => e.id), [ev.id], 'the desk finds the ticket by its number');
+    const part = await t.call('command', 'GET', '/api/v1/events?q=QZ12345-20260302');
+    assert.ok(!part.body.items.some((e) => e.id === ev.id), 'a ticket number is matched whole');
     await act('command', ev.id, 'accept', { note: '受理' });
     const commented = await act('command', ev.id, 'comment', { note: '已联系报告人核实位置' });
     await until('two posts', () => of(ev).length === 2);
@@ -228,6 +233,7 @@ describe('结果回传', () => {
     assert.equal(b.json.to_state, commented.state);
     assert.ok(a.json.delivery_id < b.json.delivery_id);
     assert.ok(!verifySignature(a, 'f'.repeat(64)), 'another secret does not verify');
+    await t.advance(0); // the receiver's answer is recorded by the end of the sender's pass
     const list = await t.deliveries(cb.id);
     assert.deepEqual(list.slice(0, 2).map((d) => [d.action, d.status, d.status_label, d.attempts, d.last_status]),
       [['comment', 'delivered', '已送达', 1, 200], ['accept', 'delivered', '已送达', 1, 200]]);
@@ -280,6 +286,7 @@ describe('结果回传', () => {
     await act('command', ev.id, 'comment', { note: '排在失败之后' });
     for (let i = 0; i < 9; i++) await t.advance(61);
     await until('ten attempts, then the next one', () => of(ev).length === 11);
+    await t.advance(0);
     await t.login();
     const all = await t.deliveries(cb.id, '?limit=2');
     const failed = all.find((d) => d.action === 'accept');
@@ -322,6 +329,7 @@ describe('结果回传', () => {
   });
 
   test('8b. 测试推送: a signed ping, answered with what the receiver said; nothing queued', async () => {
+    await t.advance(0); // the answer to the last push is recorded
     const before = await t.callback(cb.id);
     const ok = await t.call('admin', 'POST', `/api/v1/callbacks/${cb.id}/test`);
     expectStatus(ok, 200, 'ping');
@@ -349,6 +357,39 @@ describe('结果回传', () => {
     await until('the merge posted', () => of(dup).length === 1);
     const g = of(dup)[0].json;
     assert.deepEqual([g.action, g.to_state, g.state_label, g.merged_into, g.external_ref], ['merge', 'void', '已合并', main.number, 'QZ12345-DUP']);
+  });
+
+  test('9b. the hotline presses (催办) and calls back (回访) for the citizen, on its own tickets only', async () => {
+    const ev = await report('12345 工单：来电催促', { external_ref: 'QZ12345-URGE' });
+    await act('command', ev.id, 'accept', { note: '受理' });
+    const urged = await act('hotline', ev.id, 'urge', { note: '市民再次来电催促' });
+    const row = urged.timeline.at(-1);
+    assert.deepEqual([row.action, row.role, row.note], ['urge', 'integration', '市民再次来电催促']);
+    const grid = await t.call('grid', 'POST', '/api/v1/events', { category: '0101', source: 'grid_patrol', description: '网格员自己的事件', ...point });
+    expectProblem(await t.call('hotline', 'POST', `/api/v1/events/${grid.body.id}/urge`, {}), 403, 'not_reporter');
+    expectProblem(await t.call('hotline', 'POST', `/api/v1/events/${ev.id}/comment`, { note: '对接系统不能备注' }), 403, 'forbidden');
+    // Through to 结案, then the hotline's 回访 with the citizen's satisfaction.
+    const me = (await t.call('module', 'GET', '/api/v1/session')).body.user;
+    const close = async (id) => {
+      await act('command', id, 'dispatch', { unit_id: me.unit.id, user_id: me.id });
+      await act('module', id, 'sign');
+      await act('module', id, 'feedback', { note: '已处理' });
+      await act('grid', id, 'verify', { passed: true, note: '现场已处理' });
+      await act('command', id, 'close', { note: '办结' });
+    };
+    await close(ev.id);
+    const rated = await act('hotline', ev.id, 'revisit', { satisfaction: 4, note: '市民表示满意' });
+    assert.deepEqual([rated.state, rated.satisfaction], ['archived', 4]);
+    await until('the 回访 posted back', () => of(ev).some((g) => g.json.action === 'revisit'));
+    const back = of(ev).find((g) => g.json.action === 'revisit').json;
+    assert.deepEqual([back.to_state, back.satisfaction, back.external_ref], ['archived', 4, 'QZ12345-URGE']);
+    assert.deepEqual(of(ev).map((g) => g.json.action), ['accept', 'urge', 'dispatch', 'sign', 'feedback', 'verify', 'close', 'revisit']);
+    // Another's closed event: the hotline may not call back, and nothing changes.
+    await act('command', grid.body.id, 'accept', { note: '受理' });
+    await close(grid.body.id);
+    expectProblem(await t.call('hotline', 'POST', `/api/v1/events/${grid.body.id}/revisit`, { satisfaction: 5 }), 403, 'not_reporter');
+    const still = await t.call('admin', 'GET', `/api/v1/events/${grid.body.id}`);
+    assert.deepEqual([still.body.state, still.body.satisfaction], ['closed', null]);
   });
 
   test('10. the queue survives kill -9: what was committed while the receiver was down is sent after the restart', async () => {

@@ -67,13 +67,15 @@ const TABLE = [
   ['resume', ['suspended'], DESK],
   ['feedback', ['handling'], WORKERS, assignee],
   ['close', ['feedback'], DESK, (ev) => ev.verified],
-  ['revisit', ['closed'], [...DESK, 'resident', 'grid_worker']],
+  // The reporter, or the system that reported for them (the 12345 hotline's 回访).
+  ['revisit', ['closed'], [...DESK, 'resident', 'grid_worker', 'integration']],
   ['reject', ['reported', 'verifying'], DESK],
   ['void', ['reported', 'accepted'], DESK, (ev, me) => me.role === 'county_center' || !ev.pending],
   ['merge', ['reported', 'verifying', 'accepted'], DESK],
   ['self-close', ['reported'], ['grid_worker']],
-  // 催办: the reporter of an open event (the server checks it is theirs), once a day.
-  ['urge', OPEN, ['resident', 'grid_worker']],
+  // 催办: the reporter of an open event, or the system that reported it (the server
+  // checks it is theirs), once a day.
+  ['urge', OPEN, ['resident', 'grid_worker', 'integration']],
   // 人工督办 (its own permission, event.supervise): open events; the desk presses only
   // those held by someone it handed them to.
   ['supervise', OPEN, [...DESK, 'leader'], (ev, me) => me.role !== 'township_command' || HELD.includes(ev.state)],
@@ -2141,6 +2143,7 @@ describe('5. rollups equal the raw indicators after a random run', () => {
           return [verifierOf(ev), 'verify', r.chance(0.8) ? { passed: true } : { passed: false, note: '需返工' }];
         case 'closed':
           if (ev.reporter === 'resident' && r.chance(0.5)) return ['resident', 'revisit', { satisfaction: r.int(1, 5) }];
+          if (ev.reporter === 'hotline' && r.chance(0.5)) return ['hotline', 'revisit', { satisfaction: r.int(1, 5) }];
           return [desk, 'revisit', { satisfaction: r.int(1, 5) }];
         default:
           return null;

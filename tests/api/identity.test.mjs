@@ -58,7 +58,7 @@ const EXPECTED_PERMISSIONS = {
   // the event loop
   'event.create': [...STAFF, 'resident', 'integration'],
   'event.read': ALL_ROLES,
-  'event.act': [...STAFF, 'resident'],
+  'event.act': [...STAFF, 'resident', 'integration'],
   'event.supervise': ['township_command', 'county_center', 'leader'],
   'attachment.write': [...STAFF, 'resident'],
   'attachment.read': ALL_ROLES,

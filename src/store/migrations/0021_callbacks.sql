@@ -12,6 +12,8 @@
 -- matter (a 12345 ticket), given at intake and sent back with every delivery.
 ALTER TABLE events ADD COLUMN submitted_by INTEGER REFERENCES users(id);
 ALTER TABLE events ADD COLUMN external_ref TEXT;
+-- The desk finds a ticket by its number (a search for the whole of it).
+CREATE INDEX events_external_ref ON events(external_ref) WHERE external_ref IS NOT NULL;
 
 CREATE TABLE callbacks (
     id INTEGER PRIMARY KEY,
