@@ -51,12 +51,11 @@ static json_t *delivery_json(const tk_delivery *d)
 {
     return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:o, s:o, s:o}",
                      "id", (json_int_t)d->id, "event_id", (json_int_t)d->event_id, "number",
-                     d->number, "action", d->action, "action_label",
-                     tk_event_action_label(d->action), "to_state", d->to_state, "state_label",
-                     tk_delivery_state_label(d), "created_at", api_time(d->created_at), "status",
-                     d->status, "status_label", tk_delivery_status_label(d->status), "attempts",
-                     (json_int_t)d->attempts, "next_at",
-                     strcmp(d->status, "pending") ? json_null() : api_time(d->next_at),
+                     d->number, "action", d->action, "action_label", tk_delivery_action_label(d),
+                     "to_state", d->to_state, "state_label", tk_delivery_state_label(d),
+                     "created_at", api_time(d->created_at), "status", d->status, "status_label",
+                     tk_delivery_status_label(d->status), "attempts", (json_int_t)d->attempts,
+                     "next_at", strcmp(d->status, "pending") ? json_null() : api_time(d->next_at),
                      "last_status", d->last_status ? json_integer(d->last_status) : json_null(),
                      "last_error", d->last_error ? json_string(d->last_error) : json_null(),
                      "delivered_at", api_time(d->delivered_at));

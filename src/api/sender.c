@@ -46,7 +46,7 @@ static char *payload(const tk_delivery *d)
         "{s:I, s:I, s:s, s:o, s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:o, s:o}", "delivery_id",
         (json_int_t)d->id, "event_id", (json_int_t)d->event_id, "number", d->number, "external_ref",
         d->external_ref ? json_string(d->external_ref) : json_null(), "action", d->action,
-        "action_label", tk_event_action_label(d->action), "from_state",
+        "action_label", tk_delivery_action_label(d), "from_state",
         d->from_state ? json_string(d->from_state) : json_null(), "to_state", d->to_state,
         "state_label", tk_delivery_state_label(d), "note", d->note ? d->note : "", "at",
         api_time(d->at), "merged_into",
@@ -161,6 +161,11 @@ static void post_signed(tk_worker *w, const char *url, const char *secret, const
 static void post(tk_worker *w, const tk_delivery_due *due, tk_callback_outcome *out)
 {
     char *body = payload(&due->d);
+    if (!body) { /* a field that is not text: a bug, recorded as a failed attempt */
+        *out = (tk_callback_outcome){.ok = false};
+        snprintf(out->error, sizeof out->error, "推送内容无法生成");
+        return;
+    }
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)due->d.id);
     post_signed(w, due->url, due->secret, id, body, out);

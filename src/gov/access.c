@@ -53,7 +53,7 @@ const tk_permission tk_permissions[] = {
     {"user.read", R(ADMIN) | R(COUNTY_CENTER) | R(TOWNSHIP_COMMAND), "查看用户"},
     {"user.write", R(ADMIN), "管理用户"},
     {"apikey.manage", R(ADMIN), "管理接口密钥"},
-    {"callback.manage", R(ADMIN), "管理结果回传（回调地址与推送记录）"},
+    {"callback.manage", R(ADMIN), "管理结果回传"},
     {"audit.read", R(ADMIN), "查看审计日志"},
     /* territory and organisation */
     {"territory.read", READERS, "查看区划与网格"},

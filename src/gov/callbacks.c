@@ -29,11 +29,18 @@ const char *tk_delivery_status_label(const char *status)
     return status;
 }
 
+const char *tk_delivery_action_label(const tk_delivery *d)
+{
+    const char *label = tk_event_action_label(d->action);
+    return label ? label : d->action;
+}
+
 const char *tk_delivery_state_label(const tk_delivery *d)
 {
     if (d->merged_into_number && !strcmp(d->to_state, "void"))
         return "已合并";
-    return tk_event_state_label(d->to_state);
+    const char *label = tk_event_state_label(d->to_state);
+    return label ? label : d->to_state;
 }
 
 void tk_callback_secret_new(char out[TK_CALLBACK_SECRET_LEN + 1])

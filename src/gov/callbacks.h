@@ -47,7 +47,9 @@ typedef struct {
 } tk_delivery;
 
 const char *tk_delivery_status_label(const char *status);
-/* The label of the state the change led to (已合并 for a merged report). */
+/* The labels of the change and of the state it led to (已合并 for a merged report);
+ * the code itself where there is no label. */
+const char *tk_delivery_action_label(const tk_delivery *d);
 const char *tk_delivery_state_label(const tk_delivery *d);
 /* A new secret: TK_CALLBACK_SECRET_LEN hex characters. */
 void tk_callback_secret_new(char out[TK_CALLBACK_SECRET_LEN + 1]);

@@ -495,6 +495,26 @@ describe('console: 接口对接 pushes the progress of a 12345 report back to th
     await shot('i05-deliveries');
   });
 
+  step('审计日志 names the report and the accept in words, the event linked', async () => {
+    await page.evaluate(() => { location.hash = '#/audit'; });
+    await page.fill('form.filters [name="action"]', 'event.');
+    await page.click('form.filters [data-action="search"]');
+    const rowOf = (code) => page.locator('.table tbody tr').filter({ has: page.locator(`[data-action-code="${code}"]`) })
+      .filter({ has: page.locator(`a[href="#/events/${event.id}"]`) });
+    const created = rowOf('event.create');
+    await created.first().waitFor();
+    assert.match(await created.first().innerText(), /上报事件/);
+    assert.equal((await created.first().locator(`a[href="#/events/${event.id}"]`).innerText()).trim(), event.number);
+    const accepted = rowOf('event.accept');
+    await accepted.first().waitFor();
+    const text = await accepted.first().innerText();
+    assert.match(text, /立案/);
+    assert.match(text, /事件 #\d+/);
+    assert.match(text, /已上报 → 已立案/);
+    assert.doesNotMatch(text, /from=|to=/);
+    await shot('i06-audit-events');
+  });
+
   step('no uncaught errors in the page', async () => {
     assert.deepEqual(pageErrors, []);
   });

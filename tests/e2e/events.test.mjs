@@ -38,6 +38,7 @@ describe('event loop (mobile + console)', () => {
   let boxesBefore = null;
   let photoSupported = false;
   const pageErrors = [];
+  const failedRequests = []; // answers of 400 and above, but the signed-out check of the session
   const pages = {}; // name → page
   let current = null; // the page a failing step photographs
 
@@ -53,6 +54,10 @@ describe('event loop (mobile + console)', () => {
     const page = await context.newPage();
     page.setDefaultTimeout(15000);
     page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+    page.on('response', (r) => {
+      const signedOut = r.status() === 401 && r.url().endsWith('/api/v1/session') && r.request().method() === 'GET';
+      if (r.status() >= 400 && !signedOut) failedRequests.push(`${name}: ${r.status()} ${r.request().method()} ${r.url()}`);
+    });
     pages[name] = page;
     current = page;
     return page;
@@ -189,6 +194,8 @@ describe('event loop (mobile + console)', () => {
     assert.equal(await page.locator('[data-testid="event-number"]').innerText(), number);
     assert.match(await page.locator('.ev-head').innerText(), /已上报/);
     assert.match(await page.locator('.kv-detail').innerText(), /航埠镇平安法治模块/, 'suggested subject');
+    // The grid is named after its village: the place does not say the village twice.
+    assert.match(await page.locator('.kv-detail').innerText(), /柯城区 › 航埠镇 › 兴航社区第1网格/);
     assert.match(await page.locator('[data-testid="reporter"]').innerText(), /航埠镇网格员/);
     if (photoSupported) await page.locator('[data-testid="photos"] img').first().waitFor();
     const acts = await page.locator('[data-testid="actions"] button').allInnerTexts();
@@ -227,6 +234,10 @@ describe('event loop (mobile + console)', () => {
     await submitDialog(page);
     await page.locator('.ev-head .state-tag[data-state="dispatched"]').waitFor();
     assert.match(await page.locator('[data-testid="assignee"]').innerText(), /航埠镇平安法治模块/);
+    // The timeline says where it went once (the note 交办至… names the unit), to the minute.
+    const dispatchRow = page.locator('[data-testid="timeline"] li[data-action="dispatch"]');
+    assert.equal((await dispatchRow.innerText()).match(/航埠镇平安法治模块/g).length, 1, await dispatchRow.innerText());
+    assert.match(await dispatchRow.locator('.tl-time').innerText(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
     // Signing belongs to the module: the desk is not offered it.
     const after = await page.locator('[data-testid="actions"] button').allInnerTexts();
     assert.ok(!after.includes('签收'), after.join(','));
@@ -241,6 +252,19 @@ describe('event loop (mobile + console)', () => {
     await page.keyboard.press('Escape');
     await page.locator('dialog[open]').waitFor({ state: 'detached' });
     await shot(page, '07-console-dispatched');
+  });
+
+  step('going back with a dialog open leaves no dialog over the list', async () => {
+    const page = pages.command;
+    current = page;
+    await page.locator('[data-act="comment"]').click();
+    await page.locator('dialog[open] textarea[name="note"]').fill('不会提交的备注');
+    await page.goBack();
+    await page.waitForURL(/#\/events(\?|$)/);
+    await page.locator('.table tbody tr').first().waitFor();
+    assert.equal(await page.locator('dialog').count(), 0, 'the dialog closed with its page');
+    const ev = await apiGet(page, `/api/v1/events/${eventId}`);
+    assert.ok(!ev.timeline.some((t) => t.action === 'comment'), 'cancelled, not sent');
   });
 
   step('a second report of the same problem is merged into the event (合并重复件)', async () => {
@@ -423,7 +447,7 @@ describe('event loop (mobile + console)', () => {
       assert.equal(await page.locator('[data-testid="actions"]').isVisible(), false);
       const text = await sheet.innerText();
       assert.match(text, /航埠镇基层治理事件交办单/);
-      for (const want of [number, ev.title, '航埠镇平安法治模块', '按期办结', SUPERVISION, '承办单位（盖章）', `已合并 1 件：${ev.merged[0].number}`])
+      for (const want of [number, ev.title, '航埠镇平安法治模块', '按期办结', SUPERVISION, '承办单位（盖章）', `已合并 1 件：${ev.merged[0].number}`, '柯城区 › 航埠镇 › 兴航社区第1网格'])
         assert.ok(text.includes(want), `the sheet has ${want}`);
       const rows = await sheet.locator('.ps-log tbody tr').count();
       assert.equal(rows, ev.timeline.length, 'every timeline row is printed');
@@ -433,6 +457,23 @@ describe('event loop (mobile + console)', () => {
     } finally {
       await page.emulateMedia({ media: 'screen' });
     }
+  });
+
+  step('a closed event reads 超期办结 only when closed after its deadline, not for a red stage on the way', async () => {
+    const page = pages.command;
+    current = page;
+    const closed = (await apiGet(page, '/api/v1/events?state=closed&limit=100')).items;
+    const late = (e) => !!e.due_at && Date.parse(e.closed_at) > Date.parse(e.due_at);
+    const redOnTime = closed.find((e) => e.overdue && !late(e));
+    const closedLate = closed.find(late);
+    assert.ok(redOnTime && closedLate, `the demo has both: ${closed.length} closed`);
+    for (const [ev, want] of [[redOnTime, '按期办结'], [closedLate, '超期办结']]) {
+      await page.goto(`${srv.base}/console/#/events/${ev.id}`);
+      await page.locator(`[data-testid="event-number"]:text("${ev.number}")`).waitFor();
+      assert.equal(await page.locator('[data-testid="close-result"]').innerText(), want, ev.number);
+      assert.match(await page.locator('[data-testid="print-sheet"]').textContent(), new RegExp(`办理结果${want}`));
+    }
+    await shot(page, '13b-console-closed-late');
   });
 
   step('the stats page counts the event', async () => {
@@ -579,5 +620,7 @@ describe('event loop (mobile + console)', () => {
     assert.equal(created.grid.id, grid.id);
     assert.equal(await page.locator('[data-testid="event-number"]').innerText(), created.number);
     assert.deepEqual(pageErrors, [], 'no script errors in any page');
+    // No failed requests either: no probing for photo uploads, no refused stream.
+    assert.deepEqual(failedRequests, [], 'no failed requests in any page');
   });
 });

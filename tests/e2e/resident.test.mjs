@@ -25,6 +25,7 @@ describe('resident (mobile)', () => {
   let page;
   const shots = new Shots('tk-e2e-resident-shots-');
   const pageErrors = [];
+  const failedRequests = []; // answers of 400 and above, but the signed-out check of the session
   const shot = (name) => shots.take(page, name);
   const step = (name, fn) => shots.step(name, fn, () => page);
   const apiGet = (p) => page.evaluate((u) => fetch(u).then((r) => r.json()), p);
@@ -64,6 +65,10 @@ describe('resident (mobile)', () => {
     page = await context.newPage();
     page.setDefaultTimeout(15000);
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('response', (r) => {
+      const signedOut = r.status() === 401 && r.url().endsWith('/api/v1/session') && r.request().method() === 'GET';
+      if (r.status() >= 400 && !signedOut) failedRequests.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+    });
   });
 
   after(() => finishSuite({ browser, srv, shots }));
@@ -83,6 +88,9 @@ describe('resident (mobile)', () => {
     assert.ok(mine.length >= 3, `the demo resident has reports: ${mine.length}`);
     assert.equal(await reports().count(), Math.min(mine.length, 20));
     await shot('01-my-reports');
+    // A resident may not read the stream (stream.read): the live feed polls, asking for nothing refused.
+    await page.waitForTimeout(500);
+    assert.deepEqual(failedRequests, [], 'no failed requests');
   });
 
   step('the resident reports a new event where they stand; it leads their list', async () => {
@@ -108,6 +116,15 @@ describe('resident (mobile)', () => {
   step('催办: the resident presses the report, once a day', async () => {
     await card(number).click();
     await page.locator('[data-testid="timeline"]').waitFor();
+    // The back button with the sheet open: the sheet goes with its page, unsent.
+    await page.locator('[data-act="urge"]').click();
+    await page.locator('dialog[open] textarea[name="note"]').waitFor();
+    await page.goBack();
+    await card(number).waitFor();
+    assert.equal(await page.locator('dialog').count(), 0, 'no sheet left over the list');
+    await card(number).click();
+    await page.locator('[data-testid="timeline"]').waitFor();
+    assert.equal(await page.locator('[data-testid="timeline"] li[data-action="urge"]').count(), 0, 'the cancelled sheet sent nothing');
     await page.locator('[data-act="urge"]').click();
     await page.locator('dialog[open] textarea[name="note"]').fill('问题还在，麻烦尽快处理');
     await shot('03-urge');
@@ -224,5 +241,6 @@ describe('resident (mobile)', () => {
     await similar.locator(`a[data-id="${open.id}"]`).click();
     await page.locator(`[data-testid="event-number"]:text("${open.number}")`).waitFor();
     assert.deepEqual(pageErrors, [], 'no script errors');
+    assert.deepEqual(failedRequests, [], 'no failed requests');
   });
 });

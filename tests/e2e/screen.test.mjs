@@ -2,8 +2,9 @@
 // real server on a fresh 衢州 demo database: the login form (as the leader), the
 // map with every county and township outline and its data layers, the KPI
 // cards, the township index ranking, the boards, an event reported through the
-// API arriving in the live feed over the stream, and the 15-second polling
-// fallback when the stream is not there.
+// API arriving in the live feed over the stream, a change to an older event
+// coming to the top of the feed (the feed is the latest changes, newest first),
+// and the 15-second polling fallback when the stream is not there.
 //
 // Needs Debian chromium; screenshots as tests/e2e/lib/browser.mjs says.
 import { describe, before, after } from 'node:test';
@@ -33,6 +34,7 @@ describe('big screen (browser)', () => {
   let page;
   const shots = new Shots('tk-e2e-screen-');
   let hotline; // { cookie, csrf }
+  let desk; // the demo township desk (航埠镇): { cookie, csrf }
   const pageErrors = [];
 
   const shot = (name, p = page) => shots.take(p, name);
@@ -49,6 +51,20 @@ describe('big screen (browser)', () => {
     return res.body;
   };
 
+  const asDesk = (method, url, json) => request(srv, method, url, {
+    json, cookie: desk.cookie, headers: { 'x-csrf-token': desk.csrf, origin: srv.base },
+  });
+
+  // The feed's rows, top to bottom: id, the time of the change (ms), the action tag.
+  const feedRows = (p = page) => p.$$eval('#feed .feed-row', (els) => els.map((e) => ({
+    id: Number(e.dataset.id), at: Number(e.dataset.at), tag: e.querySelector('.tag').textContent,
+  })));
+  const assertNewestFirst = (rows) => {
+    for (let i = 1; i < rows.length; i++) {
+      assert.ok(rows[i - 1].at >= rows[i].at, `feed row ${i} (${rows[i].id}) is newer than the row above it`);
+    }
+  };
+
   before(async () => {
     srv = new Server();
     const demo = await runCli(['demo', '--db', srv.db], { timeout: 300000 });
@@ -59,6 +75,11 @@ describe('big screen (browser)', () => {
     });
     assert.equal(login.status, 201, `hotline login: ${login.status}`);
     hotline = { cookie: String(login.headers['set-cookie']).split(';')[0], csrf: login.body.csrf_token };
+    const deskLogin = await request(srv, 'POST', '/api/v1/session', {
+      json: { username: 'command', password: demoPassword('command') },
+    });
+    assert.equal(deskLogin.status, 201, `desk login: ${deskLogin.status}`);
+    desk = { cookie: String(deskLogin.headers['set-cookie']).split(';')[0], csrf: deskLogin.body.csrf_token };
 
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
@@ -149,6 +170,14 @@ describe('big screen (browser)', () => {
     for (const k of kpis.filter((x) => ['closure', 'on_time', 'satisfaction'].includes(x.key))) {
       assert.ok(Number(k.value) > 0 && Number(k.value) <= 100, `${k.label} ${k.value}`);
     }
+    // 结案率 is accepted-and-closed ÷ accepted: its sub-line names those two counts,
+    // and they give the rate shown.
+    const sub = await page.locator('.kpi[data-kpi="closure"] .kpi-sub').innerText();
+    const m = sub.match(/^立案 (\d+) 件中已结 (\d+) 件$/);
+    assert.ok(m, `结案率 sub-line: ${sub}`);
+    assert.equal(Number(m[1]), Number(kpis[1].value.replace(/,/g, '')), '结案率 counts the accepted events of 立案数');
+    const rate = (Number(m[2]) / Number(m[1])) * 100;
+    assert.ok(Math.abs(rate - Number(kpis[2].value)) <= 0.051, `结案率 ${kpis[2].value}% but ${sub} is ${rate.toFixed(2)}%`);
     // Today's figures and the trend too.
     assert.match(await page.locator('[data-today="reported"]').innerText(), /^\d[\d,]*$/);
     const trendDays = await page.evaluate(() => window.__screen.trend.getOption().xAxis[0].data.length);
@@ -191,7 +220,29 @@ describe('big screen (browser)', () => {
     const flashed = await page.evaluate((id) => window.__screen.map.chart.getOption().series
       .find((x) => x.id === 'flash').data.some((d) => d.event.id === id), ev.id);
     assert.ok(flashed, 'a ripple at the new event');
+    assertNewestFirst(await feedRows());
     await shot('03-live');
+  });
+
+  step('a change to an older event comes to the top of the feed', async () => {
+    // A report days old that the desk accepts only now: the events list (creation
+    // order) would never bring it back, the feed does.
+    const waiting = await asDesk('GET', '/api/v1/events?box=reported&limit=100');
+    assert.equal(waiting.status, 200, waiting.text);
+    const old = waiting.body.items.find((e) => Date.parse(e.created_at) < Date.now() - 2 * 86400000);
+    assert.ok(old, 'the demo desk has a report days old');
+    const res = await asDesk('POST', `/api/v1/events/${old.id}/accept`, { note: '大屏测试：立案' });
+    assert.equal(res.status, 200, res.text);
+    await page.waitForFunction((id) => {
+      const top = document.querySelector('#feed .feed-row');
+      return top && top.dataset.id === String(id);
+    }, old.id, { timeout: 30000 });
+    const rows = await feedRows();
+    assert.equal(rows[0].tag, '立案');
+    assert.equal(rows.filter((r) => r.id === old.id).length, 1, 'one row per event');
+    assertNewestFirst(rows);
+    assert.match(await page.locator('#feed .feed-row').first().innerText(), new RegExp(old.number));
+    await shot('03b-old-event');
   });
 
   step('without the stream the feed polls and still shows new events', async () => {
@@ -207,6 +258,7 @@ describe('big screen (browser)', () => {
     assert.match(await p2.locator('#live-text').innerText(), /轮询/);
     const ev = await report(118.60, 28.75, '大屏测试：村道旁有人私自搭建棚屋。');
     await p2.locator(`#feed .feed-row[data-id="${ev.id}"]`).waitFor({ timeout: 40000 });
+    assertNewestFirst(await feedRows(p2));
     await shot('04-poll', p2);
     await p2.close();
   });

@@ -9,7 +9,7 @@
 // The top bar carries the unread-notification badge, kept fresh by the live feed.
 
 import { api, ApiError, setCsrfToken } from './api.js';
-import { h, icon, toast, spinnerBlock, emptyState } from './ui.js';
+import { h, icon, toast, spinnerBlock, emptyState, closeDialogs } from './ui.js';
 import * as loginPage from './login.js';
 import * as homePage from './home.js';
 import * as usersPage from './users.js';
@@ -23,7 +23,7 @@ import * as eventNewPage from './event-new.js';
 import * as notificationsPage from './notifications.js';
 import * as statsPage from './stats.js';
 import * as integrationsPage from './integrations.js';
-import { subscribe, stopLive, unreadCount } from './evlib.js';
+import { subscribe, stopLive, unreadCount, allowStream } from './evlib.js';
 
 const APP_NAME = '条块工作台';
 
@@ -112,6 +112,7 @@ function setSession(body) {
     expires_at: body.expires_at || (session && session.expires_at) || null,
   };
   if (body.csrf_token) setCsrfToken(body.csrf_token);
+  allowStream(session.permissions.includes('stream.read'));
   if (shell) renderUserBox();
 }
 
@@ -266,6 +267,7 @@ async function runCleanup() {
 
 async function mount(container, route) {
   const seq = ++renderSeq;
+  closeDialogs(); // the last page's dialogs close as cancelled, not over this one
   await runCleanup();
   document.title = `${route.title} · ${APP_NAME}`;
   container.replaceChildren();

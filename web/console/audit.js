@@ -7,8 +7,10 @@ import {
   h, icon, pageHeader, card, dataTable, formatTime, nextDay, compactJson, tag, openDialog,
   toastError, setFieldError, clearErrors, copyText, toast,
 } from './ui.js';
+import { stateLabel } from './evlib.js';
 
-// Audit actions that are not entries of the permission table.
+// Audit actions that are not entries of the permission table (event.create is one,
+// with the same label, listed here with the other actions on events).
 const EXTRA_ACTIONS = {
   'session.create': '登录',
   'session.delete': '退出登录 / 注销会话',
@@ -25,13 +27,59 @@ const EXTRA_ACTIONS = {
   'callback.secret': '更换回调签名密钥',
   'callback.delete': '删除回调',
   'callback.retry': '重新推送',
+  // The event loop: event.{action} as the server labels the action (tk_event_action_label).
+  'event.create': '上报事件',
+  'event.accept': '立案',
+  'event.verify-request': '派发核实',
+  'event.verify': '核实/核查',
+  'event.dispatch': '交办',
+  'event.reassign': '改派',
+  'event.sign': '签收',
+  'event.return': '退回',
+  'event.call-county': '乡呼县应',
+  'event.request-extension': '申请延期/挂账',
+  'event.decide-extension': '审批延期/挂账',
+  'event.suspend': '挂账',
+  'event.resume': '恢复办理',
+  'event.feedback': '反馈',
+  'event.close': '结案',
+  'event.revisit': '回访',
+  'event.reject': '不予立案',
+  'event.void': '作废',
+  'event.merge': '合并重复件',
+  'event.self-close': '自行处置',
+  'event.urge': '催办',
+  'event.supervise': '督办',
+  'event.comment': '备注',
+  'event.attach': '上传照片',
 };
 const OUTCOMES = {
   ok: ['成功', 'success'],
   denied: ['拒绝', 'warning'],
   failed: ['失败', 'danger'],
 };
-const TARGETS = { user: '用户', session: '会话', api_key: '接口密钥', callback: '回调' };
+const TARGETS = { user: '用户', session: '会话', api_key: '接口密钥', callback: '回调', event: '事件' };
+
+/** The record's object: "用户 #3"; an event by its number (or id) as a link to it. */
+function targetText(a) {
+  if (!a.target_type) return '';
+  const name = TARGETS[a.target_type] || a.target_type;
+  if (a.target_type === 'event' && a.target_id) {
+    const number = a.detail && typeof a.detail.number === 'string' ? a.detail.number : null;
+    return h('a', { href: `#/events/${encodeURIComponent(a.target_id)}`, class: number ? 'mono audit-number' : null, title: `事件 #${a.target_id}` }, number || `${name} #${a.target_id}`);
+  }
+  return `${name}${a.target_id ? ' #' + a.target_id : ''}`;
+}
+
+/** The detail in a line; an event's state change (from, to) by the states' labels: 已上报 → 已立案. */
+function detailText(a) {
+  const d = a.detail;
+  if (!d || typeof d !== 'object' || Array.isArray(d) || a.target_type !== 'event') return compactJson(d);
+  const { from, to, number, ...rest } = d; // the number shows as the object
+  const label = (st) => (st ? stateLabel({ state: st }) : '—');
+  const moved = from === undefined && to === undefined ? '' : from === to ? `${label(to)}（状态不变）` : `${label(from)} → ${label(to)}`;
+  return [moved, compactJson(rest)].filter(Boolean).join(' · ');
+}
 
 export async function render(root, ctx) {
   let actionLabels = { ...EXTRA_ACTIONS };
@@ -82,17 +130,17 @@ export async function render(root, ctx) {
 
   const table = dataTable({
     pageSize: 20,
-    minWidth: 1060,
+    minWidth: 1100,
     columns: [
-      { title: '序号', width: 64, align: 'right', render: (a) => h('span', { class: 'num' }, String(a.seq)) },
-      { title: '时间', width: 152, className: 'nowrap', render: (a) => formatTime(a.at, { seconds: true }) },
-      { title: '操作人', width: 120, render: (a) => h('div', { class: 'cell-2' }, h('span', null, a.actor || '—'), a.role ? h('span', { class: 'sub' }, roleLabels[a.role] || a.role) : null) },
-      { title: '操作', width: 150, render: (a) => h('div', { class: 'cell-2', 'data-action-code': a.action }, h('span', null, actionLabels[a.action] || a.action), h('code', { class: 'sub' }, a.action)) },
-      { title: '对象', width: 84, render: (a) => (a.target_type ? `${TARGETS[a.target_type] || a.target_type}${a.target_id ? ' #' + a.target_id : ''}` : '') },
+      { title: '序号', width: 56, align: 'right', render: (a) => h('span', { class: 'num' }, String(a.seq)) },
+      { title: '时间', width: 150, className: 'nowrap', render: (a) => formatTime(a.at, { seconds: true }) },
+      { title: '操作人', width: 116, render: (a) => h('div', { class: 'cell-2' }, h('span', null, a.actor || '—'), a.role ? h('span', { class: 'sub' }, roleLabels[a.role] || a.role) : null) },
+      { title: '操作', width: 140, render: (a) => h('div', { class: 'cell-2', 'data-action-code': a.action }, h('span', null, actionLabels[a.action] || a.action), h('code', { class: 'sub' }, a.action)) },
+      { title: '对象', width: 206, className: 'nowrap', render: (a) => targetText(a) },
       { title: '结果', width: 72, render: (a) => { const [l, k] = OUTCOMES[a.outcome] || [a.outcome, 'default']; return tag(l, k); } },
-      { title: '来源 IP', width: 112, render: (a) => h('span', { class: 'mono' }, a.ip) },
-      { title: '详情', render: (a) => { const s = compactJson(a.detail); return s ? h('span', { class: 'detail-cell mono', title: JSON.stringify(a.detail, null, 2) }, s) : ''; } },
-      { title: '哈希', width: 104, render: (a) => h('span', { class: 'mono hash', title: a.hash }, a.hash ? a.hash.slice(0, 10) + '…' : '') },
+      { title: '来源 IP', width: 96, render: (a) => h('span', { class: 'mono', title: a.ip }, a.ip) },
+      { title: '详情', render: (a) => { const s = detailText(a); return s ? h('span', { class: 'detail-cell mono', title: JSON.stringify(a.detail, null, 2) }, s) : ''; } },
+      { title: '哈希', width: 96, render: (a) => h('span', { class: 'mono hash', title: a.hash }, a.hash ? a.hash.slice(0, 8) + '…' : '') },
       { title: '', width: 52, className: 'col-actions', render: (a) => h('button', { type: 'button', class: 'link', 'data-action': 'view', onclick: () => show(a) }, '查看') },
     ],
     empty: () => (Object.values(filters).some(Boolean) ? '没有符合条件的记录' : '暂无审计记录'),
@@ -108,7 +156,7 @@ export async function render(root, ctx) {
       ['操作人', `${a.actor || '—'}${a.actor_id ? `（用户 #${a.actor_id}）` : ''}${a.role ? ' · ' + (roleLabels[a.role] || a.role) : ''}`],
       ['来源 IP', a.ip],
       ['操作', `${actionLabels[a.action] || a.action}（${a.action}）`],
-      ['对象', a.target_type ? `${TARGETS[a.target_type] || a.target_type}${a.target_id ? ' #' + a.target_id : ''}` : '—'],
+      ['对象', targetText(a) || '—'],
       ['结果', tag(l, k)],
       ['详情', h('pre', { class: 'json' }, JSON.stringify(a.detail, null, 2))],
       ['链哈希', h('div', { class: 'hash-full' }, h('code', null, a.hash), copy)],

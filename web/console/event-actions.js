@@ -184,17 +184,9 @@ export async function openAction(ev, a, ctx) {
           h('small', null, `${c.state_label} · ${formatTime(c.created_at)}${c.id === ev.duplicate_of ? ' · 系统判断疑似重复' : ''}`)))));
     }).catch(() => list.replaceChildren(h('span', { class: 'muted' }, '候选事件加载失败，请输入事件编号')));
   }
-  if (fields.includes('photos')) {
-    const slot = h('div', { class: 'photo-pick' });
-    const photoItem = item('现场照片', slot, { hint: '可选多张，提交时一并上传', name: 'photos' });
-    photoItem.hidden = true;
-    form.append(photoItem);
-    uploadSupported().then((ok) => {
-      if (!ok) return;
-      photoInput = h('input', { type: 'file', name: 'photos', accept: 'image/*', multiple: true, class: 'input-file' });
-      slot.append(photoInput);
-      photoItem.hidden = false;
-    });
+  if (fields.includes('photos') && uploadSupported()) {
+    photoInput = h('input', { type: 'file', name: 'photos', accept: 'image/*', multiple: true, class: 'input-file' });
+    form.append(item('现场照片', h('div', { class: 'photo-pick' }, photoInput), { hint: '可选多张，提交时一并上传', name: 'photos' }));
   }
   const noteItem = field({
     label: spec.noteLabel || '说明', name: 'note', type: 'textarea', required: noteRequired, wide: true,

@@ -10,9 +10,9 @@ import { api } from './api.js';
 import { h, icon, pageHeader, card, formatTime, tag, emptyState, openDialog, toast, spinnerBlock, busy } from './ui.js';
 import {
   SOURCES, STAGES, PHOTO_KINDS, ROLE_LABELS, stateLabel, usableActions, actionSpec, isOpen, subscribe,
-  attachmentUrl, uploadSupported, uploadPhoto, refusalText,
+  attachmentUrl, uploadSupported, uploadPhoto, refusalText, placeText,
 } from './evlib.js';
-import { stateTag, urgencyTag, light, countdownEl, tickCountdowns, stars } from './evui.js';
+import { stateTag, urgencyTag, light, countdownEl, tickCountdowns, stars, closeResult } from './evui.js';
 import { openAction, pendingText } from './event-actions.js';
 import { placeMap } from './evmap.js';
 import { mountPrintSheet } from './evprint.js';
@@ -98,8 +98,9 @@ export async function render(root, ctx) {
     if (open && ev.due_at) boxes.push(deadlineBox('总时限（结案期限）', ev.due_at, null, ''));
     else if (open) boxes.push(h('div', { class: 'dl-box' }, h('div', { class: 'dl-label' }, '总时限（结案期限）'), h('div', { class: 'dl-value muted' }, '立案后开始计算'), h('div', { class: 'dl-sub' }, '')));
     else if (ev.closed_at) {
-      boxes.push(h('div', { class: 'dl-box' }, h('div', { class: 'dl-label' }, light(ev.overdue ? 'red' : 'green'), '办理结果'),
-        h('div', { class: 'dl-value' }, ev.overdue ? '超期办结' : '按期办结'),
+      const end = closeResult(ev);
+      boxes.push(h('div', { class: 'dl-box' }, h('div', { class: 'dl-label' }, light(end.alert), '办理结果'),
+        h('div', { class: 'dl-value', 'data-testid': 'close-result' }, end.label),
         h('div', { class: 'dl-sub' }, `结案 ${formatTime(ev.closed_at)}${ev.due_at ? ` · 期限 ${formatTime(ev.due_at)}` : ''}`)));
     } else {
       boxes.push(h('div', { class: 'dl-box' }, h('div', { class: 'dl-label' }, '办理结果'), h('div', { class: 'dl-value' }, stateLabel(ev)), h('div', { class: 'dl-sub' }, formatTime(ev.updated_at))));
@@ -165,7 +166,7 @@ export async function render(root, ctx) {
 
   // ---- facts
   function infoCard() {
-    const place = [ev.county, ev.township, ev.village, ev.grid].filter(Boolean).map((u) => u.name).join(' › ');
+    const place = placeText(ev);
     const rows = [
       ['事件类别', h('span', null, `${ev.category.name}`, h('code', { class: 'code-sub' }, ev.category.code))],
       ['事件描述', h('div', { class: 'ev-desc' }, ev.description)],
@@ -219,17 +220,23 @@ export async function render(root, ctx) {
       if (d.satisfaction) extras.push(`满意度 ${d.satisfaction} 分`);
       if (d.self_handled) extras.push('网格员自行处置');
       if (d.on_time === false) extras.push('超时');
+      // Said once: a note that only repeats the action's name (立案), and what the
+      // note already says (the server's note 交办至… names the unit).
+      const label = t.action_label || t.action;
+      const note = t.note && t.note !== label ? t.note : null;
+      const said = (note || '').replace(/\s+/g, '');
+      const more = extras.filter((x) => !said.includes(x.replace(/\s+/g, '')));
       const tone = t.action === 'red' ? 'red' : t.action === 'yellow' ? 'yellow' : i === 0 ? 'current' : '';
       return h('li', { class: ['tl-item', tone && `tl-${tone}`], 'data-action': t.action },
         h('div', { class: 'tl-dot', 'aria-hidden': 'true' }),
         h('div', { class: 'tl-body' },
           h('div', { class: 'tl-line' },
-            h('span', { class: 'tl-action' }, t.action_label || t.action),
+            h('span', { class: 'tl-action' }, label),
             to ? h('span', { class: 'tl-to' }, '→ ', stateTag({ state: to })) : null,
-            h('span', { class: 'tl-time' }, formatTime(t.at, { seconds: true }))),
+            h('span', { class: 'tl-time', title: formatTime(t.at, { seconds: true }) }, formatTime(t.at))),
           h('div', { class: 'tl-actor' }, t.actor || '系统', t.role && ROLE_LABELS[t.role] && ROLE_LABELS[t.role] !== t.actor ? h('span', { class: 'muted' }, ` · ${ROLE_LABELS[t.role]}`) : null),
-          t.note ? h('div', { class: 'tl-note' }, t.note) : null,
-          extras.length ? h('div', { class: 'tl-extra' }, extras.join(' · ')) : null));
+          note ? h('div', { class: 'tl-note' }, note) : null,
+          more.length ? h('div', { class: 'tl-extra' }, more.join(' · ')) : null));
     }));
     return card({ title: '办理过程', extra: h('span', { class: 'muted' }, `${items.length} 条记录`), body: items.length ? list : emptyState('暂无记录') });
   }
@@ -241,12 +248,7 @@ export async function render(root, ctx) {
       h('button', { type: 'button', class: 'thumb', title: `${PHOTO_KINDS[p.kind] || p.kind} · ${formatTime(p.created_at)}`, onclick: () => viewPhoto(p) },
         h('img', { src: attachmentUrl(p), alt: PHOTO_KINDS[p.kind] || '现场照片', loading: 'lazy' }),
         h('span', { class: 'thumb-kind' }, PHOTO_KINDS[p.kind] || p.kind))));
-    const extra = h('span');
-    if (ctx.can('event.act') && isOpen(ev.state)) {
-      uploadSupported().then((ok) => {
-        if (ok && extra.isConnected) extra.append(uploadButton());
-      });
-    }
+    const extra = h('span', null, ctx.can('event.act') && isOpen(ev.state) && uploadSupported() ? uploadButton() : null);
     return card({ title: '现场照片', extra, body: photos.length ? grid : h('div', { class: 'empty-line muted' }, icon('image'), '暂无照片') });
   }
 

@@ -1,5 +1,5 @@
 // event-new.js - #/events/new (event.create): the command room or the hotline
-// registers an event: category (tree), description, place (乡镇 → 村社 → 网格,
+// registers an event: category (tree), description, place (乡镇 → 村（社区） → 网格,
 // or longitude/latitude resolved by /locate), urgency, source, reporter. The
 // routing suggestion (GET /api/v1/route) and the grid's open events of the same type
 // show before submitting; after 201 the page opens the event and hands over any
@@ -51,7 +51,7 @@ export async function render(root, ctx) {
   // ---- place: township → village → grid, or coordinates
   const township = select('township', [], { placeholder: '正在加载…', disabled: true });
   const village = select('village', [], { placeholder: '请先选择乡镇', disabled: true });
-  const grid = select('grid_id', [], { placeholder: '请先选择村社', disabled: true });
+  const grid = select('grid_id', [], { placeholder: '请先选择村（社区）', disabled: true });
   const lng = h('input', { class: 'input', name: 'lng', type: 'number', step: 'any', placeholder: '经度，如 118.8594', inputmode: 'decimal' });
   const lat = h('input', { class: 'input', name: 'lat', type: 'number', step: 'any', placeholder: '纬度，如 28.9700', inputmode: 'decimal' });
   const locateBtn = h('button', { type: 'button', class: 'btn', 'data-action': 'locate', onclick: () => locate() }, icon('pin'), '定位网格');
@@ -93,7 +93,7 @@ export async function render(root, ctx) {
   async function loadVillages() {
     village.replaceChildren(h('option', { value: '' }, township.value ? '正在加载…' : '请先选择乡镇'));
     village.disabled = true;
-    grid.replaceChildren(h('option', { value: '' }, '请先选择村社'));
+    grid.replaceChildren(h('option', { value: '' }, '请先选择村（社区）'));
     grid.disabled = true;
     onPlace();
     if (!township.value) return;
@@ -102,12 +102,12 @@ export async function render(root, ctx) {
       village.replaceChildren(h('option', { value: '' }, '请选择村（社区）'), ...items.map((u) => h('option', { value: u.id }, u.name)));
       village.disabled = false;
     } catch (e) {
-      toastError(e, '村社列表加载失败');
+      toastError(e, '村（社区）列表加载失败');
     }
   }
 
   async function loadGrids() {
-    grid.replaceChildren(h('option', { value: '' }, village.value ? '正在加载…' : '请先选择村社'));
+    grid.replaceChildren(h('option', { value: '' }, village.value ? '正在加载…' : '请先选择村（社区）'));
     grid.disabled = true;
     onPlace();
     if (!village.value) return;

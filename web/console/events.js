@@ -65,7 +65,7 @@ export async function render(root, ctx) {
     Object.entries(SOURCES).map(([v, l]) => h('option', { value: v }, l)));
   const from = h('input', { class: 'input', name: 'from', type: 'date' });
   const to = h('input', { class: 'input', name: 'to', type: 'date' });
-  const q = h('input', { class: 'input', name: 'q', type: 'search', placeholder: '编号、工单号、标题、描述或地址', maxlength: 64 });
+  const q = h('input', { class: 'input', name: 'q', type: 'search', placeholder: '编号、工单号或关键词', title: '按事件编号、工单号、标题、描述或地址查找', maxlength: 64 });
   const outOfList = h('input', { type: 'checkbox', name: 'out_of_list', value: '1' });
   // 督办件: a leader's link from the home page opens the list filtered to them.
   const supervised = h('input', { type: 'checkbox', name: 'supervised', value: '1', checked: ctx.query.get('supervised') === '1' });

@@ -1,10 +1,10 @@
 // evlib.js - the event loop's vocabulary for the browser, shared by the PC
 // console and the mobile app: state/source/urgency labels, the traffic light
 // and countdowns, the category tree, which fields each action needs, photo
-// upload (with a probe, so the UI hides it while the server lacks it) and the
-// live feed (/api/v1/stream, or polling every 20 s when the stream is absent).
+// upload (hidden where the browser cannot send files) and the live feed
+// (/api/v1/stream for those who may read it, or polling every 20 s).
 
-import { api, ApiError, sendAgain, newRequestKey } from './api.js';
+import { api, sendAgain, newRequestKey } from './api.js';
 
 // ---------------------------------------------------------------- labels
 
@@ -64,6 +64,16 @@ export const PHOTO_KINDS = { before: '处置前', after: '处置后', near: '近
 
 export function stateLabel(ev) {
   return ev.state_label || (STATES[ev.state] || [ev.state])[0];
+}
+
+/**
+ * Where the event is, in words: 柯城区 › 航埠镇 › 兴航社区 › 第1网格. A grid
+ * named after its village (兴航社区第1网格) already says the village, which is
+ * then left out. county: false starts at the township.
+ */
+export function placeText(ev, { sep = ' › ', county = true } = {}) {
+  const village = ev.village && !(ev.grid && ev.grid.name && ev.grid.name.startsWith(ev.village.name)) ? ev.village : null;
+  return [county ? ev.county : null, ev.township, village, ev.grid].filter(Boolean).map((u) => u.name).join(sep);
 }
 
 export function stateKind(state) {
@@ -247,22 +257,14 @@ export function refusalText(err) {
 
 // ---------------------------------------------------------------- photos
 
-let uploadProbe = null;
-
 /**
- * Whether the server takes photos (POST /events/{id}/attachments). Probed once
- * with event 0: a server without the route answers 404 unknown_action/not_found;
- * one with it refuses the empty upload some other way (404 event_not_found, 400 …).
+ * Whether this browser can send photos: the server takes them as a multipart
+ * form (POST /events/{id}/attachments), so FormData and File are needed;
+ * createImageBitmap is not (shrinkPhoto sends a photo as it is without it).
+ * Asks the server nothing.
  */
 export function uploadSupported() {
-  if (!uploadProbe) {
-    const form = new FormData();
-    form.append('kind', 'before');
-    uploadProbe = api.upload('/events/0/attachments', form)
-      .then(() => true)
-      .catch((e) => !(e instanceof ApiError && (e.status === 404 || e.status === 405) && (e.code === 'unknown_action' || e.code === 'not_found' || e.code === 'http_404' || e.code === 'http_405')));
-  }
-  return uploadProbe;
+  return typeof FormData === 'function' && typeof File === 'function';
 }
 
 /** Shrinks a camera photo to at most `max` px on its long side as JPEG; keeps small files. */
@@ -319,6 +321,17 @@ let pollTimer = null;
 let openTimer = null;
 let mode = 'off'; // off | connecting | live | poll
 let debounce = null;
+let streamAllowed = true;
+
+/**
+ * Whether the session may read the stream (the permission stream.read; a
+ * resident may not): without it the live feed polls and never asks for the
+ * stream, which would only be refused. The apps tell it when the session is known.
+ */
+export function allowStream(yes) {
+  streamAllowed = !!yes;
+  if (!streamAllowed && source) startPolling();
+}
 
 function setMode(m) {
   if (mode === m) return;
@@ -363,7 +376,7 @@ function startPolling() {
 }
 
 function startStream() {
-  if (typeof EventSource !== 'function') {
+  if (!streamAllowed || typeof EventSource !== 'function') {
     startPolling();
     return;
   }

@@ -5,7 +5,8 @@
 // masked it, with a receipt block for the assignee's signature and stamp.
 
 import { h, formatTime } from './ui.js';
-import { STAGES, ROLE_LABELS, isOpen } from './evlib.js';
+import { STAGES, ROLE_LABELS, isOpen, placeText } from './evlib.js';
+import { closeResult } from './evui.js';
 
 let sheet = null;
 
@@ -30,7 +31,7 @@ function row(...cells) {
 }
 
 function buildSheet(ev, user) {
-  const place = [ev.county, ev.township, ev.village, ev.grid].filter(Boolean).map((u) => u.name).join('');
+  const place = placeText(ev);
   const open = isOpen(ev.state);
   const holder = ev.state === 'county_called' && ev.called_unit ? ev.called_unit : ev.assignee_unit;
   const stage = open && ev.stage ? `${STAGES[ev.stage] || ev.stage_label || ''}环节，时限 ${formatTime(ev.stage_deadline)}` : null;
@@ -58,7 +59,7 @@ function buildSheet(ev, user) {
           h('div', { class: 'ps-line' }, `${formatTime(s.at)} ${s.by_unit || ''}${ROLE_LABELS[s.by_role] || ''}：${s.note}`))), 3]) : null,
         ev.merged && ev.merged.length ? row(['重复上报', `已合并 ${ev.merged.length} 件：${ev.merged.map((m) => m.number).join('、')}`, 3]) : null,
         ev.merged_into ? row(['合并办理', `本件为重复上报，已合并到 ${ev.merged_into.number}（${ev.merged_into.state_label}）`, 3]) : null,
-        ev.closed_at ? row(['结案时间', formatTime(ev.closed_at)], ['办理结果', ev.overdue ? '超期办结' : '按期办结']) : null)),
+        ev.closed_at ? row(['结案时间', formatTime(ev.closed_at)], ['办理结果', closeResult(ev).label]) : null)),
     h('h2', { class: 'ps-sub' }, '办理过程'),
     h('table', { class: 'ps-table ps-log' },
       h('thead', null, h('tr', null, h('th', null, '时间'), h('th', null, '环节'), h('th', null, '办理人'), h('th', null, '意见'))),

@@ -43,11 +43,22 @@ export function tickCountdowns(root, every = 30000) {
   return () => clearInterval(t);
 }
 
+/**
+ * How a closed (or archived) event ended: late when it was closed after its
+ * 结案期限 (due_at). Not `overdue`, which is set once any stage went red.
+ * {late, label: 超期办结 | 按期办结, alert: red | green}.
+ */
+export function closeResult(ev) {
+  const late = !!(ev.due_at && ev.closed_at && Date.parse(ev.closed_at) > Date.parse(ev.due_at));
+  return { late, label: late ? '超期办结' : '按期办结', alert: late ? 'red' : 'green' };
+}
+
 /** The 环节/时限 cell of the workbench: light, stage and time left; or how it ended. */
 export function deadlineCell(ev) {
   if (!isOpen(ev.state)) {
     if (ev.state === 'closed' || ev.state === 'archived') {
-      return h('div', { class: 'cell-2' }, h('span', { class: 'deadline-line' }, light(ev.overdue ? 'red' : 'green'), ev.overdue ? '超期办结' : '按期办结'),
+      const end = closeResult(ev);
+      return h('div', { class: 'cell-2' }, h('span', { class: 'deadline-line' }, light(end.alert), end.label),
         h('span', { class: 'sub' }, ev.closed_at ? `结案 ${formatTime(ev.closed_at)}` : ''));
     }
     return h('span', { class: 'muted' }, '—');

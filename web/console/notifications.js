@@ -42,7 +42,8 @@ export async function render(root, ctx) {
     minWidth: 900,
     rowClass: (n) => (n.read ? 'row-read' : 'row-unread'),
     columns: [
-      { title: '', width: 28, render: (n) => (n.read ? '' : h('span', { class: 'unread-dot', title: '未读' })) },
+      // Wider than the cell's padding and the dot, or the table's ellipsis rule adds a "…".
+      { title: '', width: 36, align: 'center', render: (n) => (n.read ? '' : h('span', { class: 'unread-dot', title: '未读' })) },
       { title: '类型', width: 104, render: (n) => kindTag(n.kind) },
       { title: '内容', render: (n) => h('div', { class: 'cell-2' },
         h('button', { type: 'button', class: 'link note-title', 'data-notification': n.id, onclick: () => open(n) }, n.title),

@@ -177,19 +177,44 @@ export function toastError(err, prefix = '') {
 
 // ---------------------------------------------------------------- dialogs
 
+// The close functions of the dialogs and sheets now open (closeDialogs()).
+const openModals = new Set();
+
+/**
+ * trackModal(close) → untrack: registers a modal's close function so that
+ * closeDialogs() can close it; call untrack when it closes.
+ */
+export function trackModal(close) {
+  openModals.add(close);
+  return () => openModals.delete(close);
+}
+
+/**
+ * Closes every open dialog and sheet as cancelled (their `closed` resolves
+ * with undefined): a page about to be replaced (the route changed, e.g. by the
+ * browser's back button) leaves none of its dialogs over the next page.
+ */
+export function closeDialogs() {
+  for (const close of [...openModals]) {
+    try { close(undefined); } catch (e) { console.warn(e); }
+  }
+}
+
 /**
  * openDialog({title, body, footer, width, closable}) → {el, body, close(), closed}
- * A native modal <dialog>: focus stays inside, Esc closes it.
+ * A native modal <dialog>: focus stays inside, Esc closes it; so does a route change.
  */
 export function openDialog({ title, body, footer, width = 520, closable = true, className = '' }) {
   const dlg = h('dialog', { class: ['dialog', className].filter(Boolean).join(' '), style: { width: `${width}px` } });
   let resolveClosed;
   const closed = new Promise((r) => (resolveClosed = r));
   const close = (value) => {
+    untrack();
     if (dlg.open) dlg.close();
     dlg.remove();
     resolveClosed(value);
   };
+  const untrack = trackModal(close);
   const head = h('div', { class: 'dialog-head' }, h('h3', { class: 'dialog-title' }, title),
     closable ? h('button', { type: 'button', class: 'dialog-x', 'aria-label': '关闭', onclick: () => close(undefined) }, icon('close')) : null);
   const bodyEl = h('div', { class: 'dialog-body' }, body);

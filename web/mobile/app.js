@@ -4,8 +4,8 @@
 // A page module exports render(root, ctx) and may return a cleanup function.
 
 import { api, ApiError, setCsrfToken } from '../console/api.js';
-import { h, icon, toast } from '../console/ui.js';
-import { subscribe, stopLive, unreadCount } from '../console/evlib.js';
+import { h, icon, toast, closeDialogs } from '../console/ui.js';
+import { subscribe, stopLive, unreadCount, allowStream } from '../console/evlib.js';
 import * as loginPage from './login.js';
 import * as reportPage from './report.js';
 import * as tasksPage from './tasks.js';
@@ -81,6 +81,7 @@ function homeFor(s) {
 function setSession(body) {
   session = { user: body.user, permissions: body.permissions || [], must_change_password: !!body.must_change_password };
   if (body.csrf_token) setCsrfToken(body.csrf_token);
+  allowStream(session.permissions.includes('stream.read'));
 }
 
 function endSession() {
@@ -148,6 +149,7 @@ function parseHash() {
 
 async function mount(page, { withTabs, title }) {
   const my = ++seq;
+  closeDialogs(); // the last page's sheets close as cancelled, not over this one
   if (typeof cleanup === 'function') {
     try { cleanup(); } catch (e) { console.warn(e); }
   }

@@ -10,8 +10,9 @@ import { api, requestKeys } from '../console/api.js';
 import { toast } from '../console/ui.js';
 import {
   STAGES, PHOTO_KINDS, usableActions, isOpen, countdown, subscribe, attachmentUrl, uploadSupported,
-  uploadPhoto, act, refusalText, actionSpec,
+  uploadPhoto, act, refusalText, actionSpec, placeText,
 } from '../console/evlib.js';
+import { closeResult } from '../console/evui.js';
 import { h, icon, header, stateBadge, lightDot, empty, loading, sheet, photoPicker, starInput, textArea, busyLayer, formatTime } from './m-ui.js';
 
 const MOBILE = ['verify', 'self-close', 'feedback', 'sign', 'revisit', 'return', 'comment', 'supervise', 'urge'];
@@ -22,7 +23,7 @@ export async function render(root, ctx) {
   root.append(header('事件详情', { back }));
   const body = h('div', { class: 'm-page m-detail' }, loading());
   root.append(body);
-  const canUpload = await uploadSupported();
+  const canUpload = uploadSupported();
   let ev = null;
   let seq = 0;
 
@@ -50,6 +51,7 @@ export async function render(root, ctx) {
     const photos = ev.attachments || [];
     const timeline = [...(ev.timeline || [])].reverse();
     const pressed = open ? (ev.supervisions || []).filter((x) => x.level === 'manual').at(-1) : null;
+    const end = !open && ev.closed_at ? closeResult(ev) : null; // 按期 / 超期办结
 
     const parts = [
       h('section', { class: 'm-card m-status' },
@@ -58,7 +60,7 @@ export async function render(root, ctx) {
         h('h2', { class: 'm-status-title' }, ev.title),
         open && ev.stage && ev.state !== 'suspended' ? h('div', { class: 'm-status-dl' }, lightDot(ev.alert), `${STAGES[ev.stage] || ''}环节`,
           cd ? h('b', { class: cd.overdue ? 'over' : '' }, cd.text) : null, h('span', { class: 'sub' }, `时限 ${formatTime(ev.stage_deadline)}`)) : null,
-        !open && ev.closed_at ? h('div', { class: 'm-status-dl' }, lightDot(ev.overdue ? 'red' : 'green'), ev.overdue ? '超期办结' : '按期办结', h('span', { class: 'sub' }, formatTime(ev.closed_at))) : null,
+        end ? h('div', { class: 'm-status-dl', 'data-testid': 'close-result' }, lightDot(end.alert), end.label, h('span', { class: 'sub' }, formatTime(ev.closed_at))) : null,
         ev.state === 'feedback' ? h('div', { class: 'm-status-dl' }, ev.verified ? '✓ 核查通过，等待指挥室结案' : '处置已反馈，等待网格员现场核查') : null,
         ev.merged_into ? h('div', { class: 'm-status-dl', 'data-testid': 'merged-into' },
           `与事件 ${ev.merged_into.number} 为同一问题，已合并办理`, h('span', { class: 'sub' }, `该事件${ev.merged_into.state_label}${isOpen(ev.merged_into.state) ? '，办结后会通知您' : ''}`)) : null,
@@ -75,7 +77,7 @@ export async function render(root, ctx) {
         h('dl', { class: 'm-kv' },
           h('dt', null, '事件类型'), h('dd', null, ev.category.name),
           h('dt', null, '问题描述'), h('dd', { class: 'pre' }, ev.description),
-          h('dt', null, '事发位置'), h('dd', null, [ev.township, ev.village, ev.grid].filter(Boolean).map((u) => u.name).join(' · '), ev.address ? h('div', { class: 'sub' }, ev.address) : null),
+          h('dt', null, '事发位置'), h('dd', null, placeText(ev, { sep: ' · ', county: false }), ev.address ? h('div', { class: 'sub' }, ev.address) : null),
           h('dt', null, '上报'), h('dd', null, `${ev.reporter && ev.reporter.name ? ev.reporter.name + ' · ' : ''}${formatTime(ev.created_at)}`),
           ev.assignee_unit && ctx.user.role !== 'resident' ? [h('dt', null, '承办'), h('dd', null, ev.assignee_unit.name, ev.assignee_user ? ` · ${ev.assignee_user.name}` : '')] : null)),
 

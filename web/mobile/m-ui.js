@@ -2,7 +2,7 @@
 // cards, the state badge and traffic light, star rating and a busy overlay.
 // Big touch targets (≥ 44 px); every text set as text, never parsed as HTML.
 
-import { h, icon, formatTime } from '../console/ui.js';
+import { h, icon, formatTime, trackModal } from '../console/ui.js';
 import { STATES, ALERTS, STAGES, countdown, stateLabel, isOpen } from '../console/evlib.js';
 
 export { h, icon, formatTime };
@@ -50,17 +50,19 @@ export function loading(text = '加载中…') {
 
 /**
  * sheet({title, body, footer}) → {el, body, close(v), closed}: a bottom sheet
- * on a native modal <dialog> (Esc and the backdrop close it).
+ * on a native modal <dialog> (Esc, the backdrop and a route change close it).
  */
 export function sheet({ title, body, footer, tall = false }) {
   const dlg = h('dialog', { class: ['m-sheet', tall && 'm-sheet-tall'] });
   let resolve;
   const closed = new Promise((r) => (resolve = r));
   const close = (v) => {
+    untrack();
     if (dlg.open) dlg.close();
     dlg.remove();
     resolve(v);
   };
+  const untrack = trackModal(close);
   const bodyEl = h('div', { class: 'm-sheet-body' }, body);
   dlg.append(
     h('div', { class: 'm-sheet-head' }, h('span', { class: 'm-sheet-grip', 'aria-hidden': 'true' }), h('h2', null, title),

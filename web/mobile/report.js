@@ -29,7 +29,7 @@ export async function render(root, ctx) {
     body.replaceChildren(h('div', { class: 'm-alert' }, e.detail || '事件类型加载失败'));
     return;
   }
-  const canUpload = await uploadSupported();
+  const canUpload = uploadSupported();
   let leaf = null;
   let place = null; // {grid, village, township, lng, lat, how}
   let alive = true;

@@ -7,9 +7,10 @@
 //
 // Data: the stats rollups (/stats/summary, /daily, /children, /departments),
 // the event lists (box=overdue, state=county_called, the latest 30) and the
-// live stream /api/v1/stream (server-sent events). When the stream is not
-// available the feed polls every 15 s. Figures refresh every minute and a few
-// seconds after a burst of changes.
+// live stream /api/v1/stream (server-sent events). The feed lists the latest
+// change of each event, newest first. When the stream is not available the feed
+// polls every 15 s. Figures refresh every minute and a few seconds after a burst
+// of changes.
 
 /* global echarts */
 
@@ -44,7 +45,6 @@ const fmtDay = new Intl.DateTimeFormat('en-CA', { timeZone: TZ, year: 'numeric',
 const fmtTime = new Intl.DateTimeFormat('zh-CN', { timeZone: TZ, hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 const fmtDate = new Intl.DateTimeFormat('zh-CN', { timeZone: TZ, year: 'numeric', month: 'long', day: 'numeric', weekday: 'long' });
 const dayOf = (ms) => fmtDay.format(new Date(ms)); // YYYY-MM-DD
-const timeOf = (iso) => (iso ? fmtTime.format(new Date(iso)) : '—');
 
 function period() {
   const now = Date.now();
@@ -90,6 +90,7 @@ function tickClock() {
   const now = new Date();
   $('#clock-date').textContent = fmtDate.format(now);
   $('#clock-time').textContent = fmtTime.format(now);
+  redrawFeedOnNewDay();
 }
 
 // A number that counts up to its new value.
@@ -126,7 +127,9 @@ const S = {
   ranked: [],
   overdue: [],
   called: [],
-  feedSeen: new Map(), // event id -> updated_at, for polling
+  feed: new Map(), // event id -> { e, action, at }: the feed's entries (see the live feed)
+  feedSeen: new Set(), // event ids met, so that polling ripples only new reports
+  feedDay: '', // the day the feed's times were written on
   mode: 'connecting',
   es: null,
   pollTimer: 0,
@@ -219,7 +222,9 @@ function renderKpis(sum, overdueOpen) {
   const pctNum = (x) => (x === null || x === undefined ? null : Math.min(1, x) * 100);
   set('reported', c.reported, 0, `日均 <em>${(c.reported / DAYS).toFixed(1)}</em> 件`);
   set('accepted', c.accepted, 0, `立案率 <em>${c.reported ? ((c.accepted / c.reported) * 100).toFixed(1) : '—'}%</em>`);
-  set('closure', pctNum(r.closure_rate), 1, `结案 <em>${c.closed}</em> 件`);
+  // The rate is accepted-and-closed ÷ accepted: the sub-line names those two counts
+  // (not every closure in the window), so that the figures agree with each other.
+  set('closure', pctNum(r.closure_rate), 1, `立案 <em>${c.accepted}</em> 件中已结 <em>${c.accepted_closed ?? '—'}</em> 件`);
   set('on_time', pctNum(r.on_time_closure_rate), 1, `应结 <em>${c.due}</em> 件，按期 <em>${c.closed_on_time}</em> 件`);
   set('overdue', c.overdue, 0, `当前在办超期 <em>${overdueOpen ?? '—'}</em> 件`);
   set('satisfaction', pctNum(r.satisfaction_rate), 1, `评价 <em>${c.rated}</em> 件，均分 <em>${c.rated ? (c.rating_sum / c.rated).toFixed(2) : '—'}</em>`);
@@ -490,43 +495,118 @@ function scheduleRefresh() {
 }
 
 // ---- the live feed ----
+// The feed shows the latest change of each event, newest first: one entry per
+// event (S.feed: id -> { e, action, at }), ordered by the time of the change and
+// capped at FEED_MAX. Two sources merge into it by event id, the later change
+// winning:
+//  - the stream: each change names its event and action; the event is fetched and
+//    the change timed by its timeline row (an alert does not move updated_at);
+//  - the events list, at start, after a reset and at every poll when the stream is
+//    not there: the newest events, timed by updated_at. The list comes in creation
+//    order and cannot be ordered by change time, so changes to older events arrive
+//    by the stream only.
+
+// Today's changes by the second; an earlier day's with its date above the minute
+// (the feed runs across midnight, and "21:47:05" under "02:27:04" reads as disorder).
+function feedTime(ms) {
+  if (!Number.isFinite(ms)) return { html: '—', day: false };
+  const time = fmtTime.format(new Date(ms));
+  if (dayOf(ms) === dayOf(Date.now())) return { html: time, day: false };
+  return { html: `<small>${dayOf(ms).slice(5)}</small>${time.slice(0, 5)}`, day: true };
+}
+
 function feedRow(e, action, at, animate) {
   const [label, tone] = action && ACTIONS[action] ? ACTIONS[action] : [e.state_label, e.overdue ? 'red' : 'flow'];
+  const when = feedTime(at);
   const row = document.createElement('div');
   row.className = `feed-row${animate ? ' enter' : ''}`;
   row.dataset.id = String(e.id);
+  row.dataset.at = String(at);
   row.innerHTML = `
-    <span class="f-time">${timeOf(at)}</span>
+    <span class="f-time${when.day ? ' f-day' : ''}" title="${esc(Number.isFinite(at) ? new Date(at).toLocaleString('zh-CN', { timeZone: TZ, hour12: false }) : '')}">${when.html}</span>
     <span><i class="tag tag-${tone}">${esc(label)}</i></span>
     <span class="f-no" title="${esc(e.title)}">${esc(e.number)}</span>
     <span class="f-where" title="${esc(e.address)}">${esc(placeOf(e))}</span>
     <span class="f-cat">${esc(e.category ? e.category.name : '')}</span>
     <span class="f-src">${esc(e.source_label)}</span>
     <span class="state state-${esc(e.state)}${e.overdue ? ' state-late' : ''}">${esc(e.state_label)}${e.overdue ? ' · 超期' : ''}</span>`;
+  // Once it has played, the entrance must not play again when rows around it move.
+  if (animate) row.addEventListener('animationend', (ev) => { if (ev.animationName === 'feed-glow') row.classList.remove('enter'); });
   return row;
 }
 
-function feedAdd(e, action, at) {
+// When a change happened: its row in the event's timeline (the last of that
+// action), else the event's last change.
+function changeAt(e, action) {
+  const tl = e.timeline || [];
+  const row = tl.filter((t) => t.action === action).at(-1) || tl.at(-1);
+  return Date.parse((row && row.at) || e.updated_at);
+}
+
+// An event from the list: its last change is updated_at; a report still waiting
+// says so.
+const listed = (e) => ({ e, action: e.state === 'reported' ? 'report' : null, at: Date.parse(e.updated_at) });
+
+// The entries newest first (the same instant: the later event first).
+const feedOrder = () => [...S.feed.values()].sort((x, y) => y.at - x.at || y.e.id - x.e.id);
+
+// Merges changes into the feed and redraws it; returns the ids whose rows are
+// new or changed (animated when `animate`).
+function feedMerge(items, animate) {
+  const touched = new Set();
+  for (const it of items) {
+    S.feedSeen.add(it.e.id);
+    const old = S.feed.get(it.e.id);
+    // An older change, or the one shown already (the stream names its action, the list does not).
+    if (old && (old.at > it.at || (old.at === it.at && (!it.action || it.action === old.action)))) continue;
+    S.feed.set(it.e.id, it);
+    touched.add(it.e.id);
+  }
+  const sorted = feedOrder();
+  for (const it of sorted.splice(FEED_MAX)) {
+    S.feed.delete(it.e.id);
+    touched.delete(it.e.id);
+  }
+  renderFeed(sorted, touched, animate);
+  return touched;
+}
+
+// After midnight yesterday's rows show their date: redraw them all, without a fetch.
+function redrawFeedOnNewDay() {
+  if (!S.feedDay || S.feedDay === dayOf(Date.now())) return;
+  renderFeed(feedOrder(), new Set(S.feed.keys()), false);
+}
+
+// Puts the rows in the feed's order, reusing the rows that did not change (so that
+// only new rows slide in).
+function renderFeed(sorted, touched, animate) {
   const feed = $('#feed');
+  S.feedDay = dayOf(Date.now());
+  if (!sorted.length) {
+    feed.innerHTML = '<div class="empty">暂无事件</div>';
+    return;
+  }
   const empty = $('.empty', feed);
   if (empty) empty.remove();
-  const old = feed.querySelector(`.feed-row[data-id="${e.id}"]`);
-  if (old) old.remove();
-  feed.prepend(feedRow(e, action, at, true));
-  while (feed.children.length > FEED_MAX) feed.lastElementChild.remove();
-  S.feedSeen.set(e.id, e.updated_at);
+  const rows = new Map([...feed.querySelectorAll('.feed-row')].map((r) => [Number(r.dataset.id), r]));
+  const want = sorted.map((it) => {
+    const row = rows.get(it.e.id);
+    rows.delete(it.e.id);
+    if (row && !touched.has(it.e.id)) return row;
+    if (row) row.remove();
+    return feedRow(it.e, it.action, it.at, animate);
+  });
+  for (const r of rows.values()) r.remove(); // fell off the end
+  want.forEach((row, i) => {
+    if (feed.children[i] !== row) feed.insertBefore(row, feed.children[i] || null);
+  });
 }
 
 async function reloadFeed() {
   try {
     const page = await api.get('events', { limit: FEED_MAX });
-    const feed = $('#feed');
-    feed.innerHTML = '';
-    for (const e of page.items) {
-      feed.appendChild(feedRow(e, e.state === 'reported' ? 'report' : null, e.updated_at, false));
-      S.feedSeen.set(e.id, e.updated_at);
-    }
-    if (!page.items.length) feed.innerHTML = '<div class="empty">暂无事件</div>';
+    // After a reset the entries from the stream stay: they are changes still.
+    feedMerge(page.items.map(listed), false);
   } catch (e) {
     panelError('feed', e);
   }
@@ -543,7 +623,7 @@ function onChange(msg) {
   changeChain = changeChain.then(async () => {
     try {
       const e = await api.get(`events/${msg.id}`);
-      feedAdd(e, msg.action, e.updated_at);
+      feedMerge([{ e, action: msg.action, at: changeAt(e, msg.action) }], true);
       if (msg.action === 'report') S.map.flash(e);
     } catch (err) {
       panelError('change', err);
@@ -566,13 +646,10 @@ function setMode(mode) {
 async function poll() {
   try {
     const page = await api.get('events', { limit: FEED_MAX });
-    const changed = page.items.filter((e) => S.feedSeen.get(e.id) !== e.updated_at).reverse();
-    for (const e of changed) {
-      const isNew = !S.feedSeen.has(e.id) && e.state === 'reported';
-      feedAdd(e, isNew ? 'report' : null, e.updated_at);
-      if (isNew) S.map.flash(e);
-    }
-    if (changed.length) scheduleRefresh();
+    const fresh = page.items.filter((e) => !S.feedSeen.has(e.id) && e.state === 'reported');
+    const touched = feedMerge(page.items.map(listed), true);
+    for (const e of fresh) S.map.flash(e);
+    if (touched.size) scheduleRefresh();
     if (S.mode === 'down') setMode('poll');
   } catch (e) {
     if (e.status !== 401) setMode('down');
