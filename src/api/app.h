@@ -146,6 +146,7 @@ void api_calendar_deadline(tk_req *r);
 void api_events_create(tk_req *r);
 void api_events_list(tk_req *r);
 void api_events_boxes(tk_req *r);
+void api_events_changes(tk_req *r);
 void api_events_export(tk_req *r);
 void api_events_get(tk_req *r);
 void api_events_act(tk_req *r);

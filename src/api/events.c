@@ -7,6 +7,8 @@
  *                                        reported|supervised), filters, text search, cursor
  * GET  /api/v1/events/boxes              how many events each inbox holds, for tab badges
  * GET  /api/v1/events/export             the list's filters as a CSV or XLSX ledger (台账)
+ * GET  /api/v1/events/changes            the latest changes the caller may see, newest
+ *                                        first (the big screen's feed; stream.read)
  * GET  /api/v1/events/{id}               detail with timeline, attachments, supervision,
  *                                        county calls and the actions the caller may take
  * POST /api/v1/events/{id}/supervise     人工督办 (event.supervise: desks and leaders)
@@ -380,6 +382,40 @@ void api_events_boxes(tk_req *r)
     for (int i = 0; i < TK_EVENT_NBOXES; i++)
         json_object_set_new(boxes, counts[i].box, json_integer(counts[i].count));
     tk_reply_json(r, 200, json_pack("{s:o, s:i}", "boxes", boxes, "cap", BOX_COUNT_CAP));
+}
+
+typedef struct {
+    json_t *items;
+    const tk_identity *who;
+} changes_ctx;
+
+static void add_change(void *arg, const tk_event_change_row *row)
+{
+    changes_ctx *x = arg;
+    const char *label = tk_event_action_label(row->action);
+    json_array_append_new(
+        x->items, json_pack("{s:I, s:o, s:s, s:s, s:o}", "id", (json_int_t)row->timeline_id, "at",
+                            api_time(row->at), "action", row->action, "action_label",
+                            label ? label : row->action, "event", event_json(&row->event, x->who)));
+}
+
+/* GET /api/v1/events/changes: the latest changes the caller may see, newest first. */
+void api_events_changes(tk_req *r)
+{
+    tk_error err;
+    int64_t limit;
+    if (api_failed(r, q_int(r, "limit", 30, 1, 100, &limit, &err), &err))
+        return;
+    tk_conn *c = api_reader(r);
+    if (!c)
+        return;
+    changes_ctx x = {json_array(), api_who(r)};
+    if (tk_event_changes(c, r->arena, x.who, (int)limit, add_change, &x, &err) != TK_OK) {
+        json_decref(x.items);
+        tk_reply_error(r, &err);
+        return;
+    }
+    tk_reply_json(r, 200, json_pack("{s:o}", "items", x.items));
 }
 
 /* The ledger's columns, as a command room keeps its 台账. */

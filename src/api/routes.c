@@ -92,6 +92,7 @@ const tk_route tk_api_routes[] = {
     {"POST", "/api/v1/events", api_events_create, "event.create", 0},
     {"GET", "/api/v1/events", api_events_list, "event.read", 0},
     {"GET", "/api/v1/events/boxes", api_events_boxes, "event.read", 0},
+    {"GET", "/api/v1/events/changes", api_events_changes, "stream.read", 0},
     {"GET", "/api/v1/events/export", api_events_export, "event.read", 0},
     {"GET", "/api/v1/events/{id}", api_events_get, "event.read", 0},
     {"POST", "/api/v1/events/{id}/attachments", api_attachments_upload, "attachment.write",

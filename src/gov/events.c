@@ -100,8 +100,9 @@ void ev_publish(tk_conn *c, const tk_event *ev, const char *action, const char *
     "coalesce(e.closed_at, 0), coalesce(e.archived_at, 0), coalesce(e.supervised_at, 0), "         \
     "coalesce(e.merged_into, 0), coalesce(e.submitted_by, 0), e.external_ref"
 
-#define EVENT_FROM                                                                                 \
-    " FROM events e LEFT JOIN categories cat ON cat.code = e.category_code "                       \
+#define EVENT_FROM " FROM events e " EVENT_JOINS
+#define EVENT_JOINS                                                                                \
+    "LEFT JOIN categories cat ON cat.code = e.category_code "                                      \
     "JOIN units g ON g.id = e.grid_id JOIN units v ON v.id = e.village_id "                        \
     "JOIN units t ON t.id = e.township_id JOIN units k ON k.id = e.county_id "                     \
     "LEFT JOIN units su ON su.id = e.suggested_unit_id LEFT JOIN units au ON "                     \
@@ -113,9 +114,10 @@ static const char *dup(tk_arena *a, const char *s)
     return s ? tk_arena_strdup(a, s) : NULL;
 }
 
-static void event_from_row(tk_stmt *s, tk_arena *a, tk_event *e)
+/* EVENT_COLUMNS from column `first` of the row. */
+static void event_from_row_at(tk_stmt *s, tk_arena *a, int first, tk_event *e)
 {
-    int i = 0;
+    int i = first;
     memset(e, 0, sizeof *e);
     e->id = tk_col_i64(s, i++);
     const char **texts1[] = {&e->number,        &e->state,         &e->source,
@@ -168,6 +170,11 @@ static void event_from_row(tk_stmt *s, tk_arena *a, tk_event *e)
         *nums[k] = tk_col_i64(s, i++);
     e->submitted_by = tk_col_i64(s, i++);
     e->external_ref = dup(a, tk_col_text(s, i++));
+}
+
+static void event_from_row(tk_stmt *s, tk_arena *a, tk_event *e)
+{
+    event_from_row_at(s, a, 0, e);
 }
 
 tk_status ev_load(tk_conn *c, tk_arena *a, int64_t id, tk_event *out, tk_error *err)
@@ -993,6 +1000,50 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
         event_from_row(s, a, &ev);
         fn(ctx, &ev);
         n++;
+    }
+    tk_reset(s);
+    return rc < 0 ? err->status : TK_OK;
+}
+
+/* The walk back through the timeline is bounded: the latest changes are among
+ * the last rows written, and a viewer who sees few events must not walk them all. */
+#define CHANGES_WINDOW 5000
+
+tk_status tk_event_changes(tk_conn *c, tk_arena *a, const tk_identity *who, int limit,
+                           tk_change_fn fn, void *ctx, tk_error *err)
+{
+    tk_stmt *top = tk_prepare(c, "SELECT coalesce(max(id), 0) FROM event_timeline", err);
+    if (!top)
+        return TK_EIO;
+    int rc = tk_step(top, err);
+    int64_t last = rc == 1 ? tk_col_i64(top, 0) : 0;
+    tk_reset(top);
+    if (rc < 0)
+        return err->status;
+    /* "CROSS JOIN": the timeline, newest first, drives; each row finds its event. */
+    const char *sql = tk_arena_printf(
+        a,
+        "SELECT tl.id, tl.at, tl.action, " EVENT_COLUMNS " FROM event_timeline tl CROSS JOIN "
+        "events e ON e.id = tl.event_id " EVENT_JOINS "WHERE tl.id > ?5 AND tl.action <> "
+        "'comment' AND tl.action <> 'attach' AND tl.action <> 'merged' AND %s"
+        "ORDER BY tl.id DESC LIMIT ?6",
+        visible_clause(who));
+    tk_stmt *s = tk_prepare(c, sql, err);
+    if (!s)
+        return TK_EIO;
+    tk_bind_path_range(s, 1, who->scope_path);
+    tk_bind_i64(s, 3, who->user_id);
+    tk_bind_i64(s, 4, who->unit_id);
+    tk_bind_i64(s, 5, last - CHANGES_WINDOW);
+    tk_bind_i64(s, 6, limit);
+    while ((rc = tk_step(s, err)) == 1) {
+        tk_event_change_row row = {
+            .timeline_id = tk_col_i64(s, 0),
+            .at = tk_col_i64(s, 1),
+            .action = tk_arena_strdup(a, tk_col_text(s, 2)),
+        };
+        event_from_row_at(s, a, 3, &row.event);
+        fn(ctx, &row);
     }
     tk_reset(s);
     return rc < 0 ? err->status : TK_OK;

@@ -162,6 +162,18 @@ typedef struct {
 } tk_event_filter;
 
 typedef void (*tk_event_fn)(void *ctx, const tk_event *ev);
+
+/* The latest changes the caller may see, newest first (the big screen's feed): a
+ * timeline row with the event as it is now. Notes, photos and merged reports' rows
+ * are left out; only the last few thousand rows of the timeline are looked at. */
+typedef struct {
+    int64_t timeline_id, at;
+    const char *action;
+    tk_event event;
+} tk_event_change_row;
+typedef void (*tk_change_fn)(void *ctx, const tk_event_change_row *row);
+tk_status tk_event_changes(tk_conn *c, tk_arena *a, const tk_identity *who, int limit,
+                           tk_change_fn fn, void *ctx, tk_error *err);
 tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const tk_event_filter *f,
                         tk_event_fn fn, void *ctx, bool *more, tk_error *err);
 

@@ -146,6 +146,7 @@ const PROTECTED_ROUTES = [
   ['POST', '/api/v1/events', 'event.create'],
   ['GET', '/api/v1/events', 'event.read'],
   ['GET', '/api/v1/events/boxes', 'event.read'],
+  ['GET', '/api/v1/events/changes', 'stream.read'],
   ['GET', '/api/v1/events/export', 'event.read'],
   ['GET', '/api/v1/events/{id}', 'event.read'],
   ['POST', '/api/v1/events/{id}/attachments', 'attachment.write'],

@@ -315,6 +315,33 @@ describe('the live stream on the 衢州 demo', () => {
     assert.ok(r1.seq < r2.seq, 'the accept comes after the report');
   });
 
+  test('GET /events/changes: the latest changes, newest first, older events too; notes left out; each sees its own', async () => {
+    const changes = async (username, limit = 30) => {
+      const res = await who[username].get(`/api/v1/events/changes?limit=${limit}`);
+      assertStatus(res, 200, `${username} changes`);
+      return res.body.items;
+    };
+    // The oldest report waiting at the desk, accepted now, then a note on it.
+    const waiting = await who.command.get('/api/v1/events?state=reported&limit=100');
+    assertStatus(waiting, 200);
+    const old = waiting.body.items.at(-1);
+    assertStatus(await who.command.post(`/api/v1/events/${old.id}/accept`, { note: '立案' }), 200, 'accept');
+    assertStatus(await who.command.post(`/api/v1/events/${old.id}/comment`, { note: '备注不进入动态' }), 200, 'comment');
+    const seen = await changes('leader');
+    assert.equal(seen.length, 30);
+    assert.deepEqual([seen[0].event.id, seen[0].action, seen[0].action_label, seen[0].event.state], [old.id, 'accept', '立案', 'accepted']);
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i - 1].id > seen[i].id, 'newest first');
+    assert.ok(seen.every((c) => !['comment', 'attach', 'merged'].includes(c.action)), 'no notes, photos or merged rows');
+    assert.ok(seen.every((c) => c.at && c.event.number), 'each with its time and event');
+    // A township desk sees its township's changes only; another township's desk not this one.
+    const mine = await changes('command2');
+    assert.ok(mine.length > 0);
+    assert.ok(mine.every((c) => c.event.township.id === mine[0].event.township.id), 'one township');
+    assert.ok(!mine.some((c) => c.event.id === old.id), 'not another township\'s');
+    assertProblem(await who.resident.get('/api/v1/events/changes'), 403, 'forbidden');
+    for (const bad of ['0', '101', 'x']) assertProblem(await who.leader.get(`/api/v1/events/changes?limit=${bad}`), 422, 'invalid_field');
+  });
+
   test('a stream ends when its session is logged out; the other sessions stream on', async () => {
     const users = readFileSync(path.join(DATA, 'demo-users.csv'), 'utf8').trim().split('\n');
     const password = users.find((l) => l.startsWith('command,')).split(',')[4].trim();

@@ -35,6 +35,7 @@ describe('big screen (browser)', () => {
   const shots = new Shots('tk-e2e-screen-');
   let hotline; // { cookie, csrf }
   let desk; // the demo township desk (航埠镇): { cookie, csrf }
+  let old; // the oldest report waiting at the desk, accepted during the test
   const pageErrors = [];
 
   const shot = (name, p = page) => shots.take(p, name);
@@ -230,7 +231,7 @@ describe('big screen (browser)', () => {
     // above the newer ones, the feed does.
     const waiting = await asDesk('GET', '/api/v1/events?state=reported&limit=100');
     assert.equal(waiting.status, 200, waiting.text);
-    const old = waiting.body.items.at(-1);
+    old = waiting.body.items.at(-1);
     assert.ok(old, 'the demo desk has reports waiting');
     assert.notEqual(String(old.id), await page.locator('#feed .feed-row').first().getAttribute('data-id'), 'not on top before');
     const res = await asDesk('POST', `/api/v1/events/${old.id}/accept`, { note: '大屏测试：立案' });
@@ -258,6 +259,11 @@ describe('big screen (browser)', () => {
     await p2.locator('body[data-ready="1"]').waitFor({ timeout: 60000 });
     await p2.locator('#live[data-mode="poll"]').waitFor({ timeout: 20000 });
     assert.match(await p2.locator('#live-text').innerText(), /轮询/);
+    // Opened after the old event's change, the feed still has it (the latest changes,
+    // not the latest reports), once, as 立案 or what came after.
+    const atLoad = await feedRows(p2);
+    assert.equal(atLoad.filter((r) => r.id === old.id).length, 1, 'the change to the old event, from before the page opened');
+    assertNewestFirst(atLoad);
     const ev = await report(118.60, 28.75, '大屏测试：村道旁有人私自搭建棚屋。');
     await p2.locator(`#feed .feed-row[data-id="${ev.id}"]`).waitFor({ timeout: 40000 });
     assertNewestFirst(await feedRows(p2));

@@ -543,9 +543,11 @@ function changeAt(e, action) {
   return Date.parse((row && row.at) || e.updated_at);
 }
 
-// An event from the list: its last change is updated_at; a report still waiting
-// says so.
-const listed = (e) => ({ e, action: e.state === 'reported' ? 'report' : null, at: Date.parse(e.updated_at) });
+// A change from GET /events/changes: the event as it is now, the change's action and time.
+const changed = (c) => ({ e: c.event, action: c.action, at: Date.parse(c.at) });
+// The changes oldest first, so that of two changes of an event in the same instant
+// the later one stays.
+const inOrder = (page) => page.items.slice().reverse().map(changed);
 
 // The entries newest first (the same instant: the later event first).
 const feedOrder = () => [...S.feed.values()].sort((x, y) => y.at - x.at || y.e.id - x.e.id);
@@ -604,9 +606,10 @@ function renderFeed(sorted, touched, animate) {
 
 async function reloadFeed() {
   try {
-    const page = await api.get('events', { limit: FEED_MAX });
-    // After a reset the entries from the stream stay: they are changes still.
-    feedMerge(page.items.map(listed), false);
+    // The latest changes, of old events too; after a reset the entries from the
+    // stream stay, merged by event.
+    const page = await api.get('events/changes', { limit: FEED_MAX });
+    feedMerge(inOrder(page), false);
   } catch (e) {
     panelError('feed', e);
   }
@@ -645,9 +648,9 @@ function setMode(mode) {
 
 async function poll() {
   try {
-    const page = await api.get('events', { limit: FEED_MAX });
-    const fresh = page.items.filter((e) => !S.feedSeen.has(e.id) && e.state === 'reported');
-    const touched = feedMerge(page.items.map(listed), true);
+    const page = await api.get('events/changes', { limit: FEED_MAX });
+    const fresh = page.items.filter((c) => c.action === 'report' && !S.feedSeen.has(c.event.id)).map((c) => c.event);
+    const touched = feedMerge(inOrder(page), true);
     for (const e of fresh) S.map.flash(e);
     if (touched.size) scheduleRefresh();
     if (S.mode === 'down') setMode('poll');
