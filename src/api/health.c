@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/sender.h"
 #include "api/stream.h"
 #include "core/clock.h"
+#include "gov/callbacks.h"
 
 static bool database_ok(tk_app *app)
 {
@@ -81,6 +83,34 @@ static void render_stream(tk_app *app, tk_buf *out)
                   st.subscribers, (unsigned long long)st.published, (unsigned long long)st.dropped);
 }
 
+static void render_callbacks(tk_app *app, tk_buf *out)
+{
+    uint64_t delivered, refused;
+    tk_sender_stats(app->sender, &delivered, &refused);
+    tk_buf_printf(out,
+                  "# HELP tiaokuai_callback_attempts_total Posts to callbacks since the start, by "
+                  "outcome.\n"
+                  "# TYPE tiaokuai_callback_attempts_total counter\n"
+                  "tiaokuai_callback_attempts_total{outcome=\"delivered\"} %llu\n"
+                  "tiaokuai_callback_attempts_total{outcome=\"refused\"} %llu\n",
+                  (unsigned long long)delivered, (unsigned long long)refused);
+    int64_t pending, failed;
+    tk_error err;
+    tk_conn *c = tk_db_reader(app->db, &err);
+    if (!c || tk_deliveries_count(c, &pending, &failed, &err) != TK_OK)
+        return; /* the database did not answer: /healthz says so */
+    tk_buf_printf(
+        out,
+        "# HELP tiaokuai_callback_pending Changes waiting to be posted to callbacks.\n"
+        "# TYPE tiaokuai_callback_pending gauge\n"
+        "tiaokuai_callback_pending %lld\n"
+        "# HELP tiaokuai_callback_failed Deliveries that gave up (推送失败), waiting for an "
+        "admin.\n"
+        "# TYPE tiaokuai_callback_failed gauge\n"
+        "tiaokuai_callback_failed %lld\n",
+        (long long)pending, (long long)failed);
+}
+
 void api_metrics(tk_req *r)
 {
     tk_app *app = TK_APP(r);
@@ -98,6 +128,7 @@ void api_metrics(tk_req *r)
     tk_metrics_render(tk_server_metrics(app->server), &out);
     render_store(app, &out);
     render_stream(app, &out);
+    render_callbacks(app, &out);
     size_t len;
     char *text = tk_buf_take(&out, &len);
     if (!text) {

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 struct tk_sender {
     tk_app *app;
     tk_worker *worker;
+    atomic_ullong delivered, refused; /* attempts since start, by outcome */
     tk_pool *pings; /* 测试推送, one at a time, off the HTTP threads and the queue */
 };
 
@@ -216,6 +218,7 @@ static int64_t sender_pass(void *ctx, tk_worker *w)
         for (int i = 0; i < due.n && recorded && !tk_worker_stopping(w); i++) {
             tk_callback_outcome o;
             post(w, &due.items[i], &o);
+            atomic_fetch_add(o.ok ? &s->delivered : &s->refused, 1);
             if (!o.ok)
                 tk_info("callback failed", "delivery=%lld attempt=%lld err=\"%s\"",
                         (long long)due.items[i].d.id, (long long)due.items[i].d.attempts + 1,
@@ -270,6 +273,12 @@ void tk_sender_stop(tk_sender *s)
 void tk_sender_sync(tk_sender *s)
 {
     tk_worker_sync(s->worker);
+}
+
+void tk_sender_stats(tk_sender *s, uint64_t *delivered, uint64_t *refused)
+{
+    *delivered = s ? atomic_load(&s->delivered) : 0;
+    *refused = s ? atomic_load(&s->refused) : 0;
 }
 
 struct tk_pool *tk_sender_pings(tk_sender *s)

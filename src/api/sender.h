@@ -29,6 +29,9 @@ typedef struct {
     char error[512]; /* room for the zh-CN words and all of libcurl's detail: never cut */
 } tk_callback_outcome;
 
+/* Attempts since the start, answered with a 2xx or not (pings not counted). */
+void tk_sender_stats(tk_sender *s, uint64_t *delivered, uint64_t *refused);
+
 /* The pool tk_callback_ping runs on (one thread). */
 struct tk_pool *tk_sender_pings(tk_sender *s);
 

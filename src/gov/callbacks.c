@@ -389,6 +389,24 @@ tk_status tk_delivery_retry(tk_conn *c, int64_t callback_id, int64_t id, int64_t
     return TK_OK;
 }
 
+tk_status tk_deliveries_count(tk_conn *c, int64_t *pending, int64_t *failed, tk_error *err)
+{
+    /* Per callback, so that each count reads a range of the status index. */
+    tk_stmt *s = tk_prepare(c,
+                            "SELECT coalesce(sum((SELECT count(*) FROM callback_deliveries d "
+                            "WHERE d.callback_id = cb.id AND d.status = 'pending')), 0), "
+                            "coalesce(sum((SELECT count(*) FROM callback_deliveries d WHERE "
+                            "d.callback_id = cb.id AND d.status = 'failed')), 0) FROM callbacks cb",
+                            err);
+    if (!s)
+        return TK_EIO;
+    int rc = tk_step(s, err);
+    *pending = rc == 1 ? tk_col_i64(s, 0) : 0;
+    *failed = rc == 1 ? tk_col_i64(s, 1) : 0;
+    tk_reset(s);
+    return rc < 0 ? err->status : TK_OK;
+}
+
 /* ------------------------------------------------------------------ the writer's side */
 
 tk_status ev_callback_queue(tk_conn *c, const tk_event *ev, int64_t timeline_id, int64_t now,

@@ -92,6 +92,9 @@ tk_status tk_delivery_record(tk_conn *c, int64_t id, int64_t now, bool ok, int h
 tk_status tk_delivery_retry(tk_conn *c, int64_t callback_id, int64_t id, int64_t now,
                             tk_error *err);
 
+/* Deliveries waiting to be sent, and those that gave up (推送失败), over all callbacks. */
+tk_status tk_deliveries_count(tk_conn *c, int64_t *pending, int64_t *failed, tk_error *err);
+
 /* Called after a commit that queued deliveries (the sender's wake-up). */
 void tk_callbacks_set_waker(void (*fn)(void *ctx), void *ctx);
 

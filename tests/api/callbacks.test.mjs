@@ -293,6 +293,17 @@ describe('结果回传', () => {
     assert.deepEqual([failed.status, failed.status_label, failed.attempts, failed.last_status], ['failed', '推送失败', 10, 502]);
     assert.equal(all.find((d) => d.action === 'comment').status, 'delivered', 'the queue went on');
     assert.equal((await t.callback(cb.id)).failed, 1);
+    // What an operator alerts on: /metrics counts the failed one and the refused attempts.
+    const metric = async (name) => {
+      const text = (await http(t.srv.base, 'GET', '/metrics')).text;
+      const m = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\d+)$`, 'm').exec(text);
+      assert.ok(m, `${name} in /metrics`);
+      return Number(m[1]);
+    };
+    assert.equal(await metric('tiaokuai_callback_failed'), 1);
+    assert.equal(await metric('tiaokuai_callback_pending'), 0);
+    assert.ok(await metric('tiaokuai_callback_attempts_total{outcome="refused"}') >= 10 + 2, 'the 500, 503 and ten 502s');
+    assert.ok(await metric('tiaokuai_callback_attempts_total{outcome="delivered"}') >= 5);
     expectProblem(await t.call('admin', 'POST', `/api/v1/callbacks/${cb.id}/deliveries/${all[0].id}/retry`), 409, 'delivery_not_failed');
     const again = await t.call('admin', 'POST', `/api/v1/callbacks/${cb.id}/deliveries/${failed.id}/retry`);
     expectStatus(again, 200, 'retry');
