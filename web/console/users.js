@@ -41,11 +41,12 @@ export async function render(root, ctx) {
 
   // ---- table
   const columns = [
-    // 姓名 and 所属单位 share what the fixed columns leave; the role tag fits 乡镇综合信息指挥室.
+    // 姓名 and 所属单位 share what the fixed columns leave and wrap (a unit's name is long:
+    // 航埠镇综合信息指挥室); the role tag fits 乡镇综合信息指挥室.
     { title: '用户名', width: 120, render: (u) => h('span', { class: 'cell-strong', 'data-username': u.username, title: u.username }, h('span', { class: 'ellipsis' }, u.username), u.id === me.id ? tag('本人', 'primary') : null) },
     { title: '姓名', render: (u) => u.display_name },
     { title: '角色', width: 150, render: (u) => tag(u.role_label, 'default') },
-    { title: '所属单位', render: (u) => h('div', { class: 'cell-2', title: `${u.unit.name}（${u.unit.code}）` }, h('span', null, u.unit.name), h('span', { class: 'sub' }, u.unit.code)) },
+    { title: '所属单位', render: (u) => h('div', { class: 'cell-2 wrap', title: `${u.unit.name}（${u.unit.code}）` }, h('span', null, u.unit.name), h('span', { class: 'sub' }, u.unit.code)) },
     { title: '手机号', width: 112, render: (u) => u.phone },
     { title: '状态', width: 108, render: (u) => h('span', { class: 'tags' }, u.disabled ? tag('已停用', 'danger') : tag('正常', 'success'), u.must_change_password && !u.disabled ? tag('待改密', 'warning') : null) },
     { title: '最近登录', width: 134, className: 'nowrap', render: (u) => (u.last_login_at ? formatTime(u.last_login_at) : h('span', { class: 'muted' }, '从未登录')) },
