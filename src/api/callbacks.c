@@ -115,7 +115,7 @@ typedef struct {
     int64_t id, user_id;
     const char *url;
     int active; /* -1: as it is */
-    bool new_secret;
+    bool created, new_secret;
     char secret[TK_CALLBACK_SECRET_LEN + 1];
     tk_callback after;
 } callback_ctx;
@@ -130,8 +130,8 @@ static tk_status reread(tk_conn *c, api_op *op, tk_error *err)
 static void callback_reply(tk_req *r, api_op *op)
 {
     callback_ctx *x = op->data;
-    int status = !strcmp(op->action ? op->action : "", "callback.create") ? 201 : 200;
-    tk_reply_json(r, status, callback_json(&x->after, x->new_secret ? x->secret : NULL));
+    tk_reply_json(r, x->created ? 201 : 200,
+                  callback_json(&x->after, x->new_secret ? x->secret : NULL));
     sodium_memzero(x->secret, sizeof x->secret);
 }
 
@@ -166,7 +166,7 @@ void api_callbacks_create(tk_req *r)
         return;
     x->url = tk_arena_strdup(r->arena, x->url);
     x->active = active;
-    x->new_secret = true;
+    x->created = x->new_secret = true;
     tk_callback_secret_new(x->secret);
     api_op *op = api_op_new(r, "callback", create_run, callback_reply, x);
     op->action = "callback.create";

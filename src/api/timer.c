@@ -34,8 +34,10 @@ static tk_status process_due(tk_conn *c, void *arg, tk_error *err)
 }
 
 /* Processes everything due now; returns the next alert instant (0 = none). */
-static int64_t run_pass(tk_timer *t)
+static int64_t timer_pass(void *ctx, tk_worker *w)
 {
+    (void)w;
+    tk_timer *t = ctx;
     tk_error err;
     for (;;) {
         tk_conn *c = tk_db_reader(t->app->db, &err);
@@ -57,12 +59,6 @@ static int64_t run_pass(tk_timer *t)
         if (j.processed < BATCH && j.processed == 0)
             return next; /* nothing could be done now: avoid a busy loop */
     }
-}
-
-static int64_t timer_pass(void *ctx, tk_worker *w)
-{
-    (void)w;
-    return run_pass(ctx);
 }
 
 tk_timer *tk_timer_start(tk_app *app)

@@ -1012,19 +1012,12 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
 tk_status tk_event_changes(tk_conn *c, tk_arena *a, const tk_identity *who, int limit,
                            tk_change_fn fn, void *ctx, tk_error *err)
 {
-    tk_stmt *top = tk_prepare(c, "SELECT coalesce(max(id), 0) FROM event_timeline", err);
-    if (!top)
-        return TK_EIO;
-    int rc = tk_step(top, err);
-    int64_t last = rc == 1 ? tk_col_i64(top, 0) : 0;
-    tk_reset(top);
-    if (rc < 0)
-        return err->status;
     /* "CROSS JOIN": the timeline, newest first, drives; each row finds its event. */
     const char *sql = tk_arena_printf(
         a,
         "SELECT tl.id, tl.at, tl.action, " EVENT_COLUMNS " FROM event_timeline tl CROSS JOIN "
-        "events e ON e.id = tl.event_id " EVENT_JOINS "WHERE tl.id > ?5 AND tl.action <> "
+        "events e ON e.id = tl.event_id " EVENT_JOINS "WHERE tl.id > (SELECT max(id) FROM "
+        "event_timeline) - ?5 AND tl.action <> "
         "'comment' AND tl.action <> 'attach' AND tl.action <> 'merged' AND %s"
         "ORDER BY tl.id DESC LIMIT ?6",
         visible_clause(who));
@@ -1034,8 +1027,9 @@ tk_status tk_event_changes(tk_conn *c, tk_arena *a, const tk_identity *who, int 
     tk_bind_path_range(s, 1, who->scope_path);
     tk_bind_i64(s, 3, who->user_id);
     tk_bind_i64(s, 4, who->unit_id);
-    tk_bind_i64(s, 5, last - CHANGES_WINDOW);
+    tk_bind_i64(s, 5, CHANGES_WINDOW);
     tk_bind_i64(s, 6, limit);
+    int rc;
     while ((rc = tk_step(s, err)) == 1) {
         tk_event_change_row row = {
             .timeline_id = tk_col_i64(s, 0),
