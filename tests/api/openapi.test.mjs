@@ -10,18 +10,11 @@ import YAML from 'yaml';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { Server, tempDir, ROOT, demoDatabase } from './lib/server.mjs';
 import { loginClient } from './lib/auth.mjs';
+import { routesInSource } from './lib/routes.mjs';
 
 const DOC = YAML.parse(readFileSync(path.join(ROOT, 'docs/openapi.yaml'), 'utf8'));
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 const DOC_ID = 'https://tiaokuai.invalid/openapi';
-
-// The routes table as written in routes.c: [method, path, action, public].
-function routesInSource() {
-  const src = readFileSync(path.join(ROOT, 'src/api/routes.c'), 'utf8');
-  const re = /\{\s*"([A-Z]+)",\s*"([^"]+)",\s*\w+,\s*"([^"]+)",\s*([A-Z_0 |]+?)\s*\}/g;
-  return [...src.matchAll(re)].map((m) => [m[1], m[2], m[3], m[4].includes('TK_ROUTE_PUBLIC')])
-    .filter(([, p]) => !p.includes('{*path}')); // the web UI's static files
-}
 
 function operations() {
   const ops = [];
@@ -80,7 +73,7 @@ describe('docs/openapi.yaml', () => {
     const source = routesInSource();
     assert.ok(source.length > 80, `routes found: ${source.length}`);
     const documented = new Map(operations().map(([m, p, op]) => [`${m} ${p}`, op]));
-    for (const [method, p, action, open] of source) {
+    for (const { method, path: p, action, public: open } of source) {
       const op = documented.get(`${method} ${p}`);
       assert.ok(op, `${method} ${p} is documented`);
       if (open) assert.deepEqual(op.security, [], `${method} ${p} needs no login`);
