@@ -88,6 +88,7 @@ static json_t *event_json(const tk_event *e, const tk_identity *viewer)
     json_object_set_new(o, "duplicate_of",
                         e->duplicate_of ? json_integer(e->duplicate_of) : json_null());
     json_object_set_new(o, "verified", json_boolean(e->verified));
+    json_object_set_new(o, "self_handled", json_boolean(e->self_handled));
     json_object_set_new(o, "pending", e->pending ? json_string(e->pending) : json_null());
     json_error_t je;
     json_t *pending = e->pending_detail ? json_loads(e->pending_detail, 0, &je) : NULL;
@@ -144,9 +145,9 @@ static void add_timeline(void *ctx, const tk_timeline_row *t)
         x->rows,
         json_pack("{s:I, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "id", (json_int_t)t->id,
                   "at", api_time(t->at), "actor", actor, "role", t->role ? t->role : "", "action",
-                  t->action, "action_label", tk_event_action_label(t->action), "from_state",
-                  t->from_state ? json_string(t->from_state) : json_null(), "to_state",
-                  t->to_state ? json_string(t->to_state) : json_null(), "note",
+                  t->action, "action_label", tk_event_action_label(t->action, t->from_state),
+                  "from_state", t->from_state ? json_string(t->from_state) : json_null(),
+                  "to_state", t->to_state ? json_string(t->to_state) : json_null(), "note",
                   t->note ? t->note : "", "detail", detail ? detail : json_object()));
 }
 
@@ -392,11 +393,17 @@ typedef struct {
 static void add_change(void *arg, const tk_event_change_row *row)
 {
     changes_ctx *x = arg;
-    const char *label = tk_event_action_label(row->action);
+    const char *label = tk_event_action_label(row->action, row->from_state);
+    json_error_t je;
+    json_t *detail = json_loads(row->detail, 0, &je);
     json_array_append_new(
-        x->items, json_pack("{s:I, s:o, s:s, s:s, s:o}", "id", (json_int_t)row->timeline_id, "at",
-                            api_time(row->at), "action", row->action, "action_label",
-                            label ? label : row->action, "event", event_json(&row->event, x->who)));
+        x->items,
+        json_pack("{s:I, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)row->timeline_id,
+                  "at", api_time(row->at), "action", row->action, "action_label",
+                  label ? label : row->action, "from_state",
+                  row->from_state ? json_string(row->from_state) : json_null(), "to_state",
+                  row->to_state ? json_string(row->to_state) : json_null(), "detail",
+                  detail ? detail : json_object(), "event", event_json(&row->event, x->who)));
 }
 
 /* GET /api/v1/events/changes: the latest changes the caller may see, newest first. */

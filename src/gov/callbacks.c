@@ -31,7 +31,7 @@ const char *tk_delivery_status_label(const char *status)
 
 const char *tk_delivery_action_label(const tk_delivery *d)
 {
-    const char *label = tk_event_action_label(d->action);
+    const char *label = tk_event_action_label(d->action, d->from_state);
     return label ? label : d->action;
 }
 

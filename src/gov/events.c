@@ -98,7 +98,7 @@ void ev_publish(tk_conn *c, const tk_event *ev, const char *action, const char *
     "coalesce(e.handle_minutes, 0), e.created_at, e.updated_at, coalesce(e.accepted_at, 0), "      \
     "coalesce(e.dispatched_at, 0), coalesce(e.signed_at, 0), coalesce(e.feedback_at, 0), "         \
     "coalesce(e.closed_at, 0), coalesce(e.archived_at, 0), coalesce(e.supervised_at, 0), "         \
-    "coalesce(e.merged_into, 0), coalesce(e.submitted_by, 0), e.external_ref"
+    "coalesce(e.merged_into, 0), coalesce(e.submitted_by, 0), e.external_ref, e.self_handled"
 
 #define EVENT_FROM " FROM events e " EVENT_JOINS
 #define EVENT_JOINS                                                                                \
@@ -170,6 +170,7 @@ static void event_from_row_at(tk_stmt *s, tk_arena *a, int first, tk_event *e)
         *nums[k] = tk_col_i64(s, i++);
     e->submitted_by = tk_col_i64(s, i++);
     e->external_ref = dup(a, tk_col_text(s, i++));
+    e->self_handled = tk_col_i64(s, i++) != 0;
 }
 
 static void event_from_row(tk_stmt *s, tk_arena *a, tk_event *e)
@@ -1015,7 +1016,8 @@ tk_status tk_event_changes(tk_conn *c, tk_arena *a, const tk_identity *who, int 
     /* "CROSS JOIN": the timeline, newest first, drives; each row finds its event. */
     const char *sql = tk_arena_printf(
         a,
-        "SELECT tl.id, tl.at, tl.action, " EVENT_COLUMNS " FROM event_timeline tl CROSS JOIN "
+        "SELECT tl.id, tl.at, tl.action, tl.from_state, tl.to_state, coalesce(tl.detail, "
+        "'{}'), " EVENT_COLUMNS " FROM event_timeline tl CROSS JOIN "
         "events e ON e.id = tl.event_id " EVENT_JOINS "WHERE tl.id > (SELECT max(id) FROM "
         "event_timeline) - ?5 AND tl.action <> "
         "'comment' AND tl.action <> 'attach' AND tl.action <> 'merged' AND %s"
@@ -1035,8 +1037,11 @@ tk_status tk_event_changes(tk_conn *c, tk_arena *a, const tk_identity *who, int 
             .timeline_id = tk_col_i64(s, 0),
             .at = tk_col_i64(s, 1),
             .action = tk_arena_strdup(a, tk_col_text(s, 2)),
+            .from_state = dup(a, tk_col_text(s, 3)),
+            .to_state = dup(a, tk_col_text(s, 4)),
+            .detail = dup(a, tk_col_text(s, 5)),
         };
-        event_from_row_at(s, a, 3, &row.event);
+        event_from_row_at(s, a, 6, &row.event);
         fn(ctx, &row);
     }
     tk_reset(s);

@@ -52,6 +52,7 @@ typedef struct {
     int64_t merged_into; /* 合并重复件: the event this report went into (it is void), 0 = none */
     int64_t submitted_by;     /* the account that sent the report (0 = none recorded) */
     const char *external_ref; /* the reporting system's number for it (a 12345 ticket) */
+    bool self_handled; /* 自行处置: closed on the spot by the grid worker who reported it */
     int64_t returns, reworks, extensions, satisfaction, handle_minutes;
     int64_t created_at, updated_at, accepted_at, dispatched_at, signed_at, feedback_at, closed_at,
         archived_at;
@@ -131,7 +132,9 @@ typedef struct {
 } tk_event_action_info;
 int tk_event_allowed(const tk_event *ev, const tk_identity *who, tk_event_action_info *out,
                      int max);
-const char *tk_event_action_label(const char *action);
+/* An action's label, as done from from_state (NULL: from any state): a verify is
+ * 核实 of a report (from verifying) or 核查 of the handling (from feedback). */
+const char *tk_event_action_label(const char *action, const char *from_state);
 bool tk_event_action_known(const char *action);
 
 /* Where the desk may send an event: the township's command room, modules and
@@ -169,6 +172,8 @@ typedef void (*tk_event_fn)(void *ctx, const tk_event *ev);
 typedef struct {
     int64_t timeline_id, at;
     const char *action;
+    const char *from_state, *to_state; /* NULL where the row changed no state */
+    const char *detail;                /* the row's detail, a JSON object */
     tk_event event;
 } tk_event_change_row;
 typedef void (*tk_change_fn)(void *ctx, const tk_event_change_row *row);

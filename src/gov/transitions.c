@@ -121,7 +121,7 @@ static tk_status require_assignee(act_ctx *x, tk_error *err)
                    x->ev.assignee_unit_name ? x->ev.assignee_unit_name
                    : x->ev.called_unit_name ? x->ev.called_unit_name
                                             : "未指定",
-                   tk_event_action_label(x->out->action));
+                   tk_event_action_label(x->out->action, x->ev.state));
 }
 
 /* The desk of the event's township, or the county center above it. */
@@ -737,19 +737,29 @@ static tk_status act_self_close(act_ctx *x, tk_error *err)
     if (before < 1 || after < 1)
         return tk_fail(err, TK_EVALID, "photos_required",
                        "自行处置需要上传处置前和处置后的照片（各至少一张）");
-    if (set_state(x, "reported", "accepted_at = ?5, due_at = ?5, verified = 1", 0, 0, err) !=
-            TK_OK ||
+    if (set_state(x, "reported", "accepted_at = ?5, due_at = ?5, verified = 1, self_handled = 1", 0,
+                  0, err) != TK_OK ||
         ev_bump(x->c, &x->ev, x->now, "accepted", 1, err) != TK_OK)
         return err->status;
     x->ev.due_at = x->now;
+    x->ev.self_handled = true;
     if (count_closure(x, x->now, err) != TK_OK)
         return err->status;
     return record(x, "closed", x->in->note, "{\"self_handled\":true,\"on_time\":true}", err);
 }
 
+/* The reporter rates the handling, unless the reporter was the handler (自行处置). */
+static bool rates_as_reporter(const tk_event *ev, const tk_identity *who)
+{
+    return own_report(ev, who) && !ev->self_handled;
+}
+
 static tk_status act_revisit(act_ctx *x, tk_error *err)
 {
-    if (!own_report(&x->ev, x->who)) {
+    if (!rates_as_reporter(&x->ev, x->who)) {
+        if (own_report(&x->ev, x->who))
+            return tk_fail(err, TK_EFORBIDDEN, "own_handling",
+                           "自行处置的事件由指挥室回访，处置人不能评价自己的处置");
         if (x->who->role == TK_ROLE_INTEGRATION)
             return tk_fail(err, TK_EFORBIDDEN, "not_reporter", "对接系统只能回访本系统上报的事件");
         if (require_desk(x, err) != TK_OK)
@@ -1031,7 +1041,7 @@ static bool may_revisit(const tk_event *ev, const tk_identity *who)
 {
     bool desk = who->role != TK_ROLE_RESIDENT && who->role != TK_ROLE_GRID_WORKER &&
                 who->role != TK_ROLE_INTEGRATION;
-    return desk || own_report(ev, who);
+    return desk || rates_as_reporter(ev, who);
 }
 
 static bool may_void(const tk_event *ev, const tk_identity *who)
@@ -1097,9 +1107,11 @@ bool tk_event_action_known(const char *action)
     return find_action(action) != NULL;
 }
 
-const char *tk_event_action_label(const char *action)
+const char *tk_event_action_label(const char *action, const char *from_state)
 {
     const action_def *d = find_action(action);
+    if (d && from_state && !strcmp(d->name, "verify"))
+        return !strcmp(from_state, "verifying") ? "核实" : "核查";
     if (d)
         return d->label;
     static const struct {
@@ -1122,7 +1134,8 @@ int tk_event_allowed(const tk_event *ev, const tk_identity *who, tk_event_action
         if (in_states(actions[i].states, ev->state) &&
             (actions[i].roles & TK_ROLE_BIT(who->role)) &&
             (!actions[i].may || actions[i].may(ev, who)))
-            out[n++] = (tk_event_action_info){actions[i].name, actions[i].label};
+            out[n++] = (tk_event_action_info){actions[i].name,
+                                              tk_event_action_label(actions[i].name, ev->state)};
     return n;
 }
 

@@ -561,14 +561,16 @@ describe('the event loop with a manual clock', () => {
       const before = await tk.counts(f.township, FROM, TO);
       const h = await handling('村道旁垃圾桶满溢');
       await tk.ok('module', h.id, 'feedback', { note: '已清理' });
+      const offered = (await tk.event(h.id, 'grid')).actions.find((a) => a.action === 'verify');
+      assert.equal(offered.label, '核查', 'the handling is checked (核查)');
       const rework = await tk.ok('grid', h.id, 'verify', { passed: false, note: '桶边仍有散落垃圾' });
       assert.equal(rework.state, 'handling');
       assert.equal(rework.reworks, 1);
       assert.equal(rework.stage, 'handle');
       assert.equal(rework.verified, false);
       const row = rework.timeline.at(-1);
-      assert.deepEqual([row.action, row.from_state, row.to_state, row.note, row.detail.passed],
-        ['verify', 'feedback', 'handling', '桶边仍有散落垃圾', false]);
+      assert.deepEqual([row.action, row.action_label, row.from_state, row.to_state, row.note, row.detail.passed],
+        ['verify', '核查', 'feedback', 'handling', '桶边仍有散落垃圾', false]);
       await tk.expectNotice('module', h.id, 'rework');
       // Closing before a passed verification is refused.
       const early = await tk.act('command', h.id, 'close');
@@ -760,7 +762,10 @@ describe('the event loop with a manual clock', () => {
       const mine = await tk.get('grid', '/api/v1/events?box=mine');
       assert.ok(mine.body.items.some((x) => x.id === ev.id), 'in the grid worker own box');
       expectProblem(await tk.act('grid', ev.id, 'verify', { passed: true }), 422, 'invalid_field', 'note');
+      const offered = (await tk.event(ev.id, 'grid')).actions.find((a) => a.action === 'verify');
+      assert.equal(offered.label, '核实', 'a report is verified (核实)');
       const back = await tk.ok('grid', ev.id, 'verify', { passed: true, note: '现场属实' });
+      assert.equal(back.timeline.at(-1).action_label, '核实');
       assert.equal(back.state, 'reported');
       assert.equal(back.assignee_unit, null);
       assert.equal(back.stage, 'dispatch');
@@ -931,11 +936,25 @@ describe('the event loop with a manual clock', () => {
       const before = await tk.counts(f.grid, FROM, TO);
       const closed = await tk.ok('grid', ev.id, 'self-close', { note: '已自行清理' });
       assert.equal(closed.state, 'closed');
+      assert.equal(closed.self_handled, true);
       assert.equal(closed.timeline.at(-1).detail.self_handled, true);
       const d = delta(await tk.counts(f.grid, FROM, TO), before);
       assert.equal(d.accepted, 1);
       assert.equal(d.closed, 1);
       assert.equal(d.closed_on_time, 1);
+
+      // Its reporter was its handler: rating it would count a self-rating in 满意率.
+      // The desk records its 回访 instead.
+      assert.ok(!actionsOf(closed).includes('revisit'), 'the grid worker is not offered 回访');
+      expectProblem(await tk.act('grid', ev.id, 'revisit', { satisfaction: 5 }), 403, 'own_handling');
+      const unrated = await tk.event(ev.id);
+      assert.equal(unrated.state, 'closed');
+      assert.equal(unrated.satisfaction, null);
+      assert.equal(delta(await tk.counts(f.grid, FROM, TO), before).rated, 0);
+      assert.ok(actionsOf(await tk.event(ev.id, 'command')).includes('revisit'), 'the desk is offered 回访');
+      const archived = await tk.ok('command', ev.id, 'revisit', { satisfaction: 4, note: '电话回访周边住户' });
+      assert.equal(archived.state, 'archived');
+      assert.equal(archived.self_handled, true);
     });
 
     test('(j) 人工督办: the leader, the center and the desk press an event; its holder and the desk are told', async () => {

@@ -330,6 +330,9 @@ describe('the live stream on the 衢州 demo', () => {
     const seen = await changes('leader');
     assert.equal(seen.length, 30);
     assert.deepEqual([seen[0].event.id, seen[0].action, seen[0].action_label, seen[0].event.state], [old.id, 'accept', '立案', 'accepted']);
+    assert.deepEqual([seen[0].from_state, seen[0].to_state], ['reported', 'accepted'], 'the change says what it changed');
+    const detail = (await who.command.get(`/api/v1/events/${old.id}`)).body.timeline.find((t) => t.action === 'accept').detail;
+    assert.deepEqual(seen[0].detail, detail, 'with the timeline row\'s detail');
     for (let i = 1; i < seen.length; i++) assert.ok(seen[i - 1].id > seen[i].id, 'newest first');
     assert.ok(seen.every((c) => !['comment', 'attach', 'merged'].includes(c.action)), 'no notes, photos or merged rows');
     assert.ok(seen.every((c) => c.at && c.event.number), 'each with its time and event');
