@@ -5,7 +5,8 @@
 // rates another once the township has finished it (driven through the API by the
 // desk and the module), and reports on a weak signal: the answer lost, the report
 // sent again with its key, made once; reporting it a third time, the phone names
-// the open report first.
+// the open report first, and the report being written is kept while the resident
+// looks at that one and at other tabs.
 //
 // Needs Debian chromium; screenshots as tests/e2e/lib/browser.mjs says.
 import { describe, before, after } from 'node:test';
@@ -111,6 +112,9 @@ describe('resident (mobile)', () => {
     await reports().first().waitFor();
     assert.equal(await reports().first().getAttribute('data-number'), number);
     assert.match(await reports().first().innerText(), /已上报/);
+    // Where it stands in the resident's words, not the desk's stage clock.
+    assert.match(await reports().first().innerText(), /等待乡镇受理/);
+    assert.doesNotMatch(await reports().first().innerText(), /派遣|剩/);
   });
 
   step('催办: the resident presses the report, once a day', async () => {
@@ -178,6 +182,7 @@ describe('resident (mobile)', () => {
     const ev = await apiGet(`/api/v1/events/${id}`);
     assert.deepEqual([ev.state, ev.satisfaction], ['archived', 5]);
     assert.equal(await page.locator('[data-act="revisit"]').count(), 0, 'rated once');
+    assert.match(await page.locator('[data-testid="timeline"] li[data-action="revisit"]').innerText(), /评价 ★★★★★ 非常满意[\s\S]*处理很及时，满意/);
     assert.equal(await page.locator('[data-act="urge"]').count(), 0, 'nothing to press once finished');
     await shot('05-rated');
   });
@@ -240,6 +245,33 @@ describe('resident (mobile)', () => {
     await shot('08-similar');
     await similar.locator(`a[data-id="${open.id}"]`).click();
     await page.locator(`[data-testid="event-number"]:text("${open.number}")`).waitFor();
+    assert.deepEqual(pageErrors, [], 'no script errors');
+    assert.deepEqual(failedRequests, [], 'no failed requests');
+  });
+
+  step('the report being written is kept while the resident looks elsewhere', async () => {
+    // Back from the similar report: the form as it was left, the type still chosen.
+    await page.locator('[data-action="back"]').click();
+    await page.locator('[data-action="submit-report"]').waitFor();
+    assert.match(await page.locator('[data-action="pick-category"]').innerText(), /市容环境 · 私搭乱建/);
+    const text = `e2e-${process.pid}：写到一半去看了通知`;
+    await page.locator('textarea[name="description"]').fill(text);
+    await page.locator('.tab-item[data-tab="notices"]').click();
+    await page.locator('[data-testid="notices"]').waitFor();
+    await page.locator('.tab-item[data-tab="report"]').click();
+    assert.equal(await page.locator('textarea[name="description"]').inputValue(), text, 'the description is kept');
+    assert.match(await page.locator('[data-action="pick-category"]').innerText(), /私搭乱建/);
+    // A message fixed goes away: no 请填写 left under a filled field.
+    await page.locator('textarea[name="description"]').fill('');
+    await page.locator('[data-action="submit-report"]').click();
+    await page.locator('.m-field.has-error .m-error', { hasText: '请填写问题描述' }).waitFor();
+    await page.locator('textarea[name="description"]').fill(text);
+    assert.equal(await page.locator('.m-error', { hasText: '请填写问题描述' }).count(), 0);
+    // Choosing the place by hand: a resident has no list of grids, and is not refused one.
+    await page.locator('[data-action="manual-place"]').click();
+    assert.match(await page.locator('dialog[open] .m-hint').innerText(), /重新定位/);
+    await page.locator('dialog[open] .m-sheet-x').click();
+    await shot('09-kept');
     assert.deepEqual(pageErrors, [], 'no script errors');
     assert.deepEqual(failedRequests, [], 'no failed requests');
   });

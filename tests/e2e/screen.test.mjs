@@ -4,7 +4,9 @@
 // cards, the township index ranking, the boards, an event reported through the
 // API arriving in the live feed over the stream, a change to an older event
 // coming to the top of the feed (the feed is the latest changes, newest first),
-// and the 15-second polling fallback when the stream is not there.
+// a failed 核查 named as such, a fresh 乡呼县应 call pinned on its board with the
+// department's short name, and the 15-second polling fallback when the stream is
+// not there.
 //
 // Needs Debian chromium; screenshots as tests/e2e/lib/browser.mjs says.
 import { describe, before, after } from 'node:test';
@@ -269,6 +271,59 @@ describe('big screen (browser)', () => {
     assertNewestFirst(await feedRows(p2));
     await shot('04-poll', p2);
     await p2.close();
+  });
+
+  step('a failed check on site reads 核查返工 in the feed', async () => {
+    // A report at a place of the desk's township, taken through to 反馈 by the desk
+    // and the township's module, then checked on site and sent back.
+    const mod = await request(srv, 'POST', '/api/v1/session', { json: { username: 'module', password: demoPassword('module') } });
+    assert.equal(mod.status, 201, mod.text);
+    const asModule = (url, json) => request(srv, 'POST', url, {
+      json, cookie: String(mod.headers['set-cookie']).split(';')[0], headers: { 'x-csrf-token': mod.body.csrf_token, origin: srv.base },
+    });
+    const listed = await asDesk('GET', '/api/v1/events?limit=20');
+    assert.equal(listed.status, 200, listed.text);
+    const near = listed.body.items.find((e) => e.lng && e.lat);
+    assert.ok(near, 'an event of the desk\'s township with a point');
+    const ev = await report(near.lng, near.lat, '大屏测试：路灯不亮，夜间通行不便。');
+    const steps = [
+      () => asDesk('POST', `/api/v1/events/${ev.id}/accept`, {}),
+      () => asDesk('POST', `/api/v1/events/${ev.id}/dispatch`, { unit_id: mod.body.user.unit.id, note: '请处置' }),
+      () => asModule(`/api/v1/events/${ev.id}/sign`, {}),
+      () => asModule(`/api/v1/events/${ev.id}/feedback`, { note: '已更换灯泡' }),
+      () => asDesk('POST', `/api/v1/events/${ev.id}/verify`, { passed: false, note: '大屏测试：现场仍未整改' }),
+    ];
+    for (const run of steps) {
+      const res = await run();
+      assert.equal(res.status, 200, res.text);
+    }
+    await page.waitForFunction((id) => {
+      const top = document.querySelector('#feed .feed-row');
+      return top && top.dataset.id === String(id) && top.querySelector('.tag').textContent === '核查返工';
+    }, ev.id, { timeout: 30000 });
+    assert.equal((await feedRows())[0].tag, '核查返工');
+  });
+
+  step('a call to the county is pinned on the 乡呼县应 board, in short department names', async () => {
+    const dept = await request(srv, 'POST', '/api/v1/session', { json: { username: 'dept', password: demoPassword('dept') } });
+    assert.equal(dept.status, 201);
+    const waiting = await asDesk('GET', '/api/v1/events?state=reported&limit=100');
+    const ev = waiting.body.items.find((e) => e.id !== old.id);
+    assert.ok(ev, 'a report waiting at the desk');
+    assert.equal((await asDesk('POST', `/api/v1/events/${ev.id}/accept`, {})).status, 200);
+    const call = await asDesk('POST', `/api/v1/events/${ev.id}/call-county`, { unit_id: dept.body.user.unit.id, note: '大屏测试：请县执法局协助' });
+    assert.equal(call.status, 200, call.text);
+    const pinned = page.locator(`#calls-pending .cb-pend[data-id="${ev.id}"]`);
+    await pinned.waitFor({ timeout: 30000 });
+    const text = await pinned.innerText();
+    assert.match(text, /柯城区\s*综合执法局/);
+    assert.match(text, /待签收 不足1分钟/, `a call just made: ${text}`);
+    // Every department name fits its column: long names go by their usual short form.
+    const cut = await page.$$eval('#calls .cb-dept, #calls-pending .cb-dept', (els) => els
+      .filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
+    assert.deepEqual(cut, [], 'no department name cut off');
+    assert.equal(await page.locator('#calls .cb-dept', { hasText: '人力资源和社会保障局' }).count(), 0);
+    await shot('05-called');
   });
 
   step('no uncaught errors in the page', async () => {

@@ -36,6 +36,7 @@ const ctx = {
   can(perm) { return !perm || !!(session && session.permissions.includes(perm)); },
   params: {},
   query: new URLSearchParams(),
+  from: '', // the hash of the page left for this one (a detail's back link returns there)
   navigate(hash, { replace = false } = {}) {
     if (location.hash === hash) route();
     else if (replace) location.replace(hash);
@@ -230,5 +231,8 @@ async function boot() {
   route();
 }
 
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', (e) => {
+  ctx.from = new URL(e.oldURL).hash;
+  route();
+});
 boot();

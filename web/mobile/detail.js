@@ -9,17 +9,34 @@
 import { api, requestKeys } from '../console/api.js';
 import { toast } from '../console/ui.js';
 import {
-  STAGES, PHOTO_KINDS, usableActions, isOpen, countdown, subscribe, attachmentUrl, uploadSupported,
+  PHOTO_KINDS, usableActions, isOpen, countdown, subscribe, attachmentUrl, uploadSupported,
   uploadPhoto, act, refusalText, actionSpec, placeText,
 } from '../console/evlib.js';
 import { closeResult } from '../console/evui.js';
-import { h, icon, header, stateBadge, lightDot, empty, loading, sheet, photoPicker, starInput, textArea, busyLayer, formatTime } from './m-ui.js';
+import {
+  h, icon, header, stateBadge, lightDot, stageName, residentPhase, empty, loading, sheet, photoPicker, starInput, textArea, busyLayer, formatTime,
+} from './m-ui.js';
 
 const MOBILE = ['verify', 'self-close', 'feedback', 'sign', 'revisit', 'return', 'comment', 'supervise', 'urge'];
+// Timeline rows a resident does not see: the desk's own time alerts.
+const DESK_ONLY = new Set(['yellow', 'red']);
+const SATISFACTION = ['', '很不满意', '不满意', '基本满意', '满意', '非常满意'];
+
+/** A timeline row's heading: a check says how it came out, a rating its stars. */
+function rowTitle(t) {
+  const d = t.detail || {};
+  if (t.action === 'verify' && typeof d.passed === 'boolean') {
+    return t.from_state === 'verifying' ? `现场核实 · ${d.passed ? '情况属实' : '情况不属实'}` : `现场核查 · ${d.passed ? '通过' : '不通过，返工'}`;
+  }
+  if (t.action === 'revisit' && d.satisfaction) return `评价 ${'★'.repeat(d.satisfaction)}${'☆'.repeat(5 - d.satisfaction)} ${SATISFACTION[d.satisfaction] || ''}`;
+  return t.action_label || t.action;
+}
 
 export async function render(root, ctx) {
   const id = Number(ctx.params.id);
-  const back = ctx.user.role === 'resident' ? '#/mine' : '#/tasks';
+  const resident = ctx.user.role === 'resident';
+  // Back to the list it was opened from (its segment too), else the home list.
+  const back = ctx.from && /^#\/(tasks|mine|notices|report)\b/.test(ctx.from) ? ctx.from : resident ? '#/mine' : '#/tasks';
   root.append(header('事件详情', { back }));
   const body = h('div', { class: 'm-page m-detail' }, loading());
   root.append(body);
@@ -49,7 +66,8 @@ export async function render(root, ctx) {
     const mobileActs = acts.filter((a) => MOBILE.includes(a.action) && (a.action !== 'self-close' || canUpload));
     const others = acts.filter((a) => !MOBILE.includes(a.action));
     const photos = ev.attachments || [];
-    const timeline = [...(ev.timeline || [])].reverse();
+    const timeline = [...(ev.timeline || [])].filter((t) => !resident || !DESK_ONLY.has(t.action)).reverse();
+    const phase = resident ? residentPhase(ev) : null;
     const pressed = open ? (ev.supervisions || []).filter((x) => x.level === 'manual').at(-1) : null;
     const end = !open && ev.closed_at ? closeResult(ev) : null; // 按期 / 超期办结
 
@@ -58,10 +76,11 @@ export async function render(root, ctx) {
         h('div', { class: 'm-status-top' }, stateBadge(ev), ev.urgency !== 'normal' ? h('span', { class: 'm-badge m-badge-danger' }, ev.urgency_label) : null,
           h('span', { class: 'm-status-no', 'data-testid': 'event-number' }, ev.number)),
         h('h2', { class: 'm-status-title' }, ev.title),
-        open && ev.stage && ev.state !== 'suspended' ? h('div', { class: 'm-status-dl' }, lightDot(ev.alert), `${STAGES[ev.stage] || ''}环节`,
+        phase ? h('div', { class: 'm-status-dl', 'data-testid': 'phase' }, phase) : null,
+        !resident && open && ev.stage && ev.state !== 'suspended' ? h('div', { class: 'm-status-dl' }, lightDot(ev.alert), `${stageName(ev)}环节`,
           cd ? h('b', { class: cd.overdue ? 'over' : '' }, cd.text) : null, h('span', { class: 'sub' }, `时限 ${formatTime(ev.stage_deadline)}`)) : null,
         end ? h('div', { class: 'm-status-dl', 'data-testid': 'close-result' }, lightDot(end.alert), end.label, h('span', { class: 'sub' }, formatTime(ev.closed_at))) : null,
-        ev.state === 'feedback' ? h('div', { class: 'm-status-dl' }, ev.verified ? '✓ 核查通过，等待指挥室结案' : '处置已反馈，等待网格员现场核查') : null,
+        !resident && ev.state === 'feedback' ? h('div', { class: 'm-status-dl' }, ev.verified ? '✓ 核查通过，等待指挥室结案' : '处置已反馈，等待网格员现场核查') : null,
         ev.merged_into ? h('div', { class: 'm-status-dl', 'data-testid': 'merged-into' },
           `与事件 ${ev.merged_into.number} 为同一问题，已合并办理`, h('span', { class: 'sub' }, `该事件${ev.merged_into.state_label}${isOpen(ev.merged_into.state) ? '，办结后会通知您' : ''}`)) : null,
         pressed ? h('div', { class: 'm-pressed', 'data-testid': 'supervised' }, h('b', null, '督办'),
@@ -88,15 +107,15 @@ export async function render(root, ctx) {
 
       h('section', { class: 'm-card' }, h('h3', { class: 'm-card-title' }, '办理进度'),
         h('ol', { class: 'm-timeline', 'data-testid': 'timeline' }, timeline.map((t, i) => h('li', { class: ['m-tl', i === 0 && 'current', t.action === 'red' && 'red'], 'data-action': t.action },
-          h('div', { class: 'm-tl-head' }, h('b', null, t.action_label || t.action), h('span', null, formatTime(t.at))),
-          ctx.user.role !== 'resident' || t.role === 'resident' ? h('div', { class: 'm-tl-actor' }, t.actor || '系统') : null,
-          t.note ? h('div', { class: 'm-tl-note' }, t.note) : null))))];
+          h('div', { class: 'm-tl-head' }, h('b', null, rowTitle(t)), h('span', null, formatTime(t.at))),
+          !resident || t.role === 'resident' ? h('div', { class: 'm-tl-actor' }, t.actor || '系统') : null,
+          t.note && !(t.action === 'revisit' && t.note === '回访') ? h('div', { class: 'm-tl-note' }, t.note) : null))))];
     body.replaceChildren(...parts.filter(Boolean));
   }
 
   function label(a) {
     if (a.action === 'verify') return ev.state === 'verifying' ? '现场核实' : '现场核查';
-    if (a.action === 'revisit') return ctx.user.role === 'resident' ? '评价办理结果' : '回访评价';
+    if (a.action === 'revisit') return resident ? '评价办理结果' : '回访评价';
     return a.label;
   }
 
@@ -108,12 +127,12 @@ export async function render(root, ctx) {
   function run(a) {
     const spec = actionSpec(a.action);
     const parts = [];
-    const submitText = { verify: '提交核查结果', revisit: '提交评价', sign: '确认签收', 'self-close': '提交并办结', urge: '确认催办' }[a.action] || `提交${label(a)}`;
+    const verifying = ev.state === 'verifying';
+    const submitText = { verify: verifying ? '提交核实结果' : '提交核查结果', revisit: '提交评价', sign: '确认签收', 'self-close': '提交并办结', urge: '确认催办' }[a.action] || `提交${label(a)}`;
     const submit = h('button', { type: 'button', class: 'm-btn m-btn-primary m-btn-block m-btn-lg', 'data-action': 'submit-action' }, submitText);
     let passed = true;
     let pickers = [];
     let stars = null;
-    const verifying = ev.state === 'verifying';
 
     if (a.action === 'verify') {
       const seg = h('div', { class: 'm-choice' },
@@ -124,7 +143,7 @@ export async function render(root, ctx) {
         for (const b of seg.children) b.classList.toggle('on', (b.dataset.passed === 'true') === v);
       }
       parts.push(h('div', { class: 'm-field' }, h('div', { class: 'm-label' }, verifying ? '核实结果' : '核查结果'), seg));
-      if (canUpload) pickers.push(['near', photoPicker({ label: '核查照片', name: 'photo_verify' })]);
+      if (canUpload) pickers.push(['near', photoPicker({ label: verifying ? '现场照片' : '核查照片', name: 'photo_verify' })]);
     }
     if (a.action === 'self-close' && canUpload) {
       pickers.push(['before', photoPicker({ label: '处置前照片', name: 'photo_before' })], ['after', photoPicker({ label: '处置后照片', name: 'photo_after' })]);
@@ -137,18 +156,20 @@ export async function render(root, ctx) {
     parts.push(...pickers.map(([, p]) => p.el));
     if (a.action === 'self-close' && !canUpload) parts.push(h('div', { class: 'm-note' }, icon('info', 'icon icon-xs'), '照片上传暂不可用；自行处置需要处置前后照片。'));
     const noteReq = spec.note === 'required';
-    const note = textArea({ name: 'note', label: spec.noteLabel || '说明', required: noteReq, placeholder: noteReq ? `请填写${spec.noteLabel}` : '选填', rows: 3 });
+    const noteLabel = a.action === 'verify' && verifying ? '核实情况' : a.action === 'revisit' && resident ? '意见建议' : spec.noteLabel || '说明';
+    const note = textArea({ name: 'note', label: noteLabel, required: noteReq, placeholder: noteReq ? `请填写${noteLabel}` : '选填', rows: 3 });
     parts.push(note.el);
     const err = h('div', { class: 'm-alert', hidden: true, role: 'alert' });
     parts.unshift(err);
     const s = sheet({ title: label(a), body: parts, footer: submit, tall: true });
 
     const keyOf = requestKeys(); // pressing again after a lost answer does not act twice
+    const uploaded = new Set(); // nor upload a photo twice
     submit.addEventListener('click', async () => {
       err.hidden = true;
       note.error('');
       const text = note.input.value.trim();
-      if (noteReq && !text) { note.error(`请填写${spec.noteLabel}`); return; }
+      if (noteReq && !text) { note.error(`请填写${noteLabel}`); return; }
       if (stars && !stars.value()) { showErr('请点击星星评分'); return; }
       if (a.action === 'self-close') {
         const have = (k) => (ev.attachments || []).filter((x) => x.kind === k).length + (pickers.find(([pk]) => pk === k)?.[1].files().length || 0);
@@ -160,16 +181,17 @@ export async function render(root, ctx) {
       if (stars) req.satisfaction = stars.value();
       const layer = busyLayer('正在提交…');
       try {
-        const files = pickers.flatMap(([k, p]) => p.files().map((f) => [f, k]));
+        const files = pickers.flatMap(([k, p]) => p.files().map((f) => [f, k])).filter(([f]) => !uploaded.has(f));
         for (const [i, [f, k]] of files.entries()) {
           layer.set(`正在上传照片 ${i + 1}/${files.length}…`);
           await uploadPhoto(ev.id, f, k);
+          uploaded.add(f);
         }
         layer.set('正在提交…');
         const updated = await act(ev.id, a.action, req, keyOf(req));
         layer.close();
         s.close(true);
-        toast(`${label(a)}已提交`);
+        toast(a.action === 'revisit' && resident ? '评价已提交，感谢您的反馈' : `${label(a)}已提交`);
         if (updated && updated.id) { ev = updated; paint(); } else load();
         ctx.refreshUnread();
       } catch (ex) {

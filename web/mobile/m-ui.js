@@ -20,21 +20,42 @@ export function stateBadge(ev) {
   return h('span', { class: `m-badge m-badge-${kind}`, 'data-state': ev.state }, stateLabel(ev));
 }
 
+/** The stage in words: a report waiting for its on-site check (核实) is not a 核查. */
+export function stageName(ev) {
+  return ev.state === 'verifying' ? '核实' : STAGES[ev.stage] || '';
+}
+
+/**
+ * Where a report stands, in a resident's words (the desk's stages and deadlines
+ * are the township's business); null once it is finished.
+ */
+export function residentPhase(ev) {
+  if (!isOpen(ev.state)) return null;
+  if (ev.state === 'reported' || ev.state === 'verifying') return '等待乡镇受理';
+  if (ev.state === 'feedback') return '已处置，正在核查办理结果';
+  if (ev.state === 'suspended') return '已受理，暂缓办理';
+  return '已受理，正在办理';
+}
+
 export function lightDot(alert) {
   const [label, cls] = ALERTS[alert] || ALERTS.green;
   return h('span', { class: `m-light m-light-${cls}`, title: label, 'aria-label': `时限${label}` });
 }
 
-/** One event in a list: state, light and time left; title; place; time. */
-export function eventCard(ev, { href } = {}) {
+/**
+ * One event in a list: state, light and time left; title; place; time.
+ * `plain`: for the reporter (a resident), where it stands in words instead of the stage clock.
+ */
+export function eventCard(ev, { href, plain = false } = {}) {
   const open = isOpen(ev.state);
-  const cd = open && ev.stage_deadline && ev.state !== 'suspended' ? countdown(ev.stage_deadline) : null;
+  const cd = !plain && open && ev.stage_deadline && ev.state !== 'suspended' ? countdown(ev.stage_deadline) : null;
+  const phase = plain ? residentPhase(ev) : null;
   return h('a', { class: 'm-card m-ev', href: href || `#/events/${ev.id}`, 'data-event-id': ev.id, 'data-number': ev.number },
     h('div', { class: 'm-ev-top' },
       stateBadge(ev),
       ev.urgency && ev.urgency !== 'normal' ? h('span', { class: 'm-badge m-badge-danger' }, ev.urgency_label) : null,
       open && ev.supervised_at ? h('span', { class: 'm-badge m-badge-danger', 'data-testid': 'supervised-badge' }, '督办') : null,
-      h('span', { class: 'm-ev-deadline' }, open && ev.stage ? [lightDot(ev.alert), `${STAGES[ev.stage] || ''}`, cd ? h('span', { class: cd.overdue ? 'over' : '' }, ` ${cd.text}`) : null] : null)),
+      h('span', { class: 'm-ev-deadline' }, phase || (!plain && open && ev.stage ? [lightDot(ev.alert), stageName(ev), cd ? h('span', { class: cd.overdue ? 'over' : '' }, ` ${cd.text}`) : null] : null))),
     h('div', { class: 'm-ev-title' }, ev.title),
     h('div', { class: 'm-ev-desc' }, ev.description),
     h('div', { class: 'm-ev-meta' }, icon('pin', 'icon icon-xs'), h('span', null, ev.grid ? ev.grid.name : ''), h('span', { class: 'm-ev-time' }, formatTime(ev.created_at))));
@@ -98,11 +119,12 @@ export function pickCategory(tree) {
 }
 
 /**
- * A row of photo tiles with a camera tile: {el, files(), clear(), onChange}.
+ * A row of photo tiles with a camera tile: {el, files(), clear()}; `files` are the
+ * photos it starts with (a kept draft), `onChange(files)` hears of every change.
  * capture=environment opens the back camera on phones; a desktop gets a file chooser.
  */
-export function photoPicker({ label, max = 6, name = 'photo', onChange } = {}) {
-  const files = [];
+export function photoPicker({ label, max = 6, name = 'photo', onChange, files: initial = [] } = {}) {
+  const files = initial.slice(0, max);
   const tiles = h('div', { class: 'm-photos' });
   const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', multiple: true, class: 'm-file', name, 'aria-label': label || '拍照' });
   const add = h('label', { class: 'm-photo-add' }, input, icon('camera'), h('span', null, '拍照'));
@@ -152,8 +174,8 @@ export function busyLayer(text) {
 export function textArea({ name, label, placeholder, required = false, max = 1000, rows = 4 }) {
   const ta = h('textarea', { class: 'm-input', name, placeholder, maxlength: max, rows });
   const count = h('span', { class: 'm-count' }, `0/${max}`);
-  ta.addEventListener('input', () => { count.textContent = `${ta.value.length}/${max}`; el.classList.remove('has-error'); });
   const err = h('div', { class: 'm-error', role: 'alert' });
+  ta.addEventListener('input', () => { count.textContent = `${ta.value.length}/${max}`; el.classList.remove('has-error'); err.textContent = ''; });
   const el = h('div', { class: 'm-field' },
     h('label', { class: 'm-label' }, required ? h('span', { class: 'req' }, '*') : null, label), ta, h('div', { class: 'm-field-foot' }, err, count));
   return { el, input: ta, error: (m) => { err.textContent = m; el.classList.toggle('has-error', !!m); if (m) ta.focus(); } };

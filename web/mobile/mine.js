@@ -22,7 +22,7 @@ export function render(root, ctx) {
         list.append(empty('您还没有上报过事件', '发现问题，随手拍一拍'), h('a', { class: 'm-btn m-btn-primary m-btn-block', href: '#/report' }, '我要上报'));
       }
       for (const ev of b.items) {
-        const card = eventCard(ev);
+        const card = eventCard(ev, { plain: true });
         if (ev.state === 'closed' && !ev.satisfaction) card.append(h('div', { class: 'm-ev-cta' }, icon('star', 'icon icon-xs'), '已办结，欢迎评价'));
         list.append(card);
       }

@@ -4,12 +4,17 @@
 // the event exists, kind "before"). A grid worker who fixed it on the spot
 // adds "after" photos and closes it at once (自行处置). Open events of the same
 // type in the grid are named before anything is sent, so a problem is not
-// reported twice.
+// reported twice. What was filled in is kept while the reporter looks elsewhere
+// (another tab, a similar report) and comes back; a report sent clears it.
 
 import { api, requestKeys, sendAgain } from '../console/api.js';
 import { toast } from '../console/ui.js';
 import { loadCategories, uploadSupported, uploadPhoto, act, refusalText, openSimilar } from '../console/evlib.js';
 import { h, icon, header, sheet, pickCategory, photoPicker, busyLayer, textArea, loading, formatTime } from './m-ui.js';
+
+// The report being written, per account, in memory only (photos are files):
+// { user, leaf, description, address, place (chosen by hand only), before, after, selfClose, selfNote }.
+let draft = null;
 
 function sourceFor(role) {
   return role === 'grid_worker' ? 'grid_patrol' : role === 'resident' ? 'resident' : 'department';
@@ -30,9 +35,12 @@ export async function render(root, ctx) {
     return;
   }
   const canUpload = uploadSupported();
+  const kept = draft && draft.user === ctx.user.id ? draft : null;
+  draft = null;
   let leaf = null;
   let place = null; // {grid, village, township, lng, lat, how}
   let alive = true;
+  let sent = false;
 
   // ---- type
   const catValue = h('span', { class: 'm-row-value placeholder' }, '请选择');
@@ -43,6 +51,7 @@ export async function render(root, ctx) {
     catValue.textContent = `${l.parent.name} · ${l.name}`;
     catValue.classList.remove('placeholder');
     similar();
+    catErr.textContent = '';
     catField.classList.remove('has-error');
   } }, h('span', { class: 'm-row-label' }, h('span', { class: 'req' }, '*'), '事件类型'), catValue, icon('right'));
   const catErr = h('div', { class: 'm-error', role: 'alert' });
@@ -72,12 +81,14 @@ export async function render(root, ctx) {
     placeCard.dataset.state = state;
     placeText.textContent = text;
     placeSub.textContent = sub || '';
+    if (state === 'ok' && place) place.shown = [text, sub || ''];
   }
 
   async function resolvePoint(lng, lat, how) {
     const r = await api.get('/locate', { lng, lat });
     place = { grid: r.grid, village: r.village, township: r.township, lng, lat, how };
     paintPlace('ok', r.grid.name, `${[r.township, r.village].filter(Boolean).map((u) => u.name).join(' · ')}　${lng.toFixed(5)}, ${lat.toFixed(5)}`);
+    placeErr.textContent = '';
     placeField.classList.remove('has-error');
     similar();
   }
@@ -113,6 +124,7 @@ export async function render(root, ctx) {
     const pickGrid = (g, trail = '') => {
       place = { grid: g, how: 'manual' };
       paintPlace('ok', g.name, trail || '手动选择');
+      placeErr.textContent = '';
       placeField.classList.remove('has-error');
       s.close(true);
       similar();
@@ -124,7 +136,9 @@ export async function render(root, ctx) {
       const lng = h('input', { class: 'm-input', type: 'number', step: 'any', inputmode: 'decimal', placeholder: '经度，如 118.8594' });
       const lat = h('input', { class: 'm-input', type: 'number', step: 'any', inputmode: 'decimal', placeholder: '纬度，如 28.9700' });
       const msg = h('div', { class: 'm-error' });
-      list.replaceChildren(h('p', { class: 'm-hint' }, '无法列出网格时，可输入事发地经纬度（地图应用中长按位置可查看）：'),
+      const hint = ctx.can('territory.read') ? '无法列出网格时，可输入事发地经纬度（地图应用中长按位置可查看）：'
+        : '在事发现场时，点“重新定位”即可；不在现场时，可输入事发地经纬度（地图应用中长按位置可查看）：';
+      list.replaceChildren(h('p', { class: 'm-hint' }, hint),
         h('div', { class: 'm-field' }, h('span', { class: 'm-label' }, '经度'), lng), h('div', { class: 'm-field' }, h('span', { class: 'm-label' }, '纬度'), lat), msg,
         h('button', { type: 'button', class: 'm-btn m-btn-primary m-btn-block', onclick: async () => {
           const x = Number(lng.value);
@@ -138,6 +152,7 @@ export async function render(root, ctx) {
           }
         } }, '确定'));
     };
+    if (!ctx.can('territory.read')) { coords(); return; } // residents: no list of grids to choose from
     try {
       const b = await api.get('/units', { kind: 'grid', limit: 100 });
       if (!b.next_cursor && b.items.length) {
@@ -160,7 +175,7 @@ export async function render(root, ctx) {
       }
       showTowns();
     } catch {
-      coords(); // no territory.read (residents): coordinates only
+      coords();
     }
   }
 
@@ -191,8 +206,8 @@ export async function render(root, ctx) {
   }
 
   // ---- photos and 自行处置
-  const before = photoPicker({ label: '现场照片', name: 'photo_before' });
-  const after = photoPicker({ label: '处置后照片', name: 'photo_after' });
+  const before = photoPicker({ label: '现场照片', name: 'photo_before', files: kept ? kept.before : [] });
+  const after = photoPicker({ label: '处置后照片', name: 'photo_after', files: kept ? kept.after : [] });
   const selfNote = textArea({ name: 'self_note', label: '处置情况', required: true, placeholder: '如：已现场劝导，摊位已撤离', max: 1000, rows: 3 });
   const selfBox = h('div', { class: 'm-self', hidden: true }, after.el, selfNote.el);
   const selfToggle = h('input', { type: 'checkbox', class: 'm-switch-input', name: 'self_close', onchange: () => { selfBox.hidden = !selfToggle.checked; } });
@@ -211,7 +226,38 @@ export async function render(root, ctx) {
     photoSection,
     h('div', { class: 'm-submit' }, sendFailed, submit));
   body.replaceChildren(form);
-  gps();
+  if (kept) restore(kept);
+  if (!place) gps();
+
+  function restore(d) {
+    if (d.leaf) {
+      leaf = d.leaf;
+      catValue.textContent = `${leaf.parent.name} · ${leaf.name}`;
+      catValue.classList.remove('placeholder');
+    }
+    desc.input.value = d.description;
+    desc.input.dispatchEvent(new Event('input'));
+    address.value = d.address;
+    selfToggle.checked = d.selfClose;
+    selfBox.hidden = !d.selfClose;
+    selfNote.input.value = d.selfNote;
+    selfNote.input.dispatchEvent(new Event('input'));
+    if (d.place) { // chosen by hand: kept; a GPS fix is taken again
+      place = d.place;
+      paintPlace('ok', ...place.shown);
+      similar();
+    }
+  }
+
+  function keep() {
+    const d = {
+      user: ctx.user.id, leaf, description: desc.input.value, address: address.value,
+      place: place && place.how !== 'gps' ? place : null, before: before.files(), after: after.files(),
+      selfClose: selfToggle.checked, selfNote: selfNote.input.value,
+    };
+    const blank = !d.leaf && !d.description.trim() && !d.address.trim() && !d.place && !d.before.length && !d.after.length && !d.selfNote.trim();
+    draft = blank ? null : d;
+  }
 
   const keyOf = requestKeys();
   form.addEventListener('submit', async (e) => {
@@ -258,6 +304,7 @@ export async function render(root, ctx) {
       return;
     }
     sendFailed.hidden = true;
+    sent = true;
     // The event exists: photos and 自行处置 are best effort from here on.
     const problems = [];
     const shots = [...before.files().map((f) => [f, 'before']), ...(selfClose ? after.files().map((f) => [f, 'after']) : [])];
@@ -297,9 +344,12 @@ export async function render(root, ctx) {
       problems.map((p) => h('div', { class: 'm-alert' }, icon('error', 'icon icon-xs'), h('span', null, p))),
       h('div', { class: 'm-result-btns' },
         h('a', { class: 'm-btn m-btn-primary m-btn-block', href: `#/events/${ev.id}`, 'data-action': 'view-created' }, '查看详情'),
-        h('button', { type: 'button', class: 'm-btn m-btn-block', onclick: () => { root.replaceChildren(); render(root, ctx); } }, '继续上报'))));
+        h('button', { type: 'button', class: 'm-btn m-btn-block', onclick: () => ctx.navigate('#/report') }, '继续上报'))));
     window.scrollTo(0, 0);
   }
 
-  return () => { alive = false; };
+  return () => {
+    alive = false;
+    if (!sent) keep();
+  };
 }

@@ -26,13 +26,21 @@ const FEED_MAX = 30;
 const STREAM_RETRY_MS = 5 * 60000;
 
 const ACTIONS = {
-  report: ['上报', 'new'], accept: ['立案', 'flow'], 'verify-request': ['派发核实', 'flow'], verify: ['核实', 'flow'],
+  report: ['上报', 'new'], accept: ['立案', 'flow'], 'verify-request': ['派发核实', 'flow'],
   dispatch: ['交办', 'flow'], reassign: ['改派', 'warn'], sign: ['签收', 'flow'], return: ['退回', 'warn'], 'call-county': ['乡呼县应', 'warn'],
   'request-extension': ['申请延期', 'warn'], 'decide-extension': ['延期审批', 'flow'], suspend: ['挂账', 'warn'],
   resume: ['恢复办理', 'flow'], feedback: ['反馈', 'flow'], close: ['结案', 'done'], revisit: ['回访', 'done'],
   reject: ['不予立案', 'flow'], void: ['作废', 'flow'], merge: ['合并重复件', 'flow'], 'self-close': ['自行处置', 'done'],
   yellow: ['黄灯预警', 'warn'], red: ['红灯督办', 'red'], supervise: ['督办', 'red'], urge: ['群众催办', 'warn'],
 };
+// A check on site says which it was and how it came out, from its timeline row:
+// 核实 (a report verified before it is accepted) or 核查 (the handling checked).
+function verifyTag(row) {
+  const passed = !!(row && row.detail && row.detail.passed);
+  if (row && row.from_state === 'verifying') return passed ? ['核实属实', 'flow'] : ['核实不属实', 'warn'];
+  return passed ? ['核查通过', 'done'] : ['核查返工', 'warn'];
+}
+
 // Changes the feed does not show (they still refresh the figures); a merge shows once,
 // on the report merged, not again on the event it went into.
 const QUIET_ACTIONS = new Set(['comment', 'attach', 'merged']);
@@ -60,6 +68,7 @@ function minutesText(m) {
 }
 function durationText(ms) {
   const m = Math.max(0, Math.floor(ms / 60000));
+  if (m === 0) return '不足1分钟';
   const d = Math.floor(m / 1440);
   const h = Math.floor((m % 1440) / 60);
   if (d > 0) return `${d}天${h}小时`;
@@ -73,10 +82,17 @@ function lateMs(e, now = Date.now()) {
 }
 const lateText = (e) => `已超期 ${durationText(lateMs(e))}`;
 const placeOf = (e) => [e.county && e.county.name, e.township && e.township.name].filter(Boolean).join(' · ');
-// "柯城区综合行政执法局" -> ["柯城区", "综合行政执法局"] when it starts with a county name.
+// The usual short names of county departments, for the narrow boards (the full
+// name stays in the row's tooltip).
+const DEPT_SHORT = [
+  ['人力资源和社会保障局', '人社局'], ['住房和城乡建设局', '住建局'], ['自然资源和规划局', '资规局'],
+  ['市场监督管理局', '市场监管局'], ['综合行政执法局', '综合执法局'],
+];
+const shortDept = (name) => DEPT_SHORT.reduce((n, [long, short]) => (n.endsWith(long) ? n.slice(0, -long.length) + short : n), name);
+// "柯城区综合行政执法局" -> ["柯城区", "综合执法局"] when it starts with a county name.
 function splitDept(name, countyNames) {
-  for (const c of countyNames) if (name.startsWith(c) && name.length > c.length) return [c, name.slice(c.length)];
-  return ['', name];
+  for (const c of countyNames) if (name.startsWith(c) && name.length > c.length) return [c, shortDept(name.slice(c.length))];
+  return ['', shortDept(name)];
 }
 
 // ---- the stage scale ----
@@ -153,6 +169,7 @@ function showLogin(message = '') {
       ev.preventDefault();
       const btn = $('#login-submit');
       btn.disabled = true;
+      btn.textContent = '正在登录…';
       $('#login-error').textContent = '';
       try {
         const s = await api.login(form.username.value.trim(), form.password.value);
@@ -169,6 +186,7 @@ function showLogin(message = '') {
         form.password.focus();
       } finally {
         btn.disabled = false;
+        btn.textContent = '登录并打开大屏';
       }
     };
   });
@@ -414,7 +432,7 @@ function renderCalls(depts, pending) {
     const [county, dept] = splitDept(e.called_unit ? e.called_unit.name : '', S.countyNames);
     const since = Date.parse(e.stage_started_at || e.updated_at);
     const late = e.stage_deadline && Date.parse(e.stage_deadline) < now;
-    return `<div class="board-row cb-pend" data-id="${e.id}" title="${esc(e.number)} ${esc(e.title)}">
+    return `<div class="board-row cb-pend" data-id="${e.id}" title="${esc(e.number)} ${esc(e.title)} · ${esc(e.called_unit ? e.called_unit.name : '')}">
       <span class="cb-dept">${county ? `<small>${esc(county)}</small>` : ''}${esc(dept || '县级部门')}</span>
       <span class="cb-from">${esc(e.township ? e.township.name : '')} 呼叫</span>
       <span class="${late ? 'bad' : 'warn'}">${late ? '超时未签收' : '待签收'} ${durationText(now - since)}</span>
@@ -515,8 +533,8 @@ function feedTime(ms) {
   return { html: `<small>${dayOf(ms).slice(5)}</small>${time.slice(0, 5)}`, day: true };
 }
 
-function feedRow(e, action, at, animate) {
-  const [label, tone] = action && ACTIONS[action] ? ACTIONS[action] : [e.state_label, e.overdue ? 'red' : 'flow'];
+function feedRow({ e, action, at, row: change }, animate) {
+  const [label, tone] = action === 'verify' ? verifyTag(change) : action && ACTIONS[action] ? ACTIONS[action] : [e.state_label, e.overdue ? 'red' : 'flow'];
   const when = feedTime(at);
   const row = document.createElement('div');
   row.className = `feed-row${animate ? ' enter' : ''}`;
@@ -535,16 +553,17 @@ function feedRow(e, action, at, animate) {
   return row;
 }
 
-// When a change happened: its row in the event's timeline (the last of that
-// action), else the event's last change.
-function changeAt(e, action) {
+// A change from the stream: its row in the event's timeline (the last of that
+// action), else the event's last change, for its time and what it did.
+function changeOf(e, action) {
   const tl = e.timeline || [];
   const row = tl.filter((t) => t.action === action).at(-1) || tl.at(-1);
-  return Date.parse((row && row.at) || e.updated_at);
+  return { e, action, at: Date.parse((row && row.at) || e.updated_at), row };
 }
 
-// A change from GET /events/changes: the event as it is now, the change's action and time.
-const changed = (c) => ({ e: c.event, action: c.action, at: Date.parse(c.at) });
+// A change from GET /events/changes: the event as it is now, the change's action,
+// time, states and detail.
+const changed = (c) => ({ e: c.event, action: c.action, at: Date.parse(c.at), row: c });
 // The changes oldest first, so that of two changes of an event in the same instant
 // the later one stays.
 const inOrder = (page) => page.items.slice().reverse().map(changed);
@@ -596,7 +615,7 @@ function renderFeed(sorted, touched, animate) {
     rows.delete(it.e.id);
     if (row && !touched.has(it.e.id)) return row;
     if (row) row.remove();
-    return feedRow(it.e, it.action, it.at, animate);
+    return feedRow(it, animate);
   });
   for (const r of rows.values()) r.remove(); // fell off the end
   want.forEach((row, i) => {
@@ -626,7 +645,7 @@ function onChange(msg) {
   changeChain = changeChain.then(async () => {
     try {
       const e = await api.get(`events/${msg.id}`);
-      feedMerge([{ e, action: msg.action, at: changeAt(e, msg.action) }], true);
+      feedMerge([changeOf(e, msg.action)], true);
       if (msg.action === 'report') S.map.flash(e);
     } catch (err) {
       panelError('change', err);
