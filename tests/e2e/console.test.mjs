@@ -218,6 +218,26 @@ describe('console (browser)', () => {
     assert.match(await current.innerText(), /当前/);
   });
 
+  step('two route changes at once show one page, not the page twice', async () => {
+    // The workbench waits for the category tree before drawing; slow it down so
+    // that both changes are still waiting when the second arrives.
+    const slow = async (route) => {
+      await new Promise((r) => setTimeout(r, 500));
+      await route.fallback();
+    };
+    await page.route('**/api/v1/categories', slow);
+    await page.evaluate(() => {
+      location.hash = '#/events?box=all';
+      location.hash = '#/events';
+    });
+    await page.locator('main .tabs').first().waitFor();
+    await page.locator('main .table tbody tr').first().waitFor();
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator('main .page-head').count(), 1, 'one page header');
+    assert.equal(await page.locator('main .tabs').count(), 1, 'one tab bar');
+    await page.unroute('**/api/v1/categories', slow);
+  });
+
   step('logs out', async () => {
     await page.click('[data-action="logout"]');
     await page.locator('form.login-form').waitFor();

@@ -128,6 +128,23 @@ describe('event loop (mobile + console)', () => {
     const saved = await download.path();
     assert.ok(saved && statSync(saved).size > 1000, 'a workbook was saved');
     await page.locator('.toast-success', { hasText: '已导出' }).waitFor();
+    // 今天 narrows the tab to today's reports (Beijing time) in one click; 重置 widens it again.
+    const today = CLOCK.slice(0, 10);
+    const todays = await apiGet(page, `/api/v1/events?box=reported&from=${today}&to=2026-03-03&limit=100`);
+    const listed = page.waitForResponse((r) => r.url().includes('/api/v1/events?') && r.url().includes(`from=${today}`));
+    await page.locator('[data-action="today"]').click();
+    assert.equal(await page.locator('input[name="from"]').inputValue(), today);
+    assert.equal(await page.locator('input[name="to"]').inputValue(), today);
+    await listed;
+    const want = Math.min(todays.items.length, 20);
+    await page.waitForFunction((n) => (n ? document.querySelectorAll('.table tbody tr.ev-row').length === n
+      : !!document.querySelector('.table tbody tr.row-empty')), want);
+    const dates = await page.locator('.table tbody tr.ev-row td.nowrap').allInnerTexts();
+    assert.equal(dates.length, want);
+    for (const t of dates) assert.ok(t.startsWith(today), t);
+    await page.locator('[data-action="reset"]').click();
+    await page.waitForFunction(() => document.querySelectorAll('.table tbody tr.ev-row').length > 0);
+    assert.equal(await page.locator('input[name="from"]').inputValue(), '');
   });
 
   step('the grid worker reports an event on the phone, located by GPS', async () => {
@@ -230,8 +247,16 @@ describe('event loop (mobile + console)', () => {
     assert.match(chosen, /航埠镇平安法治模块（建议）/, 'the suggested unit is preselected');
     const options = await unit.evaluate((s) => [...s.options].map((o) => o.textContent));
     assert.ok(options.some((o) => o.includes('综合信息指挥室')) && options.some((o) => o.includes('综合行政执法队')), options.join(','));
+    // The body's people may be named (交办到人); by default nobody is, and the body signs.
+    const person = page.locator('dialog[open] [data-field="user_id"]:not([hidden]) select[name="user_id"]');
+    await person.waitFor();
+    assert.equal(await person.inputValue(), '');
+    const people = await person.evaluate((s) => [...s.options].map((o) => o.textContent));
+    assert.deepEqual(people, ['不指定，由单位签收', '航埠镇平安法治模块干部']);
     await shot(page, '06-console-dispatch');
     await submitDialog(page);
+    // The toast says where it went, not "交办成功，事件已交办".
+    await page.locator('.toast-success', { hasText: '已交办给航埠镇平安法治模块' }).waitFor();
     await page.locator('.ev-head .state-tag[data-state="dispatched"]').waitFor();
     assert.match(await page.locator('[data-testid="assignee"]').innerText(), /航埠镇平安法治模块/);
     // The timeline says where it went once (the note 交办至… names the unit), to the minute.
@@ -370,7 +395,23 @@ describe('event loop (mobile + console)', () => {
     await shot(page, '09-module-feedback');
     await submitDialog(page);
     await page.locator('.ev-head .state-tag[data-state="feedback"]').waitFor();
+    await page.locator('.toast-success', { hasText: '已反馈，等待核查' }).waitFor();
     assert.match(await page.locator('[data-testid="timeline"]').innerText(), /已上门调解/);
+    // A module's workbench opens on 本单位, where tasks wait for 签收; it verifies nothing.
+    await page.locator('nav.nav a[href="#/events"]').click();
+    await page.locator('.tab.active[data-box="unit"]').waitFor();
+    const tabs = await page.locator('.tabs .tab').evaluateAll((els) => els.map((e) => e.dataset.box));
+    assert.deepEqual(tabs, ['unit', 'mine', 'overdue', 'all']);
+    // 全部标为已读 asks first when many are unread; 取消 leaves them unread.
+    await page.locator('nav.nav a[href="#/notifications"]').click();
+    await page.locator('[data-testid="unread-count"]', { hasText: '条未读' }).waitFor();
+    const unread = (await apiGet(page, '/api/v1/notifications?unread=1&limit=1')).unread;
+    assert.ok(unread > 1, `unread: ${unread}`);
+    await page.locator('[data-action="read-all"]').click();
+    await page.locator('dialog[open]', { hasText: `共有 ${unread} 条未读通知` }).waitFor();
+    await page.locator('dialog[open] button', { hasText: '取消' }).click();
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+    assert.equal((await apiGet(page, '/api/v1/notifications?unread=1&limit=1')).unread, unread);
   });
 
   step('the grid worker finds the verification task on the phone and passes it', async () => {
@@ -430,7 +471,8 @@ describe('event loop (mobile + console)', () => {
     await page.locator('.ev-head .state-tag[data-state="closed"]').waitFor();
     assert.match(await page.locator('.ev-head').innerText(), /按期办结/);
     const timeline = await page.locator('[data-testid="timeline"] .tl-action').allInnerTexts();
-    for (const want of ['上报', '立案', '交办', '签收', '反馈', '核实/核查', '结案']) assert.ok(timeline.includes(want), `timeline has ${want}: ${timeline}`);
+    // The check after 反馈 is named 核查 (a 核实 is the check of a report before 立案).
+    for (const want of ['上报', '立案', '交办', '签收', '反馈', '核查', '结案']) assert.ok(timeline.includes(want), `timeline has ${want}: ${timeline}`);
     await shot(page, '13-console-closed');
   });
 
@@ -508,10 +550,17 @@ describe('event loop (mobile + console)', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-action="export-ranking"]').click()]);
     assert.match(download.suggestedFilename(), /^村（社区）排名-2026-03-01-2026-03-02\.csv$/);
     const csv = readFileSync(await download.path(), 'utf8');
-    assert.ok(csv.startsWith('\uFEFF排名,名称,代码,上报,立案,结案,结案率,按期结案率,返工率,超期,满意率,平均处置时长\r\n'), csv.slice(0, 80));
+    assert.ok(csv.startsWith('\uFEFF排名,名称,代码,上报,立案,其中已结,结案率,按期结案率,返工率,超期,满意率,平均处置时长\r\n'), csv.slice(0, 80));
     const lines = csv.trim().split('\r\n');
     assert.equal(lines.length - 1, shown, 'one line per row on screen');
     assert.ok(lines.some((l) => l.includes('兴航社区')), 'the village with the event');
+    // Each row adds up: 其中已结 never exceeds 立案, and 结案率 is the one over the other.
+    const ranking = await apiGet(page, '/api/v1/stats/children?kind=village&from=2026-03-01&to=2026-03-02');
+    for (const r of ranking.items) {
+      assert.ok(r.counts.accepted_closed <= r.counts.accepted, r.name);
+      const line = lines.find((l) => l.split(',')[1] === r.name).split(',');
+      assert.equal(Number(line[5]), r.counts.accepted_closed, r.name);
+    }
   });
 
   step('a leader on the phone watches the overdue, having no tasks', async () => {

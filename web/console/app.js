@@ -265,20 +265,27 @@ async function runCleanup() {
   cleanup = null;
 }
 
+// Each page renders into a host of its own (display: contents, so the layout
+// is the container's). A page that awaits before drawing (the categories, the
+// permission table) and is overtaken by a newer route (two quick clicks, two
+// hash changes at once) then draws into its detached host, never beside the
+// page now shown.
 async function mount(container, route) {
   const seq = ++renderSeq;
   closeDialogs(); // the last page's dialogs close as cancelled, not over this one
   await runCleanup();
+  if (seq !== renderSeq) return;
   document.title = `${route.title} · ${APP_NAME}`;
-  container.replaceChildren();
+  const host = h('div', { class: 'page-host' });
+  container.replaceChildren(host);
   try {
-    const c = await route.page.render(container, ctx);
+    const c = await route.page.render(host, ctx);
     if (seq === renderSeq) cleanup = c || null;
     else if (typeof c === 'function') c();
   } catch (e) {
     console.error(e);
     if (seq === renderSeq && !(e instanceof ApiError && e.status === 401)) {
-      container.replaceChildren(h('div', { class: 'card' }, emptyState('页面加载失败', e.detail || e.message)));
+      host.replaceChildren(h('div', { class: 'card' }, emptyState('页面加载失败', e.detail || e.message)));
     }
   }
 }

@@ -83,16 +83,48 @@ export function pendingText(ev) {
 }
 
 /**
+ * What the toast says after an action went through: what was done and what
+ * happens next, in the desk's words. ctx: {ev (before), updated, body, unit
+ * (the chosen unit's name), person}.
+ */
+const DONE = {
+  accept: () => '已立案，请及时交办',
+  'verify-request': () => '已派发网格员现场核实',
+  verify: ({ ev, body }) => (ev.state === 'verifying'
+    ? (body.passed ? '核实属实，事件回到待受理' : '核实不属实，事件回到待受理')
+    : (body.passed ? '核查通过，可以结案' : '核查不通过，已退回承办单位返工')),
+  dispatch: ({ unit, person }) => `已交办给${unit}${person ? `（承办人：${person}）` : ''}`,
+  reassign: ({ unit, person }) => `已改派给${unit}${person ? `（承办人：${person}）` : ''}`,
+  'call-county': ({ unit }) => `已呼叫${unit}，等待部门签收`,
+  sign: () => '已签收，请及时处置并反馈',
+  return: () => '已退回指挥室',
+  'request-extension': ({ body }) => `${body.kind === 'suspend' ? '挂账' : '延期'}申请已提交，等待指挥室审批`,
+  'decide-extension': ({ body }) => (body.approve ? '已同意该申请' : '已驳回该申请'),
+  suspend: () => '已挂账，暂停计时',
+  resume: () => '已恢复办理，继续计时',
+  feedback: () => '已反馈，等待核查',
+  close: () => '已结案',
+  revisit: () => '回访结果已记录',
+  reject: () => '已不予立案',
+  void: ({ updated }) => (updated && updated.state === 'void' ? '已作废' : '作废申请已提交，等待县级社会治理中心审批'),
+  merge: () => '已合并到所选事件',
+  comment: () => '备注已添加',
+  urge: () => '已催办，承办单位会收到提醒',
+  supervise: () => '已督办，承办单位和指挥室会收到督办通知',
+};
+
+/**
  * openAction(ev, {action, label}, ctx) → Promise<event|null>: the form for one
  * action; resolves with the updated event after success, null when cancelled.
  */
 export async function openAction(ev, a, ctx) {
   const spec = actionSpec(a.action);
   const fields = spec.fields || [];
+  const { label } = a;
   const form = h('form', { class: 'action-form', novalidate: true, id: `act-${a.action}` });
-  const submit = h('button', { type: 'submit', class: `btn ${spec.kind === 'danger' ? 'btn-danger' : 'btn-primary'}`, form: form.id, 'data-action': 'submit-action' }, `确定${a.label}`);
+  const submit = h('button', { type: 'submit', class: `btn ${spec.kind === 'danger' ? 'btn-danger' : 'btn-primary'}`, form: form.id, 'data-action': 'submit-action' }, `确定${label}`);
   const cancel = h('button', { type: 'button', class: 'btn' }, '取消');
-  const d = openDialog({ title: `${a.label} · ${ev.number}`, width: 560, body: form, footer: [cancel, submit], className: 'dialog-action' });
+  const d = openDialog({ title: `${label} · ${ev.number}`, width: 560, body: form, footer: [cancel, submit], className: 'dialog-action' });
   cancel.addEventListener('click', () => d.close(null));
   if (spec.hint) form.append(h('p', { class: 'dialog-lead' }, spec.hint));
 
@@ -118,6 +150,25 @@ export async function openAction(ev, a, ctx) {
     ], 'true'), { required: true, name: 'passed' }));
   }
   let unitSel = null;
+  let personSel = null;
+  let personItem = null;
+  let peopleSeq = 0;
+  // The enabled accounts of the chosen body, for the 承办人 picker; hidden when none.
+  async function loadPeople(unitId) {
+    const my = ++peopleSeq;
+    personItem.hidden = true;
+    personSel.replaceChildren(h('option', { value: '' }, '不指定，由单位签收'));
+    if (!unitId) return;
+    let people = [];
+    try {
+      const res = await api.get('/users', { unit_id: unitId, limit: 100 });
+      people = (res.items || []).filter((u) => !u.disabled);
+    } catch { /* no list: the event goes to the body */ }
+    if (my !== peopleSeq || !people.length) return;
+    const current = a.action === 'reassign' && ev.assignee_user ? ev.assignee_user.id : null;
+    personSel.append(...people.map((u) => h('option', { value: u.id }, `${u.display_name || u.username}${u.id === current ? '（当前）' : ''}`)));
+    personItem.hidden = false;
+  }
   if (fields.includes('unit') || fields.includes('department')) {
     const dept = fields.includes('department');
     unitSel = h('select', { class: 'input', name: 'unit_id', disabled: true }, h('option', { value: '' }, '正在加载单位…'));
@@ -126,6 +177,17 @@ export async function openAction(ev, a, ctx) {
       h('label', { class: 'form-label', for: 'unit-pick' }, h('span', { class: 'req' }, '*'), dept ? '呼叫部门' : '交办单位'),
       h('div', { class: 'form-control' }, unitSel, h('div', { class: 'form-error', role: 'alert' }), hint)));
     unitSel.id = 'unit-pick';
+    // 交办/改派 to a person of the chosen body (optional): the township's own
+    // people, as far as the desk may read the users.
+    if (!dept && ctx.can('user.read')) {
+      personSel = h('select', { class: 'input', name: 'user_id', id: 'person-pick' });
+      personItem = h('div', { class: 'form-item form-item-wide', 'data-field': 'user_id', hidden: true },
+        h('label', { class: 'form-label', for: 'person-pick' }, '承办人'),
+        h('div', { class: 'form-control' }, personSel, h('div', { class: 'form-error', role: 'alert' }),
+          h('div', { class: 'form-hint' }, '选填。指定承办人后，事件直接进入其本人的「待办」；不指定则由单位签收。')));
+      form.append(personItem);
+      unitSel.addEventListener('change', () => loadPeople(unitSel.value));
+    }
     (dept ? departments(ev).then((departments) => ({ local: [], departments })) : dispatchTargets(ev)).then(({ local, departments: depts }) => {
       unitSel.replaceChildren(h('option', { value: '' }, dept ? '请选择县级部门' : '请选择交办单位'));
       const suggested = a.action === 'reassign' ? null : ev.suggested_unit && ev.suggested_unit.id;
@@ -139,6 +201,7 @@ export async function openAction(ev, a, ctx) {
       }
       if (!dept && suggested) unitSel.value = String(suggested);
       unitSel.disabled = false;
+      if (personSel) loadPeople(unitSel.value);
       if (dept && !depts.length) {
         hint.textContent = '无法获取县级部门名单，请联系县级社会治理中心';
         submit.disabled = true;
@@ -154,8 +217,12 @@ export async function openAction(ev, a, ctx) {
     const unit = h('select', { class: 'input', name: 'unit' }, Object.entries(LIMIT_UNITS).map(([v, l]) => h('option', { value: v, selected: v === 'work_days' }, l)));
     const lenItem = item('延长时长', h('div', { class: 'inline-fields' }, amount, unit), { required: true, name: 'amount' });
     form.append(item('申请类型', radios('kind', [{ value: 'extension', label: '延期' }, { value: 'suspend', label: '挂账（暂停计时）' }], 'extension'), { name: 'kind' }), lenItem);
+    const kindText = (k) => (k === 'suspend' ? '提交挂账申请' : '提交延期申请');
+    submit.textContent = kindText('extension');
     form.addEventListener('change', (e) => {
-      if (e.target.name === 'kind') lenItem.hidden = e.target.value === 'suspend';
+      if (e.target.name !== 'kind') return;
+      lenItem.hidden = e.target.value === 'suspend';
+      submit.textContent = kindText(e.target.value);
     });
   }
   const approveNeeded = fields.includes('approve') || (a.action === 'void' && isCenter && ev.pending === 'void');
@@ -227,6 +294,7 @@ export async function openAction(ev, a, ctx) {
     if (unitSel) {
       if (!val('unit_id')) fail('unit_id', fields.includes('department') ? '请选择县级部门' : '请选择交办单位');
       else body.unit_id = Number(val('unit_id'));
+      if (personSel && !personItem.hidden && val('user_id')) body.user_id = Number(val('user_id'));
     }
     if (fields.includes('extension')) {
       body.kind = val('kind') || 'extension';
@@ -265,7 +333,9 @@ export async function openAction(ev, a, ctx) {
       const updated = await act(ev.id, a.action, body, keyOf(body));
       restore();
       d.close(updated);
-      toast(`${a.label}成功${updated && updated.state_label ? `，事件${updated.state_label}` : ''}`);
+      const picked = (sel) => (sel && sel.value ? sel.options[sel.selectedIndex].textContent.replace(/（(建议|当前)）$/, '') : '');
+      const done = DONE[a.action];
+      toast(done ? done({ ev, updated, body, unit: picked(unitSel), person: body.user_id ? picked(personSel) : '' }) : `${label}成功`);
     } catch (err) {
       restore();
       const name = err.field === 'unit_id' ? 'unit_id' : err.field;

@@ -10,7 +10,7 @@ import { api } from './api.js';
 import { h, icon, pageHeader, card, formatTime, tag, emptyState, openDialog, toast, spinnerBlock, busy } from './ui.js';
 import {
   SOURCES, STAGES, PHOTO_KINDS, ROLE_LABELS, stateLabel, usableActions, actionSpec, isOpen, subscribe,
-  attachmentUrl, uploadSupported, uploadPhoto, refusalText, placeText,
+  attachmentUrl, uploadSupported, uploadPhoto, refusalText, placeText, LIMIT_UNITS,
 } from './evlib.js';
 import { stateTag, urgencyTag, light, countdownEl, tickCountdowns, stars, closeResult } from './evui.js';
 import { openAction, pendingText } from './event-actions.js';
@@ -211,7 +211,9 @@ export async function render(root, ctx) {
       const to = t.to_state && t.to_state !== t.from_state ? t.to_state : null;
       const d = t.detail || {};
       const extras = [];
-      if (d.unit) extras.push(`交办至 ${d.unit}`);
+      // An extension request's `unit` is a unit of time (work_days), not a body.
+      if (t.action === 'request-extension') extras.push(d.kind === 'suspend' ? '申请挂账（暂停计时）' : `申请延长 ${d.amount} ${LIMIT_UNITS[d.unit] || d.unit}`);
+      else if (d.unit) extras.push(`交办至 ${d.unit}`);
       if (d.department) extras.push(`呼叫 ${d.department}`);
       if (d.passed === true) extras.push('核查通过');
       if (d.passed === false) extras.push('核查不通过');

@@ -1,6 +1,7 @@
 // events.js - #/events (event.read): the workbench. Inbox tabs (待受理 for the
-// desks, 待办, 本单位, 待核查, 超期督办, 督办件 for the desks and readers, 全部)
-// over GET /api/v1/events?box=…, filters (状态, 类别, 来源, 日期, 关键词, 仅清单外,
+// desks, 待办, 本单位, 待核查, 超期督办, 督办件 for the desks and readers, 全部;
+// the modules and departments that receive tasks open on 本单位)
+// over GET /api/v1/events?box=…, filters (状态, 类别, 来源, 日期 with 今天, 关键词, 仅清单外,
 // 仅督办件: supervised ever, finished or not), a table with the traffic
 // light and the stage deadline, refreshed live from /api/v1/stream or by polling.
 // The chosen tab stays in the hash (#/events?box=unit) so 返回 comes back to it.
@@ -10,12 +11,13 @@
 // for 立案 or 交办 and handles them together (batch.js).
 
 import { api } from './api.js';
-import { h, icon, pageHeader, card, dataTable, formatTime, nextDay, tag, toast, toastError, clearErrors, setFieldError } from './ui.js';
+import { h, icon, pageHeader, card, dataTable, formatTime, formatDate, nextDay, tag, toast, toastError, clearErrors, setFieldError } from './ui.js';
 import { STATES, SOURCES, loadCategories, subscribe, onLiveMode, liveText, boxCount } from './evlib.js';
 import { stateTag, urgencyTag, deadlineCell, categorySelect, tickCountdowns } from './evui.js';
 import { selectable, runBatch, BATCHES } from './batch.js';
 
 const DESK_ROLES = new Set(['township_command', 'county_center']);
+const ASSIGNEE_ROLES = new Set(['township_module', 'county_dept']);
 
 const SUPERVISED = { box: 'supervised', label: '督办件', hint: '领导、县级社会治理中心或指挥室人工督办、尚未办结的事件' };
 
@@ -31,12 +33,17 @@ export function tabsFor(role, canAct = true) {
       SUPERVISED,
       { box: 'all', label: '全部', hint: '管辖范围内的全部事件' }];
   }
+  const mine = { box: 'mine', label: '待办', hint: '交办给我本人、正在等我办理的事件' };
+  const unit = { box: 'unit', label: '本单位', hint: '交办或呼叫到本单位、待签收或正在办理的事件' };
   if (DESK_ROLES.has(role)) tabs.push({ box: 'reported', label: '待受理', hint: '待立案、待交办和已反馈待结案的事件' });
-  tabs.push(
-    { box: 'mine', label: '待办', hint: '交办给我本人、正在等我办理的事件' },
-    { box: 'unit', label: '本单位', hint: '交办或呼叫到本单位的事件' },
-    { box: 'verify', label: '待核查', hint: '待现场核实或处置后待核查的事件' },
-    { box: 'overdue', label: '超期督办', hint: '已亮红灯、尚未办结的事件' });
+  // The bodies that receive tasks (modules, county departments) open on 本单位: a
+  // task dispatched or a call made to the body waits there for 签收, and is in
+  // 待办 only once someone has signed it. They verify nothing, so 待核查 (the
+  // scope's events waiting for a grid worker or the desk) is not theirs.
+  const assignee = ASSIGNEE_ROLES.has(role);
+  tabs.push(...(assignee ? [unit, mine] : [mine, unit]));
+  if (!assignee) tabs.push({ box: 'verify', label: '待核查', hint: '待现场核实或处置后待核查的事件' });
+  tabs.push({ box: 'overdue', label: '超期督办', hint: '已亮红灯、尚未办结的事件' });
   if (DESK_ROLES.has(role)) tabs.push(SUPERVISED);
   tabs.push({ box: 'all', label: '全部', hint: '管辖范围内的全部事件' });
   return tabs;
@@ -74,7 +81,12 @@ export async function render(root, ctx) {
     h('div', { class: 'form-control' }, control, h('div', { class: 'form-error', role: 'alert' })));
   const form = h('form', { class: 'filters', role: 'search', novalidate: true },
     item('状态', stateSel), item('类别', catSel, 'filter-wide'), item('来源', sourceSel),
-    item('日期', h('div', { class: 'range' }, from, h('span', { class: 'range-sep' }, '至'), to), 'filter-range'),
+    item('日期', h('div', { class: 'range' }, from, h('span', { class: 'range-sep' }, '至'), to,
+      h('button', { type: 'button', class: 'link range-today', 'data-action': 'today', title: '只看今天上报的事件', onclick: () => {
+        from.value = formatDate();
+        to.value = from.value;
+        apply();
+      } }, '今天')), 'filter-range'),
     item('关键词', q, 'filter-wide'),
     h('label', { class: 'filter check' }, outOfList, h('span', null, '仅清单外')),
     h('label', { class: 'filter check' }, supervised, h('span', null, '仅督办件')),

@@ -1,9 +1,10 @@
 // notifications.js - #/notifications (notification.read): my inbox of new tasks,
 // yellow/red alerts, supervision, returns, county calls and approvals. Opening
-// one marks it read and goes to its event; 全部标为已读 clears the badge.
+// one marks it read and goes to its event; 全部标为已读 (confirmed when more than
+// one is unread) clears the badge.
 
 import { api } from './api.js';
-import { h, icon, pageHeader, card, dataTable, formatTime, tag, toast, toastError } from './ui.js';
+import { h, icon, pageHeader, card, dataTable, formatTime, tag, toast, toastError, confirmDialog } from './ui.js';
 import { subscribe, markRead } from './evlib.js';
 
 // kind → [label, tag kind]
@@ -55,6 +56,7 @@ export async function render(root, ctx) {
     empty: () => (unreadOnly ? '没有未读通知' : '暂无通知'),
     load: async (cursor, limit) => {
       const b = await api.get('/notifications', { unread: unreadOnly ? 1 : '', cursor, limit });
+      unread = b.unread || 0;
       count.textContent = b.unread ? `${b.unread} 条未读` : '全部已读';
       readAll.disabled = !b.unread;
       return b;
@@ -79,7 +81,14 @@ export async function render(root, ctx) {
     else table.refresh({ quiet: true });
   }
 
+  let unread = 0;
   const readAll = h('button', { type: 'button', class: 'btn', 'data-action': 'read-all', onclick: async () => {
+    // Many unread at once cannot be told apart again afterwards: ask first.
+    if (unread > 1 && !(await confirmDialog({
+      title: '全部标为已读',
+      message: `共有 ${unread} 条未读通知，标为已读后将不再提示，也无法恢复为未读。确定全部标为已读吗？`,
+      okText: '全部标为已读',
+    }))) return;
     try {
       await markRead(null);
       toast('已全部标为已读');

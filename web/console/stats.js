@@ -79,10 +79,10 @@ export async function render(root, ctx) {
     Object.entries(RANK_KINDS).map(([v, l]) => h('option', { value: v, selected: v === rankKind }, `${l}排名`)));
   let ranked = []; // the rows on screen, for 导出
   const rankExport = h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'export-ranking', onclick: () => {
-    const rows = ranked.map((r) => [r._rank || '', r.name, r.code, r.counts.reported, r.counts.accepted, r.counts.closed,
+    const rows = ranked.map((r) => [r._rank || '', r.name, r.code, r.counts.reported, r.counts.accepted, r.counts.accepted_closed,
       percent(r.rates.closure_rate), percent(r.rates.on_time_closure_rate), percent(r.rates.rework_rate), r.counts.overdue,
       percent(r.rates.satisfaction_rate), workHours(r.rates.average_handle_minutes)]);
-    saveFile(csvBlob([['排名', '名称', '代码', '上报', '立案', '结案', '结案率', '按期结案率', '返工率', '超期', '满意率', '平均处置时长'], ...rows]),
+    saveFile(csvBlob([['排名', '名称', '代码', '上报', '立案', '其中已结', '结案率', '按期结案率', '返工率', '超期', '满意率', '平均处置时长'], ...rows]),
       `${RANK_KINDS[rankKind]}排名-${from}-${to}.csv`);
   } }, icon('download'), '导出');
   const rankTable = dataTable({
@@ -93,8 +93,10 @@ export async function render(root, ctx) {
       { title: '名称', render: (r) => h('div', { class: 'cell-2' }, h('span', { class: 'cell-strong' }, r.name), h('span', { class: 'sub' }, r.code)) },
       { title: '上报', width: 70, align: 'right', render: (r) => num(r.counts.reported) },
       { title: '立案', width: 70, align: 'right', render: (r) => num(r.counts.accepted) },
-      { title: '结案', width: 70, align: 'right', render: (r) => num(r.counts.closed) },
-      { title: '结案率', width: 84, align: 'right', render: (r) => percent(r.rates.closure_rate) },
+      // 结案率 is of the events accepted in the period: 已结 is its numerator, so
+      // the row reads 立案 → 已结 → 结案率 (closed in the period counts others too).
+      { title: h('span', { title: '本期立案的事件中已结案的件数' }, '其中已结'), width: 84, align: 'right', render: (r) => num(r.counts.accepted_closed) },
+      { title: h('span', { title: '结案率 = 其中已结 ÷ 立案' }, '结案率'), width: 84, align: 'right', render: (r) => percent(r.rates.closure_rate) },
       { title: '按期结案率', width: 100, align: 'right', render: (r) => h('b', null, percent(r.rates.on_time_closure_rate)) },
       { title: '返工率', width: 76, align: 'right', render: (r) => percent(r.rates.rework_rate) },
       { title: '超期', width: 64, align: 'right', render: (r) => (r.counts.overdue ? h('span', { class: 'text-danger' }, String(r.counts.overdue)) : num(0)) },
