@@ -1476,10 +1476,39 @@ static tk_status catch_up(sim *s, tk_conn *c, int64_t until, tk_error *err)
     }
 }
 
+/* A 12345 report of a listed matter (one that can be dispatched) at grid g, sent
+ * now; e->id stays 0 when it was refused. */
+static tk_status fresh_report(sim *s, tk_conn *c, int grid, sim_event *e, tk_error *err)
+{
+    *e = (sim_event){.grid = grid, .unit = -1, .first_unit = -1, .source = SRC_HOTLINE};
+    for (int tries = 0; tries < 20; tries++) {
+        e->cat = (int16_t)pick_cum(s->cat_cum, s->ncats, unit_rand(s));
+        if (s->cats[e->cat].cat.list_item_code)
+            break;
+    }
+    e->lng = s->grids[grid].lng;
+    e->lat = s->grids[grid].lat;
+    tk_event_new in = report_of(s, e);
+    in.reporter_name = person_name(s);
+    in.reporter_phone = phone(s);
+    in.external_ref = hotline_ticket(s);
+    if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK)
+        return err->status;
+    tk_event_created out;
+    tk_status st = tk_event_create(c, s->a, s->cal, &s->hotline, &in, &out, err);
+    if (st == TK_OK) {
+        s->rep->created++;
+        e->id = out.event.id;
+    }
+    return finish_step(s, c, st, "上报", err);
+}
+
 /* The last hour in each focus township, whenever the run ends (a night or a
  * weekend leaves desks idle): two reports from the 12345 hotline wait at its
  * command room, and a third has been accepted and dispatched to the module of its
- * class, waiting to be signed, beside what the run left in handling and feedback. */
+ * class, waiting to be signed, beside what the run left in handling and feedback.
+ * In the focus grid a fourth report waits for its grid worker's check on site
+ * (核实). */
 static tk_status fresh_work(sim *s, tk_conn *c, tk_error *err)
 {
     for (int t = 0; t < s->ntownships && s->opt->focus; t++) {
@@ -1492,28 +1521,8 @@ static tk_status fresh_work(sim *s, tk_conn *c, tk_error *err)
         if (grid < 0)
             continue;
         for (int k = 0; k < 3; k++) {
-            sim_event e = {.grid = grid, .unit = -1, .first_unit = -1, .source = SRC_HOTLINE};
-            /* A listed matter, so that it can be dispatched. */
-            for (int tries = 0; tries < 20; tries++) {
-                e.cat = (int16_t)pick_cum(s->cat_cum, s->ncats, unit_rand(s));
-                if (s->cats[e.cat].cat.list_item_code)
-                    break;
-            }
-            e.lng = s->grids[grid].lng;
-            e.lat = s->grids[grid].lat;
-            tk_event_new in = report_of(s, &e);
-            in.reporter_name = person_name(s);
-            in.reporter_phone = phone(s);
-            in.external_ref = hotline_ticket(s);
-            if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK)
-                return err->status;
-            tk_event_created out;
-            tk_status st = tk_event_create(c, s->a, s->cal, &s->hotline, &in, &out, err);
-            if (st == TK_OK) {
-                s->rep->created++;
-                e.id = out.event.id;
-            }
-            if (finish_step(s, c, st, "上报", err) != TK_OK)
+            sim_event e;
+            if (fresh_report(s, c, grid, &e, err) != TK_OK)
                 return err->status;
             if (!e.id)
                 continue;
@@ -1526,6 +1535,17 @@ static tk_status fresh_work(sim *s, tk_conn *c, tk_error *err)
                 (ok && act(s, c, &e, desk(s, &e), "dispatch", &to, &ok, err) != TK_OK))
                 return err->status;
         }
+    }
+    for (int g = 0; g < s->ngrids && s->opt->focus_grid; g++) {
+        if (strcmp(s->grids[g].code, s->opt->focus_grid) != 0 || !s->grids[g].has_point)
+            continue;
+        sim_event e;
+        if (fresh_report(s, c, g, &e, err) != TK_OK)
+            return err->status;
+        bool ok;
+        if (e.id && act(s, c, &e, desk(s, &e), "verify-request",
+                        &(tk_event_input){.note = "请网格员现场核实"}, &ok, err) != TK_OK)
+            return err->status;
     }
     return TK_OK;
 }

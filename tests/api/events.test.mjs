@@ -409,6 +409,11 @@ describe('0. the demo leaves work waiting for the demo accounts', () => {
       const openHere = mine.body.items.filter((e) => !['closed', 'archived', 'rejected', 'void'].includes(e.state));
       assert.ok(mine.body.items.length >= 40, `${mine.body.items.length} events in the grid worker's grid`);
       assert.ok(openHere.length >= 3, `${openHere.length} open in the grid worker's grid`);
+      // And, whatever the hour, a 12345 report waits for the grid worker's check on site.
+      const tasks = await tk.get('grid', '/api/v1/events?box=mine&limit=100');
+      expectStatus(tasks, 200);
+      assert.ok(tasks.body.items.some((e) => e.state === 'verifying' && e.source === 'hotline'),
+        `a report to verify among the grid worker's tasks: ${tasks.body.items.map((e) => e.state)}`);
       // The resident finds reports of their own, in their village, some finished.
       const theirs = await tk.get('resident', '/api/v1/events?limit=100');
       expectStatus(theirs, 200);
