@@ -306,8 +306,8 @@ static void add_event(void *ctx, const tk_event *e)
 static bool read_filter(tk_req *r, tk_event_filter *f)
 {
     tk_error err;
-    static const char *const boxes[] = {"mine",     "unit",       "verify", "overdue",
-                                        "reported", "supervised", NULL};
+    static const char *const boxes[] = {"mine",     "unit",       "verify", "overdue", "due_soon",
+                                        "reported", "supervised", "own",    NULL};
     int64_t overdue, out_of_list, supervised;
     if (api_failed(r, q_str(r, "box", 16, &f->box, &err), &err) ||
         api_failed(r, q_str(r, "state", 16, &f->state, &err), &err) ||
@@ -326,8 +326,9 @@ static bool read_filter(tk_req *r, tk_event_filter *f)
         for (int i = 0; boxes[i] && !ok; i++)
             ok = !strcmp(boxes[i], f->box);
         if (!ok) {
-            tk_reply_fail(r, TK_EVALID, "invalid_field",
-                          "box 需要 mine、unit、verify、overdue、reported 或 supervised");
+            tk_reply_fail(
+                r, TK_EVALID, "invalid_field",
+                "box 需要 mine、unit、verify、overdue、due_soon、reported、supervised 或 own");
             return false;
         }
     }

@@ -727,10 +727,15 @@ static const struct {
     {"verify", "AND (e.state = 'verifying' OR (e.state = 'feedback' AND e.verified = 0)) "},
     {"overdue", "AND e.alert = 'red' AND e.state NOT IN ('closed', 'archived', 'rejected', "
                 "'void') "},
+    /* 即将超期: yellow and open (migration 0023, the same WHERE). */
+    {"due_soon", "AND e.alert = 'yellow' AND e.state NOT IN ('closed', 'archived', 'rejected', "
+                 "'void') "},
     {"reported", "AND +e.state IN ('reported', 'accepted', 'feedback') "},
     /* 督办件: pressed by a person and not finished (the few: migration 0015). */
     {"supervised", "AND e.supervised_at IS NOT NULL AND e.state NOT IN ('closed', 'archived', "
                    "'rejected', 'void') "},
+    /* 我的上报: one's own reports, finished or not (migration 0008's index). */
+    {"own", "AND e.reporter_user_id = ?3 "},
 };
 
 static const char *box_clause(const char *box)

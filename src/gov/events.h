@@ -183,8 +183,9 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
                         tk_event_fn fn, void *ctx, bool *more, tk_error *err);
 
 /* How many events each inbox holds for who, each counted up to cap (a count of
- * cap means "cap or more"), in the order mine, unit, verify, overdue, reported, supervised. */
-#define TK_EVENT_NBOXES 6
+ * cap means "cap or more"), in the order mine, unit, verify, overdue, due_soon, reported,
+ * supervised, own. */
+#define TK_EVENT_NBOXES 8
 typedef struct {
     const char *box;
     int64_t count;

@@ -1296,6 +1296,10 @@ describe('the event loop with a manual clock', () => {
       // The sign stage (1 work hour) runs out.
       await tk.clock({ advance_minutes: 61 });
       assert.equal((await tk.event(made.red.id)).alert, 'red');
+      // Another, 50 minutes into its hour to sign: past 80%, yellow (即将超期).
+      made.yellow = await dispatched('将要亮黄灯的事件');
+      await tk.clock({ advance_minutes: 50 });
+      assert.equal((await tk.event(made.yellow.id)).alert, 'yellow');
     });
 
     async function all(who, query) {
@@ -1313,7 +1317,7 @@ describe('the event loop with a manual clock', () => {
 
     const ids = (items) => items.map((x) => x.id);
 
-    test('inboxes: mine, unit, verify, overdue', async () => {
+    test('inboxes: mine, unit, verify, overdue, due_soon', async () => {
       const mine = await all('module', '/api/v1/events?box=mine');
       assert.ok(ids(mine).includes(made.mine.id));
       assert.ok(!ids(mine).includes(made.red.id), 'dispatched to the unit, not to the person');
@@ -1331,13 +1335,19 @@ describe('the event loop with a manual clock', () => {
       const red = await all('command', '/api/v1/events?overdue=1');
       assert.ok(red.some((e) => finished.includes(e.state)), 'some red events are finished');
       assert.deepEqual(ids(overdue), ids(red.filter((e) => !finished.includes(e.state))));
+      // 即将超期: exactly the yellow ones not finished, of everything the desk sees.
+      const soon = await all('command', '/api/v1/events?box=due_soon');
+      const everything = await all('command', '/api/v1/events');
+      const yellow = everything.filter((e) => e.alert === 'yellow' && !finished.includes(e.state));
+      assert.ok(ids(soon).includes(made.yellow.id) && !ids(soon).includes(made.red.id));
+      assert.deepEqual(ids(soon), ids(yellow));
       const none = await all('module', '/api/v1/events?box=verify');
       assert.ok(!ids(none).includes(made.red.id));
       expectProblem(await tk.get('command', '/api/v1/events?box=everything'), 422, 'invalid_field');
     });
 
     test('the inbox counts are the lengths of the inboxes, for every role, and follow a dispatch', async () => {
-      const BOXES = ['mine', 'unit', 'verify', 'overdue', 'reported', 'supervised'];
+      const BOXES = ['mine', 'unit', 'verify', 'overdue', 'due_soon', 'reported', 'supervised', 'own'];
       const counts = async (who) => {
         const res = await tk.get(who, '/api/v1/events/boxes');
         expectStatus(res, 200, who);
@@ -1356,6 +1366,16 @@ describe('the event loop with a manual clock', () => {
       assert.ok(desk.reported > 0 && desk.overdue > 0 && desk.verify > 0, JSON.stringify(desk));
       const module = await counts('module');
       assert.ok(module.mine > 0 && module.unit >= module.mine, JSON.stringify(module));
+      // 我的上报: the grid worker's own reports, finished or not, and only those.
+      const me = (await tk.get('grid', '/api/v1/session')).body.user;
+      const own = await all('grid', '/api/v1/events?box=own');
+      assert.ok(own.length > 0, 'the grid worker has reports of their own');
+      for (const e of own) assert.deepEqual([e.source, e.reporter.name], ['grid_patrol', me.display_name], `#${e.id}`);
+      assert.ok(own.some((e) => ['closed', 'archived'].includes(e.state)), 'finished ones too');
+      const ownIds = new Set(own.map((e) => e.id));
+      const others = (await all('grid', '/api/v1/events')).filter((e) => !ownIds.has(e.id));
+      assert.ok(others.length > 0, 'the grid holds others\' reports too');
+      assert.ok(others.every((e) => !(e.source === 'grid_patrol' && e.reporter.name === me.display_name)), 'none of them the grid worker\'s');
       // A report accepted and dispatched to the module leaves nothing in the desk's
       // queue and one more in the module's.
       const ev = await patrol('数量随交办变化的事件', '0103');

@@ -118,7 +118,7 @@ describe('console (browser)', () => {
     // The admin reads events without handling them: an overview, not tasks.
     const inboxes = page.locator('.card', { has: page.locator('[data-testid="inbox-counts"]') });
     assert.match(await inboxes.locator('.card-title').innerText(), /事件概况/);
-    assert.deepEqual(await inboxes.locator('.inbox-label').allInnerTexts(), ['待受理', '超期督办', '督办件']);
+    assert.deepEqual(await inboxes.locator('.inbox-label').allInnerTexts(), ['待受理', '即将超期', '超期督办', '督办件']);
     await shot('05-home');
   });
 

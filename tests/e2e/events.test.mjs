@@ -112,8 +112,8 @@ describe('event loop (mobile + console)', () => {
     assert.ok(boxesBefore.reported > 0, JSON.stringify(boxesBefore));
     const inboxes = page.locator('[data-testid="inbox-counts"]');
     await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="inbox-counts"] .inbox-num')].some((x) => x.textContent === '—'));
-    assert.deepEqual(await inboxes.locator('.inbox-label').allInnerTexts(), ['待受理', '待办', '本单位', '待核查', '超期督办', '督办件']);
-    for (const box of ['reported', 'mine', 'unit', 'verify', 'overdue', 'supervised'])
+    assert.deepEqual(await inboxes.locator('.inbox-label').allInnerTexts(), ['待受理', '待办', '本单位', '待核查', '即将超期', '超期督办', '督办件']);
+    for (const box of ['reported', 'mine', 'unit', 'verify', 'due_soon', 'overdue', 'supervised'])
       assert.equal(await inboxes.locator(`[data-box="${box}"] .inbox-num`).innerText(), String(boxesBefore[box]), box);
     await shot(page, '00-console-home');
     await inboxes.locator('[data-box="reported"]').click();
@@ -401,7 +401,7 @@ describe('event loop (mobile + console)', () => {
     await page.locator('nav.nav a[href="#/events"]').click();
     await page.locator('.tab.active[data-box="unit"]').waitFor();
     const tabs = await page.locator('.tabs .tab').evaluateAll((els) => els.map((e) => e.dataset.box));
-    assert.deepEqual(tabs, ['unit', 'mine', 'overdue', 'all']);
+    assert.deepEqual(tabs, ['unit', 'mine', 'due_soon', 'overdue', 'all']);
     // 全部标为已读 asks first when many are unread; 取消 leaves them unread.
     await page.locator('nav.nav a[href="#/notifications"]').click();
     await page.locator('[data-testid="unread-count"]', { hasText: '条未读' }).waitFor();
@@ -418,6 +418,12 @@ describe('event loop (mobile + console)', () => {
     const page = pages.grid;
     current = page;
     await page.locator('.tab-item[data-tab="tasks"]').click();
+    await page.locator('.m-seg-btn.active[data-box="verify"]').waitFor();
+    // 我的上报: the report made on the phone is among the grid worker's own, uncounted.
+    await page.locator('.m-seg-btn[data-box="own"]').click();
+    await page.locator(`[data-testid="task-list"] [data-number="${number}"]`).waitFor();
+    assert.equal(await page.locator('.m-seg-btn[data-box="own"] .m-seg-count').innerText(), '');
+    await page.locator('.m-seg-btn[data-box="verify"]').click();
     await page.locator('.m-seg-btn.active[data-box="verify"]').waitFor();
     const card = page.locator(`[data-testid="task-list"] [data-number="${number}"]`);
     await card.waitFor({ timeout: 30000 });

@@ -1,5 +1,6 @@
 // events.js - #/events (event.read): the workbench. Inbox tabs (待受理 for the
-// desks, 待办, 本单位, 待核查, 超期督办, 督办件 for the desks and readers, 全部;
+// desks, 待办, 本单位, 待核查, 即将超期 (yellow), 超期督办, 督办件 for the desks and
+// readers, 全部;
 // the modules and departments that receive tasks open on 本单位)
 // over GET /api/v1/events?box=…, filters (状态, 类别, 来源, 日期 with 今天, 关键词, 仅清单外,
 // 仅督办件: supervised ever, finished or not), a table with the traffic
@@ -20,6 +21,8 @@ const DESK_ROLES = new Set(['township_command', 'county_center']);
 const ASSIGNEE_ROLES = new Set(['township_module', 'county_dept']);
 
 const SUPERVISED = { box: 'supervised', label: '督办件', hint: '领导、县级社会治理中心或指挥室人工督办、尚未办结的事件' };
+const DUE_SOON = { box: 'due_soon', label: '即将超期', hint: '已亮黄灯（本环节时限已用去八成）、尚未办结的事件' };
+const OVERDUE = { box: 'overdue', label: '超期督办', hint: '已亮红灯、尚未办结的事件' };
 
 // The inbox tabs a role sees, in order (the home page shows their counts too).
 // Who reads without handling (leaders, observers) has no tasks of their own:
@@ -29,7 +32,8 @@ export function tabsFor(role, canAct = true) {
   if (!canAct) {
     return [
       { box: 'reported', label: '待受理', hint: '管辖范围内等待指挥室立案、交办或结案的事件' },
-      { box: 'overdue', label: '超期督办', hint: '已亮红灯、尚未办结的事件' },
+      DUE_SOON,
+      OVERDUE,
       SUPERVISED,
       { box: 'all', label: '全部', hint: '管辖范围内的全部事件' }];
   }
@@ -43,7 +47,7 @@ export function tabsFor(role, canAct = true) {
   const assignee = ASSIGNEE_ROLES.has(role);
   tabs.push(...(assignee ? [unit, mine] : [mine, unit]));
   if (!assignee) tabs.push({ box: 'verify', label: '待核查', hint: '待现场核实或处置后待核查的事件' });
-  tabs.push({ box: 'overdue', label: '超期督办', hint: '已亮红灯、尚未办结的事件' });
+  tabs.push(DUE_SOON, OVERDUE);
   if (DESK_ROLES.has(role)) tabs.push(SUPERVISED);
   tabs.push({ box: 'all', label: '全部', hint: '管辖范围内的全部事件' });
   return tabs;

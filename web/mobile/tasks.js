@@ -1,6 +1,7 @@
 // tasks.js - #/tasks: a grid worker's or cadre's work. Segments: 待核查
 // (box=verify: on-site verification and checking others' work), 待办 (box=mine),
-// and 全部 (every event in my grid or scope, my own reports among them); for those
+// 我的上报 (box=own, a grid worker's own reports, finished or not) and 全部
+// (every event in my grid or scope); for those
 // who read without handling, 超期督办, 督办件 (box=supervised) and 全部. Each
 // inbox segment shows how many it holds (GET /api/v1/events/boxes).
 
@@ -11,15 +12,19 @@ import { h, header, eventCard, empty, loading } from './m-ui.js';
 const SEGMENTS = [
   { key: 'verify', label: '待核查', empty: '暂无待核查的事件', sub: '事件处置反馈后，会在这里提醒您到现场核查' },
   { key: 'mine', label: '待办', empty: '暂无待办任务' },
+  { key: 'own', label: '我的上报', empty: '您还没有上报过事件', sub: '巡查中发现问题，点下方“上报”随手拍' },
   { key: 'all', label: '全部', empty: '暂无事件' },
 ];
+// Segments whose count is work waiting (one's own reports and everything are not).
+const UNCOUNTED = new Set(['own', 'all']);
 
 export function render(root, ctx) {
   // Who reads without handling (a leader) has no tasks: the overdue, the supervised
   // and everything.
-  const segs = !ctx.can('event.act') ? [{ key: 'overdue', label: '超期督办', empty: '暂无超期事件' }, { key: 'supervised', label: '督办件', empty: '暂无在办的督办件' }, SEGMENTS[2]]
+  const all = SEGMENTS.at(-1);
+  const segs = !ctx.can('event.act') ? [{ key: 'overdue', label: '超期督办', empty: '暂无超期事件' }, { key: 'supervised', label: '督办件', empty: '暂无在办的督办件' }, all]
     : ctx.user.role === 'grid_worker' ? SEGMENTS
-      : [SEGMENTS[1], { key: 'unit', label: '本单位', empty: '本单位暂无在办事件' }, SEGMENTS[0], SEGMENTS[2]];
+      : [SEGMENTS[1], { key: 'unit', label: '本单位', empty: '本单位暂无在办事件' }, SEGMENTS[0], all];
   let current = segs.some((s) => s.key === ctx.query.get('box')) ? ctx.query.get('box') : segs[0].key;
   const bar = h('div', { class: 'm-seg', role: 'tablist' }, segs.map((s) =>
     h('button', { type: 'button', class: 'm-seg-btn', 'data-box': s.key, onclick: () => select(s.key) }, s.label, h('span', { class: 'm-seg-count' }))));
@@ -72,7 +77,7 @@ export function render(root, ctx) {
     for (const s of segs) {
       const c = bar.querySelector(`[data-box="${s.key}"] .m-seg-count`);
       const n = res.boxes[s.key] || 0;
-      if (c && s.key !== 'all') c.textContent = n ? ` ${boxCount(n, res.cap)}` : '';
+      if (c && !UNCOUNTED.has(s.key)) c.textContent = n ? ` ${boxCount(n, res.cap)}` : '';
     }
   }
 
