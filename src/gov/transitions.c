@@ -637,7 +637,8 @@ static tk_status act_feedback(act_ctx *x, tk_error *err)
         stage(x, "verify", err) != TK_OK || record(x, "feedback", x->in->note, "{}", err) != TK_OK)
         return err->status;
     return ev_notify(x->c, &x->ev, EV_TO_GRID, "verify_task",
-                     tk_arena_printf(x->a, "待核查：%s", x->ev.number), x->in->note, x->now, err);
+                     tk_arena_printf(x->a, "待核查：%s %s", x->ev.number, x->ev.title),
+                     tk_arena_printf(x->a, "处置反馈：%s", x->in->note), x->now, err);
 }
 
 /* Closing counts the event as closed, due (if not yet) and on time or not, and as

@@ -527,7 +527,8 @@ describe('the event loop with a manual clock', () => {
       const fb = await tk.ok('module', ev.id, 'feedback', { note: '垃圾已清运' });
       assert.equal(fb.state, 'feedback');
       assert.equal(fb.verified, false);
-      await tk.expectNotice('grid', ev.id, 'verify_task');
+      const task = await tk.expectNotice('grid', ev.id, 'verify_task');
+      assert.deepEqual([task.title, task.body], [`待核查：${ev.number} ${ev.title}`, '处置反馈：垃圾已清运']);
       const ver = await tk.ok('grid', ev.id, 'verify', { passed: true, note: '现场已清理干净' });
       assert.equal(ver.state, 'feedback');
       assert.equal(ver.verified, true);

@@ -495,6 +495,7 @@ describe('event loop (mobile + console)', () => {
       assert.equal(await page.locator('[data-testid="actions"]').isVisible(), false);
       const text = await sheet.innerText();
       assert.match(text, /航埠镇基层治理事件交办单/);
+      assert.equal(await page.locator('[data-action="print"]').innerText(), '打印交办单');
       for (const want of [number, ev.title, '航埠镇平安法治模块', '按期办结', SUPERVISION, '承办单位（盖章）', `已合并 1 件：${ev.merged[0].number}`, '柯城区 › 航埠镇 › 兴航社区第1网格'])
         assert.ok(text.includes(want), `the sheet has ${want}`);
       const rows = await sheet.locator('.ps-log tbody tr').count();
@@ -502,6 +503,13 @@ describe('event loop (mobile + console)', () => {
       await shot(page, '13a-console-print');
       const pdf = await page.pdf({ format: 'A4' });
       assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+      // A report not handed over yet prints as a 登记单, with nobody to sign for it.
+      const waiting = (await apiGet(page, '/api/v1/events?box=reported&state=reported&limit=1')).items[0];
+      await page.goto(`${srv.base}/console/#/events/${waiting.id}`);
+      await page.locator('[data-action="print"]', { hasText: '打印登记单' }).waitFor({ state: 'attached' });
+      const unsent = await sheet.innerText();
+      assert.match(unsent, /基层治理事件登记单/);
+      assert.ok(!unsent.includes('签收人'), 'no receipt block');
     } finally {
       await page.emulateMedia({ media: 'screen' });
     }

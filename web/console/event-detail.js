@@ -15,7 +15,7 @@ import {
 import { stateTag, urgencyTag, light, countdownEl, tickCountdowns, stars, closeResult } from './evui.js';
 import { openAction, pendingText } from './event-actions.js';
 import { placeMap } from './evmap.js';
-import { mountPrintSheet } from './evprint.js';
+import { mountPrintSheet, sheetName } from './evprint.js';
 
 export async function render(root, ctx) {
   const id = Number(ctx.params.id);
@@ -28,7 +28,7 @@ export async function render(root, ctx) {
     actions: [
       h('a', { class: 'btn', href: backHref(), 'data-action': 'back' }, icon('left'), '返回列表'),
       h('button', { type: 'button', class: 'btn', 'data-action': 'refresh', onclick: () => load() }, icon('refresh'), '刷新'),
-      h('button', { type: 'button', class: 'btn', 'data-action': 'print', title: '打印事件交办单', onclick: () => window.print() }, icon('audit'), '打印交办单'),
+      h('button', { type: 'button', class: 'btn', 'data-action': 'print', onclick: () => window.print() }, icon('audit'), h('span', null, '打印')),
     ],
   });
   root.append(header, body);
@@ -57,6 +57,9 @@ export async function render(root, ctx) {
   function paint() {
     document.title = `${ev.number} · 条块工作台`;
     unmountSheet = mountPrintSheet(ev, ctx.user);
+    const print = header.querySelector('[data-action="print"]');
+    print.title = `打印事件${sheetName(ev)}`;
+    print.lastChild.textContent = `打印${sheetName(ev)}`;
     header.querySelector('.page-title').textContent = ev.title;
     const crumbs = header.querySelectorAll('.crumbs > span:not(.crumb-sep)');
     if (crumbs.length) crumbs[crumbs.length - 1].textContent = ev.number;

@@ -2,13 +2,20 @@
 // over, files or has signed. One sheet mounted beside the app (a child of
 // <body>), hidden on screen; in print only the sheet shows (console.css, @media
 // print). It holds what the detail page shows the caller, masked as the server
-// masked it, with a receipt block for the assignee's signature and stamp.
+// masked it, with a receipt block for the assignee's signature and stamp. An
+// event never handed over (waiting, rejected, void, closed on the spot) prints
+// as a 事件登记单, without the receipt: there is nobody to sign for it.
 
 import { h, formatTime } from './ui.js';
 import { STAGES, ROLE_LABELS, isOpen, placeText } from './evlib.js';
 import { closeResult } from './evui.js';
 
 let sheet = null;
+
+/** The sheet's name: 交办单 once the event went to a body (交办 or 乡呼县应), else 登记单. */
+export function sheetName(ev) {
+  return ev.dispatched_at || ev.called_unit ? '交办单' : '登记单';
+}
 
 /** Mounts (or replaces) the sheet for ev; returns a function that removes it. */
 export function mountPrintSheet(ev, user) {
@@ -38,8 +45,9 @@ function buildSheet(ev, user) {
   const reporter = ev.reporter && ev.reporter.name ? `${ev.reporter.name}${ev.reporter.phone ? `（${ev.reporter.phone}）` : ''}` : null;
   const pressed = (ev.supervisions || []).filter((s) => s.level === 'manual');
   const timeline = ev.timeline || [];
+  const name = sheetName(ev);
   return h('section', { class: 'print-sheet', 'data-testid': 'print-sheet', 'aria-hidden': 'true' },
-    h('h1', { class: 'ps-title' }, `${ev.township ? ev.township.name : ''}基层治理事件交办单`),
+    h('h1', { class: 'ps-title' }, `${ev.township ? ev.township.name : ''}基层治理事件${name}`),
     h('div', { class: 'ps-meta' },
       h('span', null, `编号：${ev.number}`),
       h('span', null, `打印：${user.display_name || user.username} · ${formatTime(new Date().toISOString())}`)),
@@ -68,8 +76,8 @@ function buildSheet(ev, user) {
         h('td', { class: 'ps-nowrap' }, t.action_label || t.action),
         h('td', null, `${t.actor || '系统'}${ROLE_LABELS[t.role] && ROLE_LABELS[t.role] !== (t.actor || '系统') ? `（${ROLE_LABELS[t.role]}）` : ''}`),
         h('td', null, t.note || ''))))),
-    h('div', { class: 'ps-receipt' },
+    name === '交办单' ? h('div', { class: 'ps-receipt' },
       h('div', null, '承办单位（盖章）：'),
       h('div', null, '签收人：'),
-      h('div', null, '签收日期：　　年　　月　　日')));
+      h('div', null, '签收日期：　　年　　月　　日')) : null);
 }

@@ -11,7 +11,7 @@ import { subscribe, markRead } from './evlib.js';
 export const KINDS = {
   new_event: ['新事件', 'primary'],
   new_task: ['新任务', 'primary'],
-  verify_task: ['核查任务', 'warning'],
+  verify_task: ['现场核实/核查', 'warning'],
   rework: ['返工', 'danger'],
   returned: ['退回', 'warning'],
   withdrawn: ['已改派', 'default'],

@@ -162,7 +162,7 @@ export async function render(root, ctx) {
         kpi({ key: 'closure_rate', label: '结案率', value: percent(r.closure_rate), sub: `立案 ${c.accepted} 件中已结 ${c.accepted_closed} 件`, icon: 'check' }),
         kpi({ key: 'on_time_closure_rate', label: '按期结案率', value: percent(r.on_time_closure_rate), sub: `按期 ${c.closed_on_time} / 到期 ${c.due}`, icon: 'clock', tone: r.on_time_closure_rate !== null && r.on_time_closure_rate < 0.9 ? 'warn' : '' }),
         kpi({ key: 'rework_rate', label: '返工率', value: percent(r.rework_rate), sub: `返工 ${c.reworks} / 反馈 ${c.feedbacks}`, icon: 'refresh', tone: c.reworks ? 'warn' : '' }),
-        kpi({ key: 'overdue', label: '超期数', value: num(c.overdue), sub: `退回 ${c.returns} 次`, icon: 'warn', tone: c.overdue ? 'bad' : '' }),
+        kpi({ key: 'overdue', label: '超期数', value: num(c.overdue), sub: '环节超时限、亮红灯的件数', icon: 'warn', tone: c.overdue ? 'bad' : '' }),
         kpi({ key: 'average_handle', label: '平均处置时长', value: workHours(r.average_handle_minutes), sub: '立案至结案，工作时间', icon: 'timer' }),
         kpi({ key: 'satisfaction_rate', label: '满意率', value: percent(r.satisfaction_rate), sub: c.rated ? `满意 ${c.satisfied} / 评价 ${c.rated}` : '暂无评价', icon: 'star' }));
       if (s.unit_id && s.unit_id !== ctx.user.unit.id) {

@@ -6,7 +6,7 @@ import { toast } from '../console/ui.js';
 import { h, header, empty, loading, formatTime } from './m-ui.js';
 
 const KINDS = {
-  new_event: '新事件', new_task: '新任务', verify_task: '核查任务', rework: '返工', returned: '退回', called: '乡呼县应',
+  new_event: '新事件', new_task: '新任务', verify_task: '现场核实/核查', rework: '返工', returned: '退回', called: '乡呼县应',
   approval: '待审批', out_of_list: '清单外', closed: '已办结', rejected: '不予立案', yellow: '黄灯预警', red: '红灯督办',
   supervision: '督办', escalated: '超期上报', urged: '群众催办', void: '已作废', merged: '合并办理', withdrawn: '已改派',
 };
