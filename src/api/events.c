@@ -306,8 +306,6 @@ static void add_event(void *ctx, const tk_event *e)
 static bool read_filter(tk_req *r, tk_event_filter *f)
 {
     tk_error err;
-    static const char *const boxes[] = {"mine",     "unit",       "verify", "overdue", "due_soon",
-                                        "reported", "supervised", "own",    NULL};
     int64_t overdue, out_of_list, supervised;
     if (api_failed(r, q_str(r, "box", 16, &f->box, &err), &err) ||
         api_failed(r, q_str(r, "state", 16, &f->state, &err), &err) ||
@@ -321,16 +319,11 @@ static bool read_filter(tk_req *r, tk_event_filter *f)
         api_failed(r, q_int(r, "supervised", 0, 0, 1, &supervised, &err), &err) ||
         api_failed(r, q_str(r, "q", 64, &f->q, &err), &err))
         return false;
-    if (f->box) {
-        bool ok = false;
-        for (int i = 0; boxes[i] && !ok; i++)
-            ok = !strcmp(boxes[i], f->box);
-        if (!ok) {
-            tk_reply_fail(
-                r, TK_EVALID, "invalid_field",
-                "box 需要 mine、unit、verify、overdue、due_soon、reported、supervised 或 own");
-            return false;
-        }
+    if (f->box && !tk_event_box_known(f->box)) {
+        tk_reply_fail(
+            r, TK_EVALID, "invalid_field",
+            "box 需要 mine、unit、verify、overdue、due_soon、reported、supervised 或 own");
+        return false;
     }
     if (f->state && !strcmp(tk_event_state_label(f->state), f->state)) {
         tk_reply_fail(r, TK_EVALID, "invalid_field", "状态 %s 不存在", f->state);

@@ -738,6 +738,14 @@ static const struct {
     {"own", "AND e.reporter_user_id = ?3 "},
 };
 
+bool tk_event_box_known(const char *box)
+{
+    for (size_t i = 0; i < sizeof boxes / sizeof boxes[0]; i++)
+        if (!strcmp(boxes[i].box, box))
+            return true;
+    return false;
+}
+
 static const char *box_clause(const char *box)
 {
     if (!box)

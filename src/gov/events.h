@@ -186,6 +186,7 @@ tk_status tk_event_list(tk_conn *c, tk_arena *a, const tk_identity *who, const t
  * cap means "cap or more"), in the order mine, unit, verify, overdue, due_soon, reported,
  * supervised, own. */
 #define TK_EVENT_NBOXES 8
+bool tk_event_box_known(const char *box);
 typedef struct {
     const char *box;
     int64_t count;
