@@ -11,23 +11,11 @@
 // Needs Debian chromium; screenshots as tests/e2e/lib/browser.mjs says.
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { Server, runCli, ROOT } from '../api/lib/server.mjs';
+import { Server, runCli, demoPassword } from '../api/lib/server.mjs';
 import { launchChromium, Shots, finishSuite } from './lib/browser.mjs';
 import { request } from '../api/lib/auth.mjs';
 
 
-// The demo accounts come from the file the demo itself reads.
-function demoPassword(username) {
-  const lines = readFileSync(path.join(ROOT, 'data/demo-users.csv'), 'utf8').trim().split('\n');
-  const head = lines[0].split(',');
-  for (const line of lines.slice(1)) {
-    const row = Object.fromEntries(line.split(',').map((v, i) => [head[i], v]));
-    if (row.username === username) return row.password;
-  }
-  throw new Error(`no demo user ${username}`);
-}
 
 describe('big screen (browser)', () => {
   let srv;

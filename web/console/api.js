@@ -96,19 +96,21 @@ async function refreshCsrf() {
 }
 
 /**
- * request(method, path, {body, query, noAuthRedirect, file, idempotencyKey})
+ * request(method, path, {body, query, noAuthRedirect, file, idempotencyKey, contentType})
  * path is relative to /api/v1 ("/users") or absolute ("/api/v1/users").
+ * The body is sent as JSON, or as it is with contentType (a CSV import).
  * Resolves with the parsed JSON body (null for 204), or with { blob, filename }
  * when file is set (a download); rejects with ApiError.
  */
 export async function request(method, path, opts = {}) {
-  const { body, query, noAuthRedirect = false, retried = false, file = false, idempotencyKey = null } = opts;
+  const { body, query, noAuthRedirect = false, retried = false, file = false, idempotencyKey = null, contentType = null } = opts;
   method = method.toUpperCase();
   const headers = { Accept: 'application/json, application/problem+json' };
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
   // A FormData body (file upload) sets its own multipart Content-Type.
   const isForm = typeof FormData !== 'undefined' && body instanceof FormData;
-  if (body !== undefined && !isForm) headers['Content-Type'] = 'application/json';
+  const asIs = isForm || !!contentType;
+  if (body !== undefined && !isForm) headers['Content-Type'] = contentType || 'application/json';
   if (!SAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
 
   let res;
@@ -116,7 +118,7 @@ export async function request(method, path, opts = {}) {
     res = await fetch(buildUrl(path, query), {
       method,
       headers,
-      body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
+      body: body === undefined ? undefined : asIs ? body : JSON.stringify(body),
       credentials: 'same-origin',
       cache: 'no-store',
     });
@@ -158,6 +160,8 @@ export const api = {
   del: (path, opts = {}) => request('DELETE', path, opts),
   // multipart/form-data POST (photo upload); same CSRF and error handling.
   upload: (path, form, opts = {}) => request('POST', path, { ...opts, body: form }),
+  // A CSV file's text as the body (the imports); same CSRF and error handling.
+  postCsv: (path, text, query, opts = {}) => request('POST', path, { ...opts, query, body: text, contentType: 'text/csv; charset=utf-8' }),
   // A file the server builds (an export), saved by the browser under its name.
   async download(path, query) {
     const { blob, filename } = await request('GET', path, { query, file: true });

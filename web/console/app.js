@@ -1,7 +1,8 @@
 // app.js - the console shell: session state, hash router, top bar and sidebar.
 //
 // Routes: #/login #/home #/events #/events/new #/events/{id} #/notifications
-// #/stats #/users #/integrations #/audit #/sessions #/password #/permissions.
+// #/stats #/lists #/categories #/calendar #/territory #/users #/integrations
+// #/audit #/sessions #/password #/permissions.
 // A page module exports render(root, ctx) and may return a cleanup function;
 // ctx.params holds the route's parameters ({id}) and ctx.query the hash query.
 // The sidebar lists only the pages the user's permissions allow; a user who
@@ -12,6 +13,10 @@ import { api, ApiError, setCsrfToken } from './api.js';
 import { h, icon, toast, spinnerBlock, emptyState, closeDialogs } from './ui.js';
 import * as loginPage from './login.js';
 import * as homePage from './home.js';
+import * as listsPage from './lists.js';
+import * as categoriesPage from './categories.js';
+import * as calendarPage from './calendar.js';
+import * as territoryPage from './territory.js';
 import * as usersPage from './users.js';
 import * as auditPage from './audit.js';
 import * as sessionsPage from './sessions.js';
@@ -36,6 +41,10 @@ const ROUTES = [
   { path: '/events/:id', pattern: /^\/events\/(?<id>\d+)$/, title: '事件详情', nav: false, navPath: '/events', perm: 'event.read', page: eventDetailPage },
   { path: '/notifications', title: '消息通知', group: '事件办理', icon: 'bell', perm: 'notification.read', page: notificationsPage },
   { path: '/stats', title: '统计分析', group: '事件办理', icon: 'stats', perm: 'stats.read', page: statsPage },
+  { path: '/lists', title: '三张清单', group: '基础数据', icon: 'audit', perm: 'list.read', page: listsPage },
+  { path: '/categories', title: '事件分类与时限', group: '基础数据', icon: 'flag', perm: 'category.read', page: categoriesPage },
+  { path: '/calendar', title: '工作日历', group: '基础数据', icon: 'clock', perm: 'calendar.read', page: calendarPage },
+  { path: '/territory', title: '区划与组织', group: '基础数据', icon: 'unit', perm: 'territory.read', page: territoryPage },
   { path: '/users', title: '用户管理', group: '系统管理', icon: 'users', perm: 'user.read', page: usersPage },
   { path: '/integrations', title: '接口对接', group: '系统管理', icon: 'link', perm: 'callback.manage', page: integrationsPage },
   { path: '/audit', title: '审计日志', group: '系统管理', icon: 'audit', perm: 'audit.read', page: auditPage },

@@ -2,7 +2,7 @@
 // speaks HTTP to it. TIAOKUAI_BIN picks the binary (the sanitizer build in the
 // second pass of `make check`).
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -145,4 +145,15 @@ export async function demoDatabase(db, { timeout = 600000 } = {}) {
     return { code: 0, signal: null, stdout: '', stderr: '' };
   }
   return runCli(['demo', '--db', db, '--data', path.join(root, 'data')], { timeout });
+}
+
+// A demo account's password, from the file the demo itself reads.
+export function demoPassword(username) {
+  const lines = readFileSync(path.join(root, 'data/demo-users.csv'), 'utf8').trim().split('\n');
+  const head = lines[0].split(',');
+  for (const line of lines.slice(1)) {
+    const row = Object.fromEntries(line.split(',').map((v, i) => [head[i], v]));
+    if (row.username === username) return row.password;
+  }
+  throw new Error(`no demo user ${username}`);
 }
