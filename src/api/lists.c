@@ -271,8 +271,7 @@ static tk_status put_run(tk_conn *c, api_op *op, tk_error *err)
         return err->status;
     if (p->must_be_new && exists)
         return tk_fail(err, TK_ECONFLICT, "list_item_exists",
-                       "清单事项 %s 已存在，修改请用 PUT /api/v1/list-items/%s", p->it.code,
-                       p->it.code);
+                       "事项编码 %s 已被使用：请换一个编码，或修改已有的事项", p->it.code);
     if (!p->must_be_new && !exists)
         return tk_fail(err, TK_ENOTFOUND, "list_item_not_found", "没有清单事项 %s", p->it.code);
     return tk_list_item_put(c, &p->it, &p->created, err);

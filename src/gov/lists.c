@@ -169,13 +169,17 @@ static bool in_set(const char *v, const char *const *set)
     return false;
 }
 
+/* The characters of an item's code (QZ-QZ-001): it is part of a URL and of a CSV row. */
+#define CODE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
 tk_status tk_list_item_check(tk_conn *c, const tk_list_item *it, tk_error *err)
 {
     static const char *const lists[] = TK_LIST_KINDS;
     static const char *const units[] = TK_LIMIT_UNITS;
     int64_t day;
-    if (!it->code || !*it->code || strlen(it->code) > 32)
-        return tk_fail_field(err, "code", "事项编码需要 1 到 32 个字符");
+    if (!it->code || !*it->code || strlen(it->code) > 32 ||
+        strspn(it->code, CODE_CHARS) != strlen(it->code))
+        return tk_fail_field(err, "code", "事项编码需要 1 到 32 个字母、数字或 . _ - 字符");
     if (!in_set(it->list, lists))
         return tk_fail_field(err, "list", "清单类别 %s 无效，可选 power、service、territorial",
                              it->list ? it->list : "");

@@ -622,6 +622,9 @@ describe('lists, categories, routing and the work calendar on the 衢州 demo', 
       expectProblem(await get('admin', `/api/v1/list-items/QZ-SD-T01?as_of=${addDays(D, -1)}`), 404, 'list_item_not_found');
 
       expectProblem(await post('admin', '/api/v1/list-items', item), 409, 'list_item_exists');
+      // A code is part of a URL and of a CSV row: letters, digits and . _ - only.
+      for (const code of ['QZ SD T04', 'QZ/SD/T04', '清单T04'])
+        expectProblem(await post('admin', '/api/v1/list-items', { ...item, code }), 422, 'invalid_field', 'code');
       expectProblem(await post('admin', '/api/v1/list-items', { ...item, code: 'QZ-SD-T02', subject: 'nosuch' }),
         422, 'invalid_field', 'subject');
       expectProblem(await get('admin', '/api/v1/list-items/QZ-SD-T02/history'), 404, 'list_item_not_found');

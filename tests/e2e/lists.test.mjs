@@ -165,7 +165,7 @@ describe('三张清单 (browser)', () => {
     await confirm();
     const codeError = d.locator('.form-item:has([name="code"]) .form-error');
     await codeError.filter({ hasText: /\S/ }).waitFor();
-    assert.match(await codeError.innerText(), new RegExp(`${taken} 已被其他清单事项使用`));
+    assert.match(await codeError.innerText(), new RegExp(`事项编码 ${taken} 已被使用`));
     await shot('03-create-refused');
 
     await d.locator('[name="code"]').fill(CODE);

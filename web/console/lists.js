@@ -417,9 +417,6 @@ export async function render(root, ctx) {
   }
 
   const formErrorOptions = { fieldForCode: { list_item_exists: 'code' } };
-  const explain = (err, code) => (err.code === 'list_item_exists'
-    ? Object.assign(err, { detail: `编码 ${code} 已被其他清单事项使用，请换一个编码；修改该事项请在列表中点「修改」` })
-    : err);
 
   function openCreate() {
     const form = itemForm('list-item-create', null);
@@ -447,7 +444,7 @@ export async function render(root, ctx) {
         refreshAll();
       } catch (err) {
         restore();
-        showFormError(form, explain(err, body.code), formErrorOptions);
+        showFormError(form, err, formErrorOptions);
       }
     });
   }
