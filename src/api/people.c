@@ -369,14 +369,21 @@ void api_people_disable(tk_req *r)
     api_op_submit(op);
 }
 
+/* GET /api/v1/staffing[?unit_id=]: the caller's scope, or one unit's subtree in it. */
 void api_staffing_summary(tk_req *r)
 {
     tk_error err;
     tk_staffing_summary s[2];
+    int64_t unit_id;
+    if (api_failed(r, q_int(r, "unit_id", 0, 1, INT64_MAX, &unit_id, &err), &err))
+        return;
     tk_conn *c = api_reader(r);
     if (!c)
         return;
-    if (tk_staffing_summary_get(c, api_who(r)->scope_path, s, &err) != TK_OK) {
+    const char *scope = api_who(r)->scope_path;
+    tk_place unit;
+    if ((unit_id && tk_place_get(c, r->arena, unit_id, scope, false, &unit, &err) != TK_OK) ||
+        tk_staffing_summary_get(c, unit_id ? unit.unit.path : scope, s, &err) != TK_OK) {
         tk_reply_error(r, &err);
         return;
     }

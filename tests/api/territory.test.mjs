@@ -327,6 +327,34 @@ describe('territory on the 衢州 demo', () => {
       assert.deepEqual(res.body.items.map((t) => t.code), [TOWNSHIP_B]);
       await otherTownshipIsInvisible('command2', TOWNSHIP_A);
     });
+
+    test('staffing: one township\'s summary and the city\'s both follow its quota; another county\'s township is refused', async () => {
+      const township = (await get('admin', `/api/v1/units?q=${TOWNSHIP_A}&kind=township`)).body.items.find((u) => u.code === TOWNSHIP_A);
+      const summary = async (who, unit) => {
+        const res = await get(who, `/api/v1/staffing${unit ? `?unit_id=${unit}` : ''}`);
+        expectStatus(res, 200, `staffing ${who} ${unit || ''}`);
+        return Object.fromEntries(res.body.items.map((x) => [x.kind, x]));
+      };
+      const quota = async (approved, used) => expectStatus(await call('admin', 'PUT', `/api/v1/units/${room.id}/quotas`,
+        { json: { kind: 'administrative', approved, used } }), 200, 'set a quota');
+      const room = (await get('admin', `/api/v1/units/${township.id}/children`)).body.items.find((u) => u.kind === 'command');
+      await quota(10, 5);
+      const [town1, city1] = [await summary('admin', township.id), await summary('admin')];
+      await quota(13, 7);
+      const [town2, city2] = [await summary('admin', township.id), await summary('admin')];
+      for (const [before, after] of [[town1, town2], [city1, city2]]) {
+        assert.equal(after.administrative.township_approved - before.administrative.township_approved, 3);
+        assert.equal(after.administrative.township_used - before.administrative.township_used, 2);
+        assert.deepEqual(after.institutional, before.institutional);
+      }
+      assert.ok(town2.administrative.township_approved < city2.administrative.township_approved, 'one township is less than the city');
+      assert.equal(town2.administrative.county_approved, 0, 'no county department inside a township');
+      // The county centre of 柯城区 may look at its townships, not at another county's.
+      expectStatus(await get('center', `/api/v1/staffing?unit_id=${township.id}`), 200);
+      const other = (await get('admin', '/api/v1/units?kind=township&limit=200')).body.items.find((u) => !u.code.startsWith('330802'));
+      expectProblem(await get('center', `/api/v1/staffing?unit_id=${other.id}`), 404, 'unit_not_found');
+      expectProblem(await get('admin', '/api/v1/staffing?unit_id=0'), 422, 'invalid_field');
+    });
   });
 
   describe('locate and the tree', () => {

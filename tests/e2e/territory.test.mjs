@@ -132,6 +132,13 @@ describe('区划与组织 (browser)', () => {
     await shows('航埠镇');
     assert.equal(await pathText(), '衢州市/柯城区');
     assert.match(await info.innerText(), /乡镇类型\s*复合型/);
+    // The township's own 编制, as the API sums them for it.
+    const staffing = await api(ADMIN, `/api/v1/staffing?unit_id=${town.id}`);
+    const quotas = page.locator('.card', { has: page.locator('.card-title', { hasText: '编制与下沉' }) });
+    await quotas.locator('tbody tr').first().waitFor();
+    assert.match(await quotas.locator('.card-extra').innerText(), /航埠镇范围内/);
+    const admin = await quotas.locator('tbody tr').first().locator('td').allInnerTexts();
+    assert.deepEqual(admin.slice(0, 3), [staffing.items[0].kind_label, staffing.items[0].township_approved.toLocaleString('en-US'), staffing.items[0].township_used.toLocaleString('en-US')]);
     // The grids of the city stay unloaded: only the levels opened were asked for.
     assert.equal(await page.locator('[data-testid="tree"] .terr-row[data-kind="grid"]').count(), 0);
     await row('330802101').scrollIntoViewIfNeeded();

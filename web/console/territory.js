@@ -42,6 +42,8 @@ const SEARCH_KINDS = [
 const CLASSES = ['经济型', '生态型', '复合型', '城区型', '城郊型'];
 // Kinds that hold posts (岗位): the bodies (command room, modules, departments, teams).
 const POST_KINDS = new Set(['department', 'command', 'module', 'institution', 'team']);
+// Units whose staffing (编制) is summed on their own: the levels that hold quotas below them.
+const STAFFING_KINDS = new Set(['county', 'township']);
 const SUMMARY = [
   ['counties', '县（市、区）', 1],
   ['townships', '乡镇（街道）', 2],
@@ -357,7 +359,7 @@ export async function render(root, ctx) {
 
   function showDetail(u, ancestors) {
     const cards = [infoCard(u, ancestors)];
-    if (canStaffing && u.id === top.id) cards.push(staffingCard());
+    if (canStaffing && (u.id === top.id || STAFFING_KINDS.has(u.kind))) cards.push(staffingCard(u));
     if (canStaffing && u.kind === 'township') cards.push(transfersCard(u));
     if (canOrg && POST_KINDS.has(u.kind)) cards.push(postsCard(u));
     if (canOrg) cards.push(peopleCard(u));
@@ -434,7 +436,8 @@ export async function render(root, ctx) {
     return teams;
   }
 
-  function staffingCard() {
+  // The quotas of the scope, or of one county or township of it (GET /staffing?unit_id=).
+  function staffingCard(u) {
     const table = dataTable({
       pager: false,
       minWidth: 640,
@@ -448,10 +451,10 @@ export async function render(root, ctx) {
         { title: '乡镇占比', align: 'right', render: (l) => `${(l.township_share * 100).toFixed(1)}%` },
       ],
       empty: '暂无编制数据',
-      load: async () => ({ items: (await api.get('/staffing')).items, next_cursor: null }),
+      load: async () => ({ items: (await api.get('/staffing', u.id === top.id ? {} : { unit_id: u.id })).items, next_cursor: null }),
     });
     table.reload();
-    return card({ title: '编制与下沉', className: 'card-table', extra: h('span', { class: 'muted' }, `${top.name}范围内，单位：名`), body: table.el });
+    return card({ title: '编制与下沉', className: 'card-table', extra: h('span', { class: 'muted' }, `${u.name}范围内，单位：名`), body: table.el });
   }
 
   async function allTransfers() {
