@@ -1,7 +1,8 @@
 /*
  * calendar.c - the work calendar.
  *
- * GET    /api/v1/calendar?from=&to=          days with hours, holidays, 调休 (≤ 400 days)
+ * GET    /api/v1/calendar?from=&to=          days with hours, holidays, 调休 (≤ 400 days),
+ *                                            and the years whose holidays are on record
  * PUT    /api/v1/calendar/days/{date}        {"kind":"holiday"|"workday","name"}
  * DELETE /api/v1/calendar/days/{date}        back to an ordinary day
  * POST   /api/v1/calendar/import             CSV date,kind,name; all or nothing
@@ -49,14 +50,19 @@ void api_calendar_days(tk_req *r)
     }
     tk_app *app = TK_APP(r);
     json_t *items = json_array();
+    json_t *marked = json_array();
     const tk_calendar *cal = tk_app_calendar_acquire(app);
     for (int64_t t = from; t <= to; t += 86400000) {
         tk_calendar_day d;
         if (tk_calendar_describe_day(cal, t, &d))
             json_array_append_new(items, day_json(&d));
     }
+    int years[64];
+    int n = tk_calendar_marked_years(cal, years, 64);
     tk_app_calendar_release(app);
-    tk_reply_json(r, 200, json_pack("{s:o}", "items", items));
+    for (int i = 0; i < n; i++)
+        json_array_append_new(marked, json_integer(years[i]));
+    tk_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "years", marked));
 }
 
 typedef struct {

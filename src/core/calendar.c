@@ -383,6 +383,21 @@ size_t tk_calendar_special_day_count(const tk_calendar *cal)
     return cal->ndays;
 }
 
+int tk_calendar_marked_years(const tk_calendar *cal, int *years, int max)
+{
+    int n = 0;
+    for (size_t i = 0; i < cal->ndays; i++) { /* sorted by day: the years come in order */
+        int y, m, d;
+        tk_civil_from_days(cal->days[i].day, &y, &m, &d);
+        if (n > 0 && years[n - 1] == y)
+            continue;
+        if (n == max)
+            break;
+        years[n++] = y;
+    }
+    return n;
+}
+
 /* ---- CSV ---- */
 
 typedef struct {

@@ -148,6 +148,10 @@ void tk_calendar_csv_report_free(tk_calendar_csv_report *report);
 /* Number of dates with a special mark, for tests and the admin UI. */
 size_t tk_calendar_special_day_count(const tk_calendar *cal);
 
+/* The years that have a special mark (a year whose holiday notice is on record),
+ * ascending, at most max of them; returns how many. */
+int tk_calendar_marked_years(const tk_calendar *cal, int *years, int max);
+
 /* ---- reading (thread-safe on a built calendar) ---- */
 
 /* Whether the local day of ms has working hours. False outside TK_CALENDAR_LIMIT_MS. */

@@ -279,6 +279,7 @@ describe('lists, categories, routing and the work calendar on the 衢州 demo', 
       expectStatus(res, 200);
       const days = new Map(res.body.items.map((d) => [d.date, d]));
       assert.equal(res.body.items.length, 12);
+      assert.deepEqual(res.body.years, [2025, 2026], 'the years whose holiday notices are on record');
       const sat = days.get('2026-02-14');
       assert.equal(sat.weekday, 6);
       assert.equal(sat.kind, 'workday');

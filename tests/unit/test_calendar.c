@@ -590,6 +590,12 @@ Test(calendar, csv_real_file_loads)
     cr_assert_eq(rep.error_count, 0);
     cr_assert_null(rep.errors);
     cr_assert_eq(tk_calendar_special_day_count(cal), CSV_ROWS);
+    /* The notices of 2025 and 2026, and no other year. */
+    int years[4];
+    cr_assert_eq(tk_calendar_marked_years(cal, years, 4), 2);
+    cr_assert_eq(years[0], 2025);
+    cr_assert_eq(years[1], 2026);
+    cr_assert_eq(tk_calendar_marked_years(cal, years, 1), 1, "at most max years");
     /* Loading it again replaces the same dates: still 72. */
     cr_assert_eq(tk_calendar_load_csv(cal, text, len, NULL, &err), TK_OK);
     cr_assert_eq(tk_calendar_special_day_count(cal), CSV_ROWS);
