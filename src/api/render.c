@@ -20,8 +20,10 @@ json_t *api_unit_brief(const tk_unit *u)
 const char *api_personal_text(const char *value, char kind, int64_t owner,
                               const tk_identity *viewer, char *buf, size_t size)
 {
-    if (!value ||
-        (viewer && (tk_role_sees_personal(viewer->role) || (owner && owner == viewer->user_id))))
+    bool clear = viewer && ((owner && owner == viewer->user_id) ||
+                            (kind == 'i' ? tk_role_sees_id_numbers(viewer->role)
+                                         : tk_role_sees_personal(viewer->role)));
+    if (!value || clear)
         return value;
     if (kind == 'n')
         tk_mask_name(value, buf, size);

@@ -180,6 +180,11 @@ void tk_path_range_end(const char *path, char *hi, size_t size)
         hi[n - 1] = '0';
 }
 
+bool tk_role_sees_id_numbers(tk_role r)
+{
+    return r == TK_ROLE_ADMIN;
+}
+
 bool tk_role_sees_personal(tk_role r)
 {
     switch (r) {

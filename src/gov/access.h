@@ -77,8 +77,11 @@ bool tk_scopes_allow(const char *scopes, const char *action);
  * [lo, hi) where hi is lo with its last '/' replaced by '0'. hi needs strlen+1. */
 void tk_path_range_end(const char *path, char *hi, size_t size);
 
-/* Personal data. Roles that read it in clear: see tk_role_sees_personal. */
+/* Personal data. Roles that read names and phones in clear: see tk_role_sees_personal.
+ * An ID number (身份证号) is needed by nobody's daily work but the administrator's:
+ * tk_role_sees_id_numbers. Everyone reads their own in clear. */
 bool tk_role_sees_personal(tk_role r);
+bool tk_role_sees_id_numbers(tk_role r);
 /* Into out (at least strlen(in)+1 bytes, 64 is enough for names and phones):
  * "张三丰" -> "张**", "13812345678" -> "138****5678", an ID number keeps its first
  * 4 and last 4 characters. */

@@ -328,6 +328,25 @@ describe('territory on the 衢州 demo', () => {
       await otherTownshipIsInvisible('command2', TOWNSHIP_A);
     });
 
+    test('people: a township desk reads its grid workers\' phones, not their ID numbers; the administrator reads both', async () => {
+      const township = (await get('command', `/api/v1/units?q=${TOWNSHIP_A}&kind=township`)).body.items.find((u) => u.code === TOWNSHIP_A);
+      const grid = (await get('command', `/api/v1/units?kind=grid&limit=1&q=${TOWNSHIP_A}`)).body.items[0]
+        || (await get('command', `/api/v1/units?kind=grid&limit=1`)).body.items[0];
+      assert.ok(township && grid, 'a grid of the desk\'s township');
+      const seen = async (who) => {
+        const res = await get(who, `/api/v1/people?unit_id=${grid.id}&kind=grid_worker`);
+        expectStatus(res, 200, `people as ${who}`);
+        assert.ok(res.body.items.length > 0, 'the grid has a worker');
+        return res.body.items[0];
+      };
+      const [desk, admin] = [await seen('command'), await seen('admin')];
+      assert.match(admin.id_number, /^\d{17}[\dX]$/, 'the administrator reads the ID number');
+      assert.match(desk.id_number, /^\d{4}\*{10}[\dX]{4}$/, `the desk reads it masked: ${desk.id_number}`);
+      assert.equal(desk.id_number.slice(-4), admin.id_number.slice(-4));
+      assert.equal(desk.phone, admin.phone, 'the desk calls its grid workers: the phone in clear');
+      assert.match(desk.phone, /^1\d{10}$/);
+    });
+
     test('staffing: one township\'s summary and the city\'s both follow its quota; another county\'s township is refused', async () => {
       const township = (await get('admin', `/api/v1/units?q=${TOWNSHIP_A}&kind=township`)).body.items.find((u) => u.code === TOWNSHIP_A);
       const summary = async (who, unit) => {
