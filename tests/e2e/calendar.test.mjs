@@ -113,6 +113,11 @@ describe('work calendar (browser)', () => {
     assert.ok(holiday && makeup, 'the demo calendar has a holiday and a 调休 workday in 2026');
     page = await openAs('admin', { width: 1366, height: 768 });
     assert.equal(await page.locator('[data-testid="year-switch"] .seg-btn.active').innerText(), `${YEAR} 年`);
+    // The years whose notices are on record, and the year after the last (to import next).
+    const onRecord = (await apiGet(`/api/v1/calendar?from=${YEAR}-01-01&to=${YEAR}-01-01`)).years;
+    const offered = [...new Set([...onRecord, new Date().getFullYear(), onRecord.at(-1) + 1])].sort((a, b) => a - b);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="year-switch"] .seg-btn').length === n, offered.length);
+    assert.deepEqual(await page.locator('[data-testid="year-switch"] .seg-btn').allInnerTexts(), offered.map((y) => `${y} 年`));
     assert.equal(await page.locator('.cal-month').count(), 12);
     assert.equal(await page.locator(`.cal-day[data-date^="${YEAR}-"]`).count(), days.length);
 
@@ -199,8 +204,13 @@ describe('work calendar (browser)', () => {
     const dlg = page.locator('dialog.dialog-calendar-import');
     await dlg.locator('form').waitFor();
     await page.setInputFiles('#calendar-import-file', bad);
+    // The line of an unknown type is counted apart: the numbers add up before importing.
+    const preview = dlg.locator('[data-testid="import-preview"]');
+    await preview.filter({ hasText: '共 2 行' }).waitFor();
+    assert.match(await preview.innerText(), /法定节假日 1 天、调休上班 0 天、类型无法识别 1 行/);
     expected.add('POST /api/v1/calendar/import');
     await dlg.locator('[data-action="import-submit"]').click();
+    assert.match(await page.locator('dialog.dialog-confirm').innerText(), /文件共 2 行（法定节假日 1 天、调休上班 0 天、类型无法识别 1 行）[\s\S]*不导入任何日期/);
     await page.locator('dialog.dialog-confirm .dialog-foot .btn').last().click();
     const errors = dlg.locator('[data-testid="import-errors"] li');
     await errors.first().waitFor();
@@ -219,8 +229,23 @@ describe('work calendar (browser)', () => {
     await page.locator('dialog.dialog-confirm .dialog-foot .btn').last().click();
     await dlg.waitFor({ state: 'detached' });
     await page.locator('.toast', { hasText: `已导入 ${mine.length - 1} 个日期` }).waitFor();
-    const after = (await apiGet(`/api/v1/calendar?from=${YEAR}-01-01&to=${YEAR}-12-31`)).items;
+    let after = (await apiGet(`/api/v1/calendar?from=${YEAR}-01-01&to=${YEAR}-12-31`)).items;
     assert.deepEqual(after, days, 'the calendar is as it was');
+
+    // A notice saved by Excel in GBK: its names arrive as written, not garbled.
+    const national = days.find((d) => d.kind === 'holiday' && d.name === '国庆节');
+    assert.ok(national, 'a 国庆节 day in the demo calendar');
+    const gbk = path.join(dir, 'notice-gbk.csv');
+    writeFileSync(gbk, Buffer.concat([Buffer.from(`date,kind,name\r\n${national.date},holiday,`), Buffer.from('b9fac7ecbdda', 'hex'), Buffer.from('\r\n')]));
+    await page.locator('[data-action="import"]').click();
+    await dlg.locator('form').waitFor();
+    await page.setInputFiles('#calendar-import-file', gbk);
+    await dlg.locator('[data-testid="import-preview"]').filter({ hasText: '共 1 行' }).waitFor();
+    await dlg.locator('[data-action="import-submit"]').click();
+    await page.locator('dialog.dialog-confirm .dialog-foot .btn').last().click();
+    await dlg.waitFor({ state: 'detached' });
+    after = (await apiGet(`/api/v1/calendar?from=${YEAR}-01-01&to=${YEAR}-12-31`)).items;
+    assert.deepEqual(after, days, 'the GBK notice kept the name 国庆节');
     await page.close();
   });
 

@@ -127,6 +127,15 @@ describe('事件分类与时限 (browser)', () => {
     assert.equal(await link.getAttribute('href'), `#/lists?code=${cat.list_item_code}`);
     assert.match(await detail().locator('[data-field="accept_condition"]').innerText(), new RegExp(cat.accept_condition.slice(0, 10)));
     assert.equal(await detail().locator('[data-field="default_urgency"]').innerText(), cat.default_urgency_label);
+    // Its class's table links the same item to 三张清单, as the small class's own view does.
+    await detail().locator('[data-field="parent"] button').click();
+    const inClass = detail().locator(`.table a[data-list-item="${cat.list_item_code}"]`).first();
+    await inClass.waitFor();
+    assert.equal(await inClass.innerText(), item.body.name);
+    assert.equal(await inClass.getAttribute('href'), `#/lists?code=${cat.list_item_code}`);
+    await q.fill('0101');
+    await visibleLeaves().first().click();
+    await page.waitForURL(/#\/categories\?code=0101$/);
     await q.fill('');
   });
 

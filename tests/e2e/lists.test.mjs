@@ -303,8 +303,23 @@ describe('三张清单 (browser)', () => {
     const d = dialog();
     await d.locator('[data-testid="history"] > li').first().waitFor();
     assert.equal(await d.locator('[data-action="edit"], [data-action="retire"]').count(), 0);
+    // The version line names who made it, as the history does.
+    assert.match(await d.locator('.kv-detail').innerText(), /起施行 · 操作人：/);
     await shot('07-readonly-detail');
     await d.locator('.dialog-x').click();
+
+    // Who answers for 违建 in the township: the short word finds nothing, and the page says
+    // to search the full name's words; 违法建设 finds the items the API names.
+    await search({ q: '违建' });
+    const hint = page.locator('[data-testid="search-hint"]');
+    await hint.waitFor();
+    assert.match(await hint.innerText(), /没有找到名称含「违建」的事项[\s\S]*违法建设/);
+    await search({ q: '违法建设' });
+    await hint.waitFor({ state: 'hidden' });
+    const found = await get(`/api/v1/list-items?q=${encodeURIComponent('违法建设')}&limit=50`);
+    assert.ok(found.items.length > 0);
+    assert.deepEqual(await codes(), found.items.map((i) => i.code));
+    assert.ok(await page.locator('[data-testid="not-listed"]').isHidden(), 'no hint once found');
   });
 
   step('no page errors and no failed requests', async () => {

@@ -211,7 +211,29 @@ describe('区划与组织 (browser)', () => {
     assert.match(await toast.innerText(), new RegExp(`停用失败：该单位下还有 ${town.children} 个启用的下级单位，请先停用它们`));
     await shot('t05-disable-refused');
     assert.equal((await api(ADMIN, `/api/v1/units/${town.id}`)).active, true);
-    assert.equal(await row('330802101').locator('.tag-danger').count(), 0, 'not marked 已停用');
+    assert.equal(await row('330802101').locator('.tag', { hasText: '停用' }).count(), 0, 'not marked 停用');
+  });
+
+  step('a disabled grid is marked 停用 as a stopped category or post is, and enabled again', async () => {
+    await row('330802101001').click();
+    await shows('兴航社区');
+    await row('330802101001002').click();
+    await shows('兴航社区第2网格');
+    await page.locator('[data-testid="unit-info"] [data-action="disable"]').click();
+    await page.locator('dialog.dialog-confirm .btn-danger').click();
+    await page.locator('.toast', { hasText: '已停用「兴航社区第2网格」' }).waitFor();
+    const mark = row('330802101001002').locator('.tag', { hasText: /^停用$/ });
+    await mark.waitFor();
+    assert.match(await mark.getAttribute('class'), /tag-default/);
+    await page.locator('[data-testid="unit-info"] [data-action="enable"]').waitFor();
+    assert.match(await page.locator('[data-testid="unit-info"]').innerText(), /状态\s*停用/);
+    await shot('t05b-grid-disabled');
+    await page.locator('[data-testid="unit-info"] [data-action="enable"]').click();
+    await page.locator('dialog.dialog-confirm .btn-primary').click();
+    await page.locator('[data-testid="unit-info"] [data-action="disable"]').waitFor();
+    assert.equal(await row('330802101001002').locator('.tag', { hasText: /^停用$/ }).count(), 0);
+    const grid = await unitByCode('330802101001002');
+    assert.equal(grid.active, true);
   });
 
   step('the township desk sees its own township at the root, and no edit controls', async () => {

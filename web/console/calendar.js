@@ -11,7 +11,7 @@
 
 import { api } from './api.js';
 import {
-  h, icon, field, formValues, clearErrors, setFieldError, setFormAlert, showFormError, busy, toast,
+  h, icon, field, formValues, clearErrors, setFieldError, setFormAlert, showFormError, busy, toast, readCsv,
   pageHeader, card, formatTime, formatDate, tag, openDialog, confirmDialog, spinnerBlock,
 } from './ui.js';
 
@@ -61,6 +61,8 @@ const specMinutes = (spec) => (spec ? spec.split(',').reduce((sum, iv) => {
   const [a, b] = iv.split('-').map((t) => { const [hh, mm] = t.split(':').map(Number); return hh * 60 + mm; });
   return sum + (b - a);
 }, 0) : 0);
+// The lines of a holiday notice by type: "法定节假日 2 天、调休上班 0 天、类型无法识别 1 行".
+const countText = ({ holidays, workdays, unknown }) => `法定节假日 ${holidays} 天、调休上班 ${workdays} 天${unknown ? `、类型无法识别 ${unknown} 行` : ''}`;
 // "05-01" → "5月1日"
 const monthDay = (md) => { const [m, d] = md.split('-').map(Number); return `${m}月${d}日`; };
 
@@ -86,19 +88,13 @@ export function render(root, ctx) {
     }
     return cache.get(y);
   };
-  const marked = (y) => yearDays(y).then((days) => days.some((d) => d.kind !== 'normal'), () => false);
 
-  // The years with holidays on record (the run around this year), and the next one.
+  // The years with holidays on record (GET /calendar names them), this year, and the
+  // year after the last on record (its notice to be imported).
   async function discoverYears() {
-    yearDays(thisYear - 1);
-    yearDays(thisYear + 1);
-    let lo = thisYear;
-    let hi = thisYear;
-    while (lo > thisYear - 10 && await marked(lo - 1)) lo--;
-    while (hi < thisYear + 10 && await marked(hi + 1)) hi++;
-    const out = [];
-    for (let y = lo; y <= hi + 1; y++) out.push(y);
-    return out;
+    const { years: onRecord } = await api.get('/calendar', { from: `${thisYear}-01-01`, to: `${thisYear}-01-01` });
+    const next = (onRecord.length ? onRecord[onRecord.length - 1] : thisYear) + 1;
+    return [...new Set([...onRecord, thisYear, next])].sort((a, b) => a - b);
   }
 
   // ---------------------------------------------------------------- the year view
@@ -358,7 +354,7 @@ export function render(root, ctx) {
           h('button', { type: 'button', class: 'btn', 'data-action': 'pick-file', onclick: () => fileInput.click() }, icon('upload'), '选择文件'),
           fileName, fileInput),
         h('div', { class: 'form-error', role: 'alert' }),
-        h('div', { class: 'form-hint', 'data-testid': 'import-preview' }, '不超过 1 MB，UTF-8 编码')));
+        h('div', { class: 'form-hint', 'data-testid': 'import-preview' }, '不超过 1 MB，UTF-8 或 GBK 编码均可')));
     const preview = fileItem.querySelector('[data-testid="import-preview"]');
     const form = h('form', { novalidate: true, id: 'calendar-import-form' },
       h('div', { class: 'cal-format' },
@@ -377,21 +373,25 @@ export function render(root, ctx) {
       const file = fileInput.files[0];
       fileName.textContent = file ? file.name : '未选择文件';
       if (!file) {
-        preview.textContent = '不超过 1 MB，UTF-8 编码';
+        preview.textContent = '不超过 1 MB，UTF-8 或 GBK 编码均可';
         return;
       }
       if (file.size > CSV_MAX) {
         setFieldError(form, 'file', `文件 ${file.name} 超过 1 MB，请只保留节假日安排后重试`);
         return;
       }
-      text = await file.text();
-      // A count for the confirmation; the server checks every line.
+      text = await readCsv(file);
+      // A count for the confirmation; the server checks every line. A line of another
+      // type is counted apart, so that the numbers add up and the slip shows before importing.
       const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).slice(1);
-      const holidays = lines.filter((l) => l.split(',')[1] === 'holiday').length;
-      const workdays = lines.filter((l) => l.split(',')[1] === 'workday').length;
+      const kindOf = (l) => (l.split(',')[1] || '').trim();
+      const holidays = lines.filter((l) => kindOf(l) === 'holiday').length;
+      const workdays = lines.filter((l) => kindOf(l) === 'workday').length;
+      const unknown = lines.length - holidays - workdays;
       const ys = [...new Set(lines.map((l) => l.slice(0, 4)).filter((s) => /^\d{4}$/.test(s)))].sort();
-      summary = { rows: lines.length, holidays, workdays, years: ys };
-      preview.textContent = `共 ${lines.length} 行：法定节假日 ${holidays} 天、调休上班 ${workdays} 天${ys.length ? `（${ys.join('、')} 年）` : ''}`;
+      summary = { rows: lines.length, holidays, workdays, unknown, years: ys };
+      preview.textContent = `共 ${lines.length} 行：${countText(summary)}${ys.length ? `（${ys.join('、')} 年）` : ''}`;
+      preview.classList.toggle('text-danger', unknown > 0);
     });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary', form: 'calendar-import-form', 'data-action': 'import-submit' }, icon('upload'), '导入');
     const cancel = h('button', { type: 'button', class: 'btn' }, '取消');
@@ -409,11 +409,17 @@ export function render(root, ctx) {
         setFieldError(form, 'file', '文件中没有日期行，请检查文件内容');
         return;
       }
-      const ok = await confirmDialog({
-        title: '导入节假日安排',
-        message: `将导入 ${summary.rows} 个日期（法定节假日 ${summary.holidays} 天、调休上班 ${summary.workdays} 天），文件中已设置过的日期将被覆盖。${AFTER_CHANGE}确定导入吗？`,
-        okText: '确定导入',
-      });
+      const ok = await confirmDialog(summary.unknown
+        ? {
+          title: '文件有类型无法识别的行',
+          message: `文件共 ${summary.rows} 行（${countText(summary)}），类型只能填 holiday 或 workday。提交后将逐行列出所有错误，不导入任何日期。仍要提交检查吗？`,
+          okText: '提交检查',
+        }
+        : {
+          title: '导入节假日安排',
+          message: `将导入 ${summary.rows} 个日期（${countText(summary)}），文件中已设置过的日期将被覆盖。${AFTER_CHANGE}确定导入吗？`,
+          okText: '确定导入',
+        });
       if (!ok) return;
       const restore = busy(submit, '正在导入…');
       try {

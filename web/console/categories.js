@@ -248,7 +248,17 @@ export async function render(root, ctx) {
         { title: '编码', width: 72, render: (l) => h('span', { class: 'mono' }, l.code) },
         { title: '名称', width: 200, render: (l) => h('button', { type: 'button', class: 'link cat-link', 'data-code': l.code, onclick: () => choose(l) }, l.name) },
         { title: '默认紧急程度', width: 104, render: (l) => urgencyTag({ urgency: l.default_urgency, urgency_label: l.default_urgency_label }) },
-        { title: '默认清单事项', render: (l) => { const it = items.get(l.list_item_code); return l.list_item_code ? h('span', { class: 'detail-cell', title: it ? it.name : l.list_item_code }, it ? it.name : l.list_item_code) : tag('清单外', 'warning'); } },
+        {
+          title: '默认清单事项',
+          // As in a small class's own view: the item in force opens in 三张清单.
+          render: (l) => {
+            if (!l.list_item_code) return tag('清单外', 'warning');
+            const it = items.get(l.list_item_code);
+            return it
+              ? h('a', { class: 'detail-cell', href: `#/lists?code=${encodeURIComponent(it.code)}`, title: it.name, 'data-list-item': it.code }, it.name)
+              : h('span', { class: 'mono', title: canLists ? '该清单事项不在现行清单中（已废止或尚未生效）' : null }, l.list_item_code);
+          },
+        },
         { title: '总时限（一般）', width: 120, render: (l) => { const t = limitOf(l, 'normal', 'total'); return t ? limitText(t) : ''; } },
         { title: '状态', width: 72, render: stateTag },
       ],

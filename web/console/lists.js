@@ -13,7 +13,7 @@
 
 import { api, ApiError } from './api.js';
 import {
-  h, icon, field, clearErrors, setFieldError, setFormAlert, showFormError, busy, toast, toastError,
+  h, icon, field, clearErrors, setFieldError, setFormAlert, showFormError, busy, toast, toastError, readCsv,
   pageHeader, card, dataTable, formatTime, formatDate, tag, openDialog, confirmDialog, spinnerBlock, emptyState,
 } from './ui.js';
 
@@ -193,15 +193,24 @@ export async function render(root, ctx) {
     const seq = ++missSeq;
     retiredBox.hidden = true;
     const code = filters.q;
-    if (items.length || !code || !CODE_RE.test(code)) return;
+    if (items.length || !code) return;
+    // Words are matched as written in the items' full names: a short form (违建) finds nothing.
+    const hint = () => {
+      if (seq !== missSeq) return;
+      retiredBox.replaceChildren(h('div', { class: 'alert alert-info', 'data-testid': 'search-hint' }, icon('info'), h('div', null,
+        `没有找到名称含「${code}」的事项${filters.list || filters.subject || filters.nature ? '（已按所选清单、责任主体或性质筛选）' : ''}。关键词按事项名称中连续的字查找，简称可能查不到，请换用全称中的字词，如「违建」请输入「违法建设」；按编码查找须输入完整编码。`)));
+      retiredBox.hidden = false;
+    };
+    if (!CODE_RE.test(code)) return hint();
     let versions;
     try {
       versions = (await api.get(`/list-items/${encodeURIComponent(code)}/history`)).items;
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 404)) console.warn('history lookup failed', e);
-      return;
+      return hint();
     }
-    if (seq !== missSeq || !versions.length) return;
+    if (seq !== missSeq) return;
+    if (!versions.length) return hint();
     const last = versions[versions.length - 1];
     const named = versions.filter((v) => !v.retired).pop() || last;
     const text = last.retired && last.valid_from <= viewDate()
@@ -277,7 +286,7 @@ export async function render(root, ctx) {
       ['事项性质', shown.enforcement ? h('span', { class: 'tags' }, tag('执法事项', 'default'), shown.delegated ? tag('赋权乡镇', 'primary') : null) : '非执法事项'],
       ['法律依据', shown.legal_basis ? h('div', { class: 'ev-desc' }, shown.legal_basis) : h('span', { class: 'muted' }, '未填写')],
       ['办理流程', steps],
-      ['本版', `${shown.valid_from} 起施行${shown.valid_to ? `，至 ${shown.valid_to} 止` : ''} · ${shown.changed_by || '—'}`],
+      ['本版', `${shown.valid_from} 起施行${shown.valid_to ? `，至 ${shown.valid_to} 止` : ''} · 操作人：${shown.changed_by || '—'}`],
     ];
     const history = h('ol', { class: 'timeline', 'data-testid': 'history' },
       versions.map((v, i) => versionItem(v, i ? versions[i - 1] : null, i + 1, v === inForce)).reverse());
@@ -673,13 +682,4 @@ export async function render(root, ctx) {
   }
 }
 
-// A CSV file as text: UTF-8 (with or without a BOM), else GBK as Excel saves it.
-async function readCsv(f) {
-  const bytes = await f.arrayBuffer();
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return new TextDecoder('gb18030').decode(bytes);
-  }
-}
 

@@ -129,10 +129,11 @@ export async function render(root, ctx) {
   loadSummary();
   const rootNode = makeNode(top, 0);
   treeBox.replaceChildren(rootNode.li);
-  await toggle(rootNode, true);
-
+  // The first level and the detail load side by side: the detail does not wait for the tree.
+  const opening = toggle(rootNode, true);
   const wanted = Number(ctx.query.get('unit')) || 0;
   await select(wanted || top.id, { reveal: !!wanted });
+  await opening;
 
   // The scope's top unit: the first unit of the scope (a parent is made before its
   // children) when it lies on the caller's own line, else the caller's own unit.
@@ -180,7 +181,7 @@ export async function render(root, ctx) {
     kindTag(u),
     h('span', { class: 'terr-name' }, u.name),
     u.township_class ? tag(u.township_class, 'default') : null,
-    u.active ? null : tag('已停用', 'danger'),
+    u.active ? null : tag('停用', 'default'),
     h('code', { class: 'terr-code' }, u.code));
     return row;
   }
@@ -386,7 +387,7 @@ export async function render(root, ctx) {
       ['编码', h('code', { 'data-testid': 'unit-code' }, u.code)],
       ['类型', h('span', { 'data-testid': 'unit-kind' }, u.kind_label)],
       ['上级单位', path],
-      ['状态', u.active ? tag('启用', 'success') : tag('已停用', 'danger')],
+      ['状态', u.active ? tag('启用', 'success') : tag('停用', 'default')],
       ['下级单位', u.children ? `${fmt(u.children)} 个` : h('span', { class: 'muted' }, '无')],
     ];
     if (u.kind === 'township') {

@@ -571,6 +571,16 @@ export function dataTable({ columns, load, pageSize = 20, rowClass, empty = '暂
 // ---------------------------------------------------------------- files
 
 /** saveFile(blob, name): the browser saves blob as a download named name. */
+/** A CSV file chosen for an import, as text: UTF-8 (with or without a BOM), else GBK as Excel saves it. */
+export async function readCsv(file) {
+  const bytes = await file.arrayBuffer();
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder('gb18030').decode(bytes);
+  }
+}
+
 export function saveFile(blob, name) {
   const url = URL.createObjectURL(blob);
   const a = h('a', { href: url, download: name, hidden: true });
