@@ -152,6 +152,32 @@ static char *read_file(const char *path, size_t *len, tk_error *err)
     return tk_buf_take(&b, len);
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* A village by the name of the place, as its people and the township say it: the
+ * statistical code's name is its committee's (万川村委会, 书香社区居委会), and
+ * "万川村委会第1网格" reads as a grid of a committee. */
+static void village_name(char *name)
+{
+    /* Longest first: 卢家村村委会 is the committee of 卢家村, not of 卢家村村. */
+    static const char *const committee[][2] = {
+        {"村村民委员会", "村"}, {"村民委员会", "村"},       {"村村委会", "村"},
+        {"村委会", "村"},       {"社区居民委员会", "社区"}, {"社区居委会", "社区"},
+        {"居民委员会", "社区"}, {"居委会", "社区"},
+    };
+    size_t n = strlen(name);
+    for (size_t i = 0; i < COUNT(committee); i++) {
+        if (!ends_with(name, committee[i][0]))
+            continue;
+        strcpy(name + n - strlen(committee[i][0]), committee[i][1]); /* never longer */
+        return;
+    }
+}
+
 static tk_status load_divisions(demo *d, tk_error *err)
 {
     char path[600];
@@ -175,6 +201,8 @@ static tk_status load_divisions(demo *d, tk_error *err)
         snprintf(v->name, sizeof v->name, "%.*s", (int)f[1].len, f[1].ptr);
         snprintf(v->level, sizeof v->level, "%.*s", (int)f[2].len, f[2].ptr);
         snprintf(v->parent, sizeof v->parent, "%.*s", (int)f[3].len, f[3].ptr);
+        if (!strcmp(v->level, "village"))
+            village_name(v->name);
     }
     free(text);
     return TK_OK;
@@ -218,12 +246,6 @@ static int find_county(demo *d, const char *code)
         if (strcmp(d->counties[i].d->code, code) == 0)
             return i;
     return -1;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
 /* Sorts the divisions into counties, townships and villages. */

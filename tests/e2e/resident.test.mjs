@@ -17,7 +17,7 @@ import { launchChromium, Shots, finishSuite } from './lib/browser.mjs';
 
 const DATA = path.join(ROOT, 'data');
 const PASSWORDS = { resident: 'Demo-Resident-2026', command: 'Demo-Command-2026', module: 'Demo-Module-2026' };
-// 万川村委会第1网格 (航埠镇), in the demo resident's village.
+// 万川村第1网格 (航埠镇), in the demo resident's village.
 const HERE = { longitude: 118.793879477911, latitude: 29.0486368231794 };
 
 describe('resident (mobile)', () => {
@@ -97,7 +97,7 @@ describe('resident (mobile)', () => {
   step('the resident reports a new event where they stand; it leads their list', async () => {
     await page.locator('.tab-item[data-tab="report"]').click();
     await page.locator('[data-testid="place"][data-state="ok"]').waitFor();
-    assert.match(await page.locator('[data-testid="place"]').innerText(), /万川村委会第1网格/);
+    assert.match(await page.locator('[data-testid="place"]').innerText(), /万川村第1网格/);
     await page.locator('[data-action="pick-category"]').click();
     await page.locator('dialog[open] .m-chip[data-class="01"]').click();
     await page.locator('dialog[open] [data-leaf="0102"]').click();
