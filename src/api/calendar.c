@@ -5,7 +5,8 @@
  *                                            and the years whose holidays are on record
  * PUT    /api/v1/calendar/days/{date}        {"kind":"holiday"|"workday","name"}
  * DELETE /api/v1/calendar/days/{date}        back to an ordinary day
- * POST   /api/v1/calendar/import             CSV date,kind,name; all or nothing
+ * POST   /api/v1/calendar/import[?dry_run=1] CSV date,kind,name; all or nothing (a dry run
+ *                                            checks every line and changes nothing)
  * GET|PUT /api/v1/calendar/schedules         working hours by season and weekday
  * GET    /api/v1/calendar/deadline?start=&amount=&unit=   the deadline, for the UI and tests
  */
@@ -138,6 +139,7 @@ void api_calendar_day_delete(tk_req *r)
 typedef struct {
     tk_calendar_csv_report report;
     int imported;
+    bool dry_run;
 } import_ctx;
 
 static tk_status import_job(tk_conn *c, void *arg, tk_error *err)
@@ -149,6 +151,8 @@ static tk_status import_job(tk_conn *c, void *arg, tk_error *err)
                                      &x->imported, err);
     if (st != TK_OK)
         return st;
+    if (x->dry_run) /* rolled back like a refusal; answered as a success */
+        return tk_fail(err, TK_ECONFLICT, "dry_run", "试导入：未做任何更改");
     json_t *detail = json_pack("{s:i}", "imported", x->imported);
     st = api_audit(c, r, "calendar.import", "calendar", "", "ok", detail, err);
     json_decref(detail);
@@ -159,12 +163,15 @@ static void import_done(tk_req *r, void *arg, tk_status st, const tk_error *err)
 {
     api_op *op = arg;
     import_ctx *x = op->data;
-    if (st == TK_OK) {
+    if (x->dry_run && st != TK_OK && !strcmp(err->code, "dry_run")) {
+        tk_reply_json(r, 200, json_pack("{s:b, s:i}", "dry_run", true, "imported", x->imported));
+    } else if (st == TK_OK) {
         tk_error e;
         if (tk_app_reload_calendar(TK_APP(r), &e) != TK_OK)
             tk_reply_error(r, &e);
         else
-            tk_reply_json(r, 200, json_pack("{s:i}", "imported", x->imported));
+            tk_reply_json(r, 200,
+                          json_pack("{s:b, s:i}", "dry_run", false, "imported", x->imported));
     } else {
         json_t *errors = json_array();
         for (size_t i = 0; i < x->report.error_count; i++)
@@ -177,7 +184,12 @@ static void import_done(tk_req *r, void *arg, tk_status st, const tk_error *err)
 
 void api_calendar_import(tk_req *r)
 {
+    tk_error err;
+    int64_t dry;
+    if (api_failed(r, q_int(r, "dry_run", 0, 0, 1, &dry, &err), &err))
+        return;
     import_ctx *x = tk_arena_zalloc(r->arena, sizeof *x);
+    x->dry_run = dry;
     /* A rejected file answers with every bad line; only a success is audited. */
     api_op *op = api_op_new(r, "calendar", NULL, NULL, x);
     tk_req_write(r, import_job, op, import_done);

@@ -713,6 +713,16 @@ describe('lists, categories, routing and the work calendar on the 衢州 demo', 
       assert.match(res.body.errors[1].reason, /vacation/);
       const day = await calendarDay('2026-07-01');
       assert.deepEqual([day.kind, day.name, day.is_workday], ['normal', '', true]);
+      // A dry run lists the same lines; a good file checked is counted and not written.
+      const checked = await call('admin', 'POST', '/api/v1/calendar/import?dry_run=1', { body, type: 'text/csv' });
+      expectProblem(checked, 422);
+      assert.deepEqual(checked.body.errors.map((e) => e.line), [2, 4, 5]);
+      const good = 'date,kind,name\n2026-07-01,holiday,好日子\n2026-07-04,workday,调休上班\n';
+      const dry = await call('admin', 'POST', '/api/v1/calendar/import?dry_run=1', { body: good, type: 'text/csv' });
+      expectStatus(dry, 200);
+      assert.deepEqual(dry.body, { dry_run: true, imported: 2 });
+      assert.equal((await calendarDay('2026-07-01')).kind, 'normal', 'a dry run writes nothing');
+      expectProblem(await call('admin', 'POST', '/api/v1/calendar/import?dry_run=2', { body: good, type: 'text/csv' }), 422);
     });
 
     test('a wrong header is refused naming line 1', async () => {

@@ -409,29 +409,8 @@ export function render(root, ctx) {
         setFieldError(form, 'file', '文件中没有日期行，请检查文件内容');
         return;
       }
-      const ok = await confirmDialog(summary.unknown
-        ? {
-          title: '文件有类型无法识别的行',
-          message: `文件共 ${summary.rows} 行（${countText(summary)}），类型只能填 holiday 或 workday。提交后将逐行列出所有错误，不导入任何日期。仍要提交检查吗？`,
-          okText: '提交检查',
-        }
-        : {
-          title: '导入节假日安排',
-          message: `将导入 ${summary.rows} 个日期（${countText(summary)}），文件中已设置过的日期将被覆盖。${AFTER_CHANGE}确定导入吗？`,
-          okText: '确定导入',
-        });
-      if (!ok) return;
-      const restore = busy(submit, '正在导入…');
-      try {
-        const res = await api.postCsv('/calendar/import', text);
-        restore();
-        dlg.close(true);
-        toast(`已导入 ${res.imported} 个日期`);
-        const y = Number(summary.years[summary.years.length - 1]);
-        if (y && !Number.isNaN(y)) year = y;
-        await changed({ rediscover: true });
-      } catch (err) {
-        restore();
+      // The server checks every line first (a dry run): a bad file is listed, not confirmed.
+      const showErrors = (err) => {
         const errors = err.body && Array.isArray(err.body.errors) ? err.body.errors : [];
         if (errors.length) {
           setFormAlert(form, [
@@ -443,6 +422,34 @@ export function render(root, ctx) {
         } else {
           setFormAlert(form, err.detail || err.title);
         }
+      };
+      let restore = busy(submit, '正在检查…');
+      try {
+        await api.postCsv('/calendar/import', text, { dry_run: 1 });
+      } catch (err) {
+        restore();
+        showErrors(err);
+        return;
+      }
+      restore();
+      const ok = await confirmDialog({
+        title: '导入节假日安排',
+        message: `文件已检查无误。将导入 ${summary.rows} 个日期（${countText(summary)}），文件中已设置过的日期将被覆盖。${AFTER_CHANGE}确定导入吗？`,
+        okText: '确定导入',
+      });
+      if (!ok) return;
+      restore = busy(submit, '正在导入…');
+      try {
+        const res = await api.postCsv('/calendar/import', text);
+        restore();
+        dlg.close(true);
+        toast(`已导入 ${res.imported} 个日期`);
+        const y = Number(summary.years[summary.years.length - 1]);
+        if (y && !Number.isNaN(y)) year = y;
+        await changed({ rediscover: true });
+      } catch (err) {
+        restore();
+        showErrors(err);
       }
     });
   }
