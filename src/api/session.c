@@ -104,13 +104,16 @@ static json_t *permissions_of(tk_role role, const char *scopes)
     return list;
 }
 
+/* The user, their unit, and the unit their scope starts at (a desk's township). */
 static json_t *identity_json(const tk_identity *who)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:{s:I, s:s, s:s, s:s}}", "id",
+    int64_t scope = tk_path_unit_id(who->scope_path);
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:{s:I, s:s, s:s, s:s}, s:o}", "id",
                      (json_int_t)who->user_id, "username", who->username, "display_name",
                      who->display_name, "role", tk_role_code(who->role), "role_label",
                      tk_role_label(who->role), "unit", "id", (json_int_t)who->unit_id, "code",
-                     who->unit_code, "name", who->unit_name, "kind", who->unit_kind);
+                     who->unit_code, "name", who->unit_name, "kind", who->unit_kind,
+                     "scope_unit_id", scope ? json_integer(scope) : json_null());
 }
 
 static void session_reply(tk_req *r, api_op *op)

@@ -77,15 +77,8 @@ static bool period(tk_req *r, int64_t *unit_id, char from[16], char to[16])
         tk_reply_error(r, &err);
         return false;
     }
-    if (!*unit_id) {
-        /* The caller's territorial anchor: the last id of the scope path. */
-        const char *path = who->scope_path;
-        size_t n = strlen(path);
-        size_t i = n >= 2 ? n - 2 : 0;
-        while (i > 0 && path[i] != '/')
-            i--;
-        tk_parse_i64(tk_arena_strndup(r->arena, path + i + 1, n - i - 2), unit_id);
-    }
+    if (!*unit_id)
+        *unit_id = tk_path_unit_id(who->scope_path); /* the caller's territorial anchor */
     return true;
 }
 

@@ -161,6 +161,23 @@ bool tk_path_within(const char *unit_path, const char *scope_path)
     return unit_path && scope_path && strncmp(unit_path, scope_path, strlen(scope_path)) == 0;
 }
 
+int64_t tk_path_unit_id(const char *path)
+{
+    size_t n = path ? strlen(path) : 0;
+    if (n < 3 || path[n - 1] != '/')
+        return 0;
+    size_t i = n - 1;
+    while (i > 0 && path[i - 1] != '/')
+        i--;
+    int64_t id = 0;
+    for (; i < n - 1; i++) {
+        if (path[i] < '0' || path[i] > '9')
+            return 0;
+        id = id * 10 + (path[i] - '0');
+    }
+    return id;
+}
+
 void tk_bind_path_range(tk_stmt *s, int i, const char *path)
 {
     /* NULL (an internal lookup) is everything; an empty scope is nothing. */

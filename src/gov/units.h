@@ -46,6 +46,8 @@ tk_status tk_unit_insert(tk_conn *c, const char *code, const char *name, const c
 void tk_bind_path_range(tk_stmt *s, int i, const char *path);
 /* True when unit_path lies inside scope_path's subtree. */
 bool tk_path_within(const char *unit_path, const char *scope_path);
+/* The unit a path ends with ("/1/7/42/" -> 42): a scope's territorial anchor; 0 for none. */
+int64_t tk_path_unit_id(const char *path);
 bool tk_unit_kind_valid(const char *kind);
 /* city, county, township, village, grid, micro-grid */
 bool tk_unit_kind_territorial(const char *kind);

@@ -328,6 +328,18 @@ describe('territory on the 衢州 demo', () => {
       await otherTownshipIsInvisible('command2', TOWNSHIP_A);
     });
 
+    test('the session names where its scope starts: the desk\'s township, the centre\'s county, the admin\'s city', async () => {
+      for (const [who, code] of [['command', TOWNSHIP_A], ['command2', TOWNSHIP_B], ['center', '330802'], ['admin', '330800']]) {
+        const me = await get(who, '/api/v1/session');
+        expectStatus(me, 200);
+        const scope = await get(who, `/api/v1/units/${me.body.user.scope_unit_id}`);
+        expectStatus(scope, 200, `${who}'s scope unit`);
+        assert.equal(scope.body.code, code, who);
+      }
+      const desk = (await get('command', '/api/v1/session')).body.user;
+      assert.notEqual(desk.unit.id, desk.scope_unit_id, 'the desk sits in its command room, its scope is the township');
+    });
+
     test('people: a township desk reads its grid workers\' phones, not their ID numbers; the administrator reads both', async () => {
       const township = (await get('command', `/api/v1/units?q=${TOWNSHIP_A}&kind=township`)).body.items.find((u) => u.code === TOWNSHIP_A);
       const grid = (await get('command', `/api/v1/units?kind=grid&limit=1&q=${TOWNSHIP_A}`)).body.items[0]

@@ -429,3 +429,17 @@ Test(territory_io, geojson_without_any_polygon)
     cr_assert_eq(import(true, collection(1, f), false, &rep), TK_EVALID);
     cr_assert_eq(rep.errors[0].line, 1);
 }
+
+/* A scope's anchor is the unit its path ends with (the session names it). */
+Test(territory_io, path_unit_id)
+{
+    cr_assert_eq(tk_path_unit_id("/1/7/42/"), 42);
+    cr_assert_eq(tk_path_unit_id("/1/"), 1);
+    cr_assert_eq(tk_path_unit_id("/"), 0, "no unit");
+    cr_assert_eq(tk_path_unit_id(""), 0);
+    cr_assert_eq(tk_path_unit_id(NULL), 0);
+    cr_assert_eq(tk_path_unit_id("/1/7"), 0, "not a path");
+    cr_assert_eq(tk_path_unit_id("/1/x7/"), 0, "not a number");
+    cr_assert(tk_path_within("/1/7/42/", "/1/7/"));
+    cr_assert_not(tk_path_within("/1/70/", "/1/7/"), "a sibling whose id starts alike");
+}

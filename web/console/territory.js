@@ -135,15 +135,9 @@ export async function render(root, ctx) {
   await select(wanted || top.id, { reveal: !!wanted });
   await opening;
 
-  // The scope's top unit: the first unit of the scope (a parent is made before its
-  // children) when it lies on the caller's own line, else the caller's own unit.
-  async function findTop() {
-    const own = ctx.user.unit;
-    const [first, up] = await Promise.all([api.get('/units', { limit: 1 }), api.get(`/units/${own.id}/ancestors`)]);
-    const line = new Set([...up.items.map((u) => u.id), own.id]);
-    const u = first.items[0];
-    if (u && line.has(u.id)) return u;
-    return api.get(`/units/${own.id}`);
+  // The scope's top unit, as the session names it (a desk's township, not its room).
+  function findTop() {
+    return api.get(`/units/${ctx.user.scope_unit_id || ctx.user.unit.id}`);
   }
 
   async function loadSummary() {
