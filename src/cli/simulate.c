@@ -1046,6 +1046,14 @@ static bool point_in_grid(sim *s, const sim_grid *g, double *lng, double *lat)
 }
 
 /* What a reporter says of event e: its place, category and source in words. */
+/* A 12345 call: the caller's name and phone, and the hotline's ticket number. */
+static void hotline_caller(sim *s, tk_event_new *in)
+{
+    in->reporter_name = person_name(s);
+    in->reporter_phone = phone(s);
+    in->external_ref = hotline_ticket(s);
+}
+
 static tk_event_new report_of(sim *s, const sim_event *e)
 {
     const sim_grid *g = &s->grids[e->grid];
@@ -1142,9 +1150,7 @@ static tk_status step_report(sim *s, tk_conn *c, sim_event *e, tk_error *err)
             in.reporter_phone = phone(s);
         }
     } else if (e->source == SRC_HOTLINE) {
-        in.reporter_name = person_name(s);
-        in.reporter_phone = phone(s);
-        in.external_ref = hotline_ticket(s);
+        hotline_caller(s, &in);
     }
     if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK)
         return err->status;
@@ -1489,9 +1495,7 @@ static tk_status fresh_report(sim *s, tk_conn *c, int grid, sim_event *e, tk_err
     e->lng = s->grids[grid].lng;
     e->lat = s->grids[grid].lat;
     tk_event_new in = report_of(s, e);
-    in.reporter_name = person_name(s);
-    in.reporter_phone = phone(s);
-    in.external_ref = hotline_ticket(s);
+    hotline_caller(s, &in);
     if (tk_exec(c, "SAVEPOINT sim_step", err) != TK_OK)
         return err->status;
     tk_event_created out;
