@@ -145,6 +145,26 @@ char *tk_arena_strdup(tk_arena *a, const char *s)
     return tk_arena_strndup(a, s, strlen(s));
 }
 
+char *tk_arena_json_string(tk_arena *a, const char *s)
+{
+    size_t n = strlen(s);
+    char *out = tk_arena_alloc(a, n * 6 + 3), *o = out; /* \u00XX at worst */
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            *o++ = '\\';
+            *o++ = (char)*p;
+        } else if (*p < 0x20) {
+            o += snprintf(o, 7, "\\u%04x", *p);
+        } else {
+            *o++ = (char)*p;
+        }
+    }
+    *o++ = '"';
+    *o = 0;
+    return out;
+}
+
 char *tk_arena_vprintf(tk_arena *a, const char *fmt, va_list ap)
 {
     va_list copy;

@@ -30,6 +30,9 @@ void *tk_arena_zalloc(tk_arena *a, size_t n);
 char *tk_arena_strndup(tk_arena *a, const char *s, size_t n);
 char *tk_arena_strdup(tk_arena *a, const char *s);
 char *tk_arena_printf(tk_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s as a JSON string, quotes included ("航埠镇", "a\"b"), for the details the domain
+ * writes beside a change: a name from the data may hold any character. */
+char *tk_arena_json_string(tk_arena *a, const char *s);
 /* nonnull: without it, GCC 12's -fsanitize=undefined check on fmt makes
  * -Wformat-truncation report a "null format string" and breaks the ASan build. */
 char *tk_arena_vprintf(tk_arena *a, const char *fmt, va_list ap) __attribute__((nonnull(2)));

@@ -331,8 +331,8 @@ static tk_status act_dispatch(act_ctx *x, tk_error *err)
         stage(x, "sign", err) != TK_OK)
         return err->status;
     const char *detail =
-        tk_arena_printf(x->a, "{\"unit_id\":%lld,\"unit\":\"%s\",\"on_time\":%s}",
-                        (long long)unit_id, target.name, on_time ? "true" : "false");
+        tk_arena_printf(x->a, "{\"unit_id\":%lld,\"unit\":%s,\"on_time\":%s}", (long long)unit_id,
+                        tk_arena_json_string(x->a, target.name), on_time ? "true" : "false");
     if (record(x, "dispatched", note_or(x, tk_arena_printf(x->a, "交办至%s", target.name)), detail,
                err) != TK_OK)
         return err->status;
@@ -358,10 +358,10 @@ static tk_status act_reassign(act_ctx *x, tk_error *err)
                   x->in->unit_id, x->in->user_id, err) != TK_OK ||
         stage(x, "sign", err) != TK_OK)
         return err->status;
-    const char *detail =
-        tk_arena_printf(x->a, "{\"from_unit\":\"%s\",\"unit_id\":%lld,\"unit\":\"%s\"}",
-                        before.assignee_unit_name ? before.assignee_unit_name : "",
-                        (long long)x->in->unit_id, target.name);
+    const char *detail = tk_arena_printf(
+        x->a, "{\"from_unit\":%s,\"unit_id\":%lld,\"unit\":%s}",
+        tk_arena_json_string(x->a, before.assignee_unit_name ? before.assignee_unit_name : ""),
+        (long long)x->in->unit_id, tk_arena_json_string(x->a, target.name));
     if (record(x, "dispatched", x->in->note, detail, err) != TK_OK)
         return err->status;
     if (ev_notify(x->c, &before, EV_TO_ASSIGNEE, "withdrawn",
@@ -469,8 +469,8 @@ static tk_status act_call_county(act_ctx *x, tk_error *err)
         ev_bump_department(x->c, dept.id, x->now, "calls", 1, err) != TK_OK ||
         stage(x, "sign", err) != TK_OK)
         return err->status;
-    const char *detail = tk_arena_printf(x->a, "{\"department_id\":%lld,\"department\":\"%s\"}",
-                                         (long long)dept.id, dept.name);
+    const char *detail = tk_arena_printf(x->a, "{\"department_id\":%lld,\"department\":%s}",
+                                         (long long)dept.id, tk_arena_json_string(x->a, dept.name));
     if (record(x, "county_called", x->in->note, detail, err) != TK_OK)
         return err->status;
     tk_event ev;

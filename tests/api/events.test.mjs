@@ -618,6 +618,19 @@ describe('the event loop with a manual clock', () => {
       assert.deepEqual(timelineActions(signed), ['report', 'accept', 'dispatch', 'return', 'dispatch', 'sign']);
     });
 
+    test('(c2) a unit whose name holds a quote and a backslash is named whole in the dispatch\'s detail', async () => {
+      const unit = (await tk.call('admin', 'GET', `/api/v1/units/${f.moduleUnit}`)).body;
+      const odd = '平安法治模块"测试\\组';
+      expectStatus(await tk.call('admin', 'PATCH', `/api/v1/units/${f.moduleUnit}`, { name: odd }), 200, 'rename');
+      try {
+        const d = await dispatched('名称含引号的承办单位');
+        const row = d.timeline.find((t) => t.action === 'dispatch');
+        assert.deepEqual([row.detail.unit, row.detail.unit_id], [odd, f.moduleUnit]);
+      } finally {
+        expectStatus(await tk.call('admin', 'PATCH', `/api/v1/units/${f.moduleUnit}`, { name: unit.name }), 200, 'rename back');
+      }
+    });
+
     test('(d) an extension approved moves the deadline; a second one refused leaves it', async () => {
       const h = await handling('商铺门前垃圾需协调清运');
       expectProblem(await tk.act('module', h.id, 'request-extension', { kind: 'extension', note: '需协调' }),

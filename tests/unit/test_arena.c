@@ -204,3 +204,14 @@ Test(mem, xstrdup_and_xcalloc)
     free(m);
     tk_arena_free(NULL); /* harmless */
 }
+
+/* A name from the data may hold quotes, backslashes and controls: the detail stays JSON. */
+Test(arena, json_string_escapes)
+{
+    tk_arena *a = tk_arena_new(256);
+    cr_assert_str_eq(tk_arena_json_string(a, "航埠镇"), "\"航埠镇\"");
+    cr_assert_str_eq(tk_arena_json_string(a, ""), "\"\"");
+    cr_assert_str_eq(tk_arena_json_string(a, "a\"b\\c"), "\"a\\\"b\\\\c\"");
+    cr_assert_str_eq(tk_arena_json_string(a, "x\ny\t\x01"), "\"x\\u000ay\\u0009\\u0001\"");
+    tk_arena_free(a);
+}
