@@ -136,6 +136,8 @@ int tk_event_allowed(const tk_event *ev, const tk_identity *who, tk_event_action
  * 核实 of a report (from verifying) or 核查 of the handling (from feedback). */
 const char *tk_event_action_label(const char *action, const char *from_state);
 bool tk_event_action_known(const char *action);
+/* Whether the role may ever take the action (its state and the event aside). */
+bool tk_event_role_may(const char *action, tk_role role);
 
 /* Where the desk may send an event: the township's command room, modules and
  * enforcement team, a team that covers the township, and the county's

@@ -1108,6 +1108,12 @@ bool tk_event_action_known(const char *action)
     return find_action(action) != NULL;
 }
 
+bool tk_event_role_may(const char *action, tk_role role)
+{
+    const action_def *d = find_action(action);
+    return d && (d->roles & TK_ROLE_BIT(role));
+}
+
 const char *tk_event_action_label(const char *action, const char *from_state)
 {
     const action_def *d = find_action(action);

@@ -15,6 +15,8 @@ const SEGMENTS = [
   { key: 'own', label: '我的上报', empty: '您还没有上报过事件', sub: '巡查中发现问题，点下方“上报”随手拍' },
   { key: 'all', label: '全部', empty: '暂无事件' },
 ];
+// Who checks on site besides the grid workers: the desks (modules and departments do not).
+const VERIFIERS = new Set(['township_command', 'county_center']);
 // Segments whose count is work waiting (one's own reports and everything are not).
 const UNCOUNTED = new Set(['own', 'all']);
 
@@ -24,7 +26,7 @@ export function render(root, ctx) {
   const all = SEGMENTS.at(-1);
   const segs = !ctx.can('event.act') ? [{ key: 'overdue', label: '超期督办', empty: '暂无超期事件' }, { key: 'supervised', label: '督办件', empty: '暂无在办的督办件' }, all]
     : ctx.user.role === 'grid_worker' ? SEGMENTS
-      : [SEGMENTS[1], { key: 'unit', label: '本单位', empty: '本单位暂无在办事件' }, SEGMENTS[0], all];
+      : [SEGMENTS[1], { key: 'unit', label: '本单位', empty: '本单位暂无在办事件' }, ...(VERIFIERS.has(ctx.user.role) ? [SEGMENTS[0]] : []), all];
   let current = segs.some((s) => s.key === ctx.query.get('box')) ? ctx.query.get('box') : segs[0].key;
   const bar = h('div', { class: 'm-seg', role: 'tablist' }, segs.map((s) =>
     h('button', { type: 'button', class: 'm-seg-btn', 'data-box': s.key, onclick: () => select(s.key) }, s.label, h('span', { class: 'm-seg-count' }))));
