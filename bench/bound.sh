@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
   echo "bench/bound.sh: build/tiaokuai is missing; run make build first" >&2
   exit 1
 }
-tree=$(mktemp -d /tmp/tiaokuai-bound.XXXXXX)
+tree=$(mktemp -d)
 cleanup() {
   if [ "${BOUND_KEEP:-0}" != 1 ]; then
     git worktree remove --force "$tree" >/dev/null 2>&1 || rm -rf "$tree"

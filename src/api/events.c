@@ -132,12 +132,18 @@ typedef struct {
     const tk_identity *viewer;
 } timeline_ctx;
 
+/* A timeline row's detail as an object ({} when there is none). */
+static json_t *timeline_detail(const char *text)
+{
+    json_error_t je;
+    json_t *detail = text ? json_loads(text, 0, &je) : NULL;
+    return detail ? detail : json_object();
+}
+
 /* Actors are people: their names are masked like the reporter's (not the system's). */
 static void add_timeline(void *ctx, const tk_timeline_row *t)
 {
     timeline_ctx *x = ctx;
-    json_error_t je;
-    json_t *detail = json_loads(t->detail ? t->detail : "{}", 0, &je);
     bool person = t->role && strcmp(t->role, "system") != 0;
     json_t *actor = person ? api_personal(t->actor ? t->actor : "", 'n', t->actor_id, x->viewer)
                            : json_string(t->actor ? t->actor : "");
@@ -148,7 +154,7 @@ static void add_timeline(void *ctx, const tk_timeline_row *t)
                   t->action, "action_label", tk_event_action_label(t->action, t->from_state),
                   "from_state", t->from_state ? json_string(t->from_state) : json_null(),
                   "to_state", t->to_state ? json_string(t->to_state) : json_null(), "note",
-                  t->note ? t->note : "", "detail", detail ? detail : json_object()));
+                  t->note ? t->note : "", "detail", timeline_detail(t->detail)));
 }
 
 /* Rows of a small child table as JSON objects, columns named by the SELECT. */
@@ -387,17 +393,15 @@ typedef struct {
 static void add_change(void *arg, const tk_event_change_row *row)
 {
     changes_ctx *x = arg;
-    const char *label = tk_event_action_label(row->action, row->from_state);
-    json_error_t je;
-    json_t *detail = json_loads(row->detail, 0, &je);
+    const tk_timeline_row *t = &row->change;
+    const char *label = tk_event_action_label(t->action, t->from_state);
     json_array_append_new(
         x->items,
-        json_pack("{s:I, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)row->timeline_id,
-                  "at", api_time(row->at), "action", row->action, "action_label",
-                  label ? label : row->action, "from_state",
-                  row->from_state ? json_string(row->from_state) : json_null(), "to_state",
-                  row->to_state ? json_string(row->to_state) : json_null(), "detail",
-                  detail ? detail : json_object(), "event", event_json(&row->event, x->who)));
+        json_pack("{s:I, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)t->id, "at",
+                  api_time(t->at), "action", t->action, "action_label", label ? label : t->action,
+                  "from_state", t->from_state ? json_string(t->from_state) : json_null(),
+                  "to_state", t->to_state ? json_string(t->to_state) : json_null(), "detail",
+                  timeline_detail(t->detail), "event", event_json(&row->event, x->who)));
 }
 
 /* GET /api/v1/events/changes: the latest changes the caller may see, newest first. */

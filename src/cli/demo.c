@@ -173,7 +173,8 @@ static void village_name(char *name)
     for (size_t i = 0; i < COUNT(committee); i++) {
         if (!ends_with(name, committee[i][0]))
             continue;
-        strcpy(name + n - strlen(committee[i][0]), committee[i][1]); /* never longer */
+        /* The place's word is never longer than the committee's it replaces. */
+        memcpy(name + n - strlen(committee[i][0]), committee[i][1], strlen(committee[i][1]) + 1);
         return;
     }
 }

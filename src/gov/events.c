@@ -632,31 +632,41 @@ tk_status tk_event_create(tk_conn *c, tk_arena *a, const tk_calendar *cal, const
                  : TK_OK;
 }
 
+/* The columns timeline_from_row reads, of event_timeline as tl. */
+#define TIMELINE_COLUMNS                                                                           \
+    "tl.id, tl.at, coalesce(tl.actor_id, 0), tl.actor, tl.role, tl.action, tl.from_state, "        \
+    "tl.to_state, tl.note, tl.detail"
+#define TIMELINE_NCOLUMNS 10
+
+static tk_timeline_row timeline_from_row(tk_stmt *s, tk_arena *a)
+{
+    return (tk_timeline_row){
+        .id = tk_col_i64(s, 0),
+        .at = tk_col_i64(s, 1),
+        .actor_id = tk_col_i64(s, 2),
+        .actor = dup(a, tk_col_text(s, 3)),
+        .role = dup(a, tk_col_text(s, 4)),
+        .action = dup(a, tk_col_text(s, 5)),
+        .from_state = dup(a, tk_col_text(s, 6)),
+        .to_state = dup(a, tk_col_text(s, 7)),
+        .note = dup(a, tk_col_text(s, 8)),
+        .detail = dup(a, tk_col_text(s, 9)),
+    };
+}
+
 tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeline_fn fn, void *ctx,
                             tk_error *err)
 {
-    tk_stmt *s =
-        tk_prepare(c,
-                   "SELECT id, at, coalesce(actor_id, 0), actor, role, action, from_state, "
-                   "to_state, note, detail FROM event_timeline WHERE event_id = ?1 ORDER BY id",
-                   err);
+    tk_stmt *s = tk_prepare(c,
+                            "SELECT " TIMELINE_COLUMNS " FROM event_timeline tl "
+                            "WHERE tl.event_id = ?1 ORDER BY tl.id",
+                            err);
     if (!s)
         return TK_EIO;
     tk_bind_i64(s, 1, event_id);
     int rc;
     while ((rc = tk_step(s, err)) == 1) {
-        tk_timeline_row row = {
-            .id = tk_col_i64(s, 0),
-            .at = tk_col_i64(s, 1),
-            .actor_id = tk_col_i64(s, 2),
-            .actor = dup(a, tk_col_text(s, 3)),
-            .role = dup(a, tk_col_text(s, 4)),
-            .action = dup(a, tk_col_text(s, 5)),
-            .from_state = dup(a, tk_col_text(s, 6)),
-            .to_state = dup(a, tk_col_text(s, 7)),
-            .note = dup(a, tk_col_text(s, 8)),
-            .detail = dup(a, tk_col_text(s, 9)),
-        };
+        tk_timeline_row row = timeline_from_row(s, a);
         fn(ctx, &row);
     }
     tk_reset(s);
@@ -738,12 +748,18 @@ static const struct {
     {"own", "AND e.reporter_user_id = ?3 "},
 };
 
-bool tk_event_box_known(const char *box)
+/* The inbox's index in boxes[], or -1 when there is no such inbox. */
+static int box_index(const char *box)
 {
     for (size_t i = 0; i < sizeof boxes / sizeof boxes[0]; i++)
         if (!strcmp(boxes[i].box, box))
-            return true;
-    return false;
+            return (int)i;
+    return -1;
+}
+
+bool tk_event_box_known(const char *box)
+{
+    return box_index(box) >= 0;
 }
 
 /* An inbox as the caller sees it: 待核查 holds nothing for a role that verifies nothing
@@ -759,10 +775,8 @@ static const char *box_clause(const tk_identity *who, const char *box)
 {
     if (!box)
         return "";
-    for (size_t i = 0; i < sizeof boxes / sizeof boxes[0]; i++)
-        if (!strcmp(boxes[i].box, box))
-            return box_sql(who, i);
-    return "AND 0 "; /* no such inbox: nothing in it */
+    int i = box_index(box);
+    return i < 0 ? "AND 0 " /* no such inbox: nothing in it */ : box_sql(who, (size_t)i);
 }
 
 /* The SQL that counts a box (?5 the cap). A count reads every event of the box,
@@ -1038,8 +1052,7 @@ tk_status tk_event_changes(tk_conn *c, tk_arena *a, const tk_identity *who, int 
     /* "CROSS JOIN": the timeline, newest first, drives; each row finds its event. */
     const char *sql = tk_arena_printf(
         a,
-        "SELECT tl.id, tl.at, tl.action, tl.from_state, tl.to_state, coalesce(tl.detail, "
-        "'{}'), " EVENT_COLUMNS " FROM event_timeline tl CROSS JOIN "
+        "SELECT " TIMELINE_COLUMNS ", " EVENT_COLUMNS " FROM event_timeline tl CROSS JOIN "
         "events e ON e.id = tl.event_id " EVENT_JOINS "WHERE tl.id > (SELECT max(id) FROM "
         "event_timeline) - ?5 AND tl.action <> "
         "'comment' AND tl.action <> 'attach' AND tl.action <> 'merged' AND %s"
@@ -1055,15 +1068,8 @@ tk_status tk_event_changes(tk_conn *c, tk_arena *a, const tk_identity *who, int 
     tk_bind_i64(s, 6, limit);
     int rc;
     while ((rc = tk_step(s, err)) == 1) {
-        tk_event_change_row row = {
-            .timeline_id = tk_col_i64(s, 0),
-            .at = tk_col_i64(s, 1),
-            .action = tk_arena_strdup(a, tk_col_text(s, 2)),
-            .from_state = dup(a, tk_col_text(s, 3)),
-            .to_state = dup(a, tk_col_text(s, 4)),
-            .detail = dup(a, tk_col_text(s, 5)),
-        };
-        event_from_row_at(s, a, 6, &row.event);
+        tk_event_change_row row = {.change = timeline_from_row(s, a)};
+        event_from_row_at(s, a, TIMELINE_NCOLUMNS, &row.event);
         fn(ctx, &row);
     }
     tk_reset(s);

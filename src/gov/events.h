@@ -168,14 +168,18 @@ typedef struct {
 
 typedef void (*tk_event_fn)(void *ctx, const tk_event *ev);
 
+/* A row of an event's timeline: from_state and to_state NULL where it changed no
+ * state, detail a JSON object (NULL read as {}). */
+typedef struct {
+    int64_t id, at, actor_id;
+    const char *actor, *role, *action, *from_state, *to_state, *note, *detail;
+} tk_timeline_row;
+
 /* The latest changes the caller may see, newest first (the big screen's feed): a
  * timeline row with the event as it is now. Notes, photos and merged reports' rows
  * are left out; only the last few thousand rows of the timeline are looked at. */
 typedef struct {
-    int64_t timeline_id, at;
-    const char *action;
-    const char *from_state, *to_state; /* NULL where the row changed no state */
-    const char *detail;                /* the row's detail, a JSON object */
+    tk_timeline_row change;
     tk_event event;
 } tk_event_change_row;
 typedef void (*tk_change_fn)(void *ctx, const tk_event_change_row *row);
@@ -196,10 +200,6 @@ typedef struct {
 tk_status tk_event_box_counts(tk_conn *c, tk_arena *a, const tk_identity *who, int64_t cap,
                               tk_event_box_count out[TK_EVENT_NBOXES], tk_error *err);
 
-typedef struct {
-    int64_t id, at, actor_id;
-    const char *actor, *role, *action, *from_state, *to_state, *note, *detail;
-} tk_timeline_row;
 typedef void (*tk_timeline_fn)(void *ctx, const tk_timeline_row *row);
 tk_status tk_event_timeline(tk_conn *c, tk_arena *a, int64_t event_id, tk_timeline_fn fn, void *ctx,
                             tk_error *err);

@@ -458,14 +458,19 @@ export async function render(root, ctx) {
     });
   }
 
-  async function openChange(code) {
-    let it;
+  // The item as it is in force today, or null (said in a toast) when it is not.
+  async function currentItem(code, cannot) {
     try {
-      it = await api.get(`/list-items/${encodeURIComponent(code)}`);
+      return await api.get(`/list-items/${encodeURIComponent(code)}`);
     } catch (e) {
-      toastError(e, '该事项今天不在清单内，无法修改');
-      return;
+      toastError(e, `该事项今天不在清单内，无法${cannot}`);
+      return null;
     }
+  }
+
+  async function openChange(code) {
+    const it = await currentItem(code, '修改');
+    if (!it) return;
     const form = itemForm('list-item-change', it);
     const submit = h('button', { type: 'submit', class: 'btn btn-primary', form: 'list-item-change', 'data-action': 'save-item' }, '保存为新版本');
     const cancel = h('button', { type: 'button', class: 'btn' }, '取消');
@@ -510,13 +515,8 @@ export async function render(root, ctx) {
 
   // ---- retire
   async function openRetire(code) {
-    let it;
-    try {
-      it = await api.get(`/list-items/${encodeURIComponent(code)}`);
-    } catch (e) {
-      toastError(e, '该事项今天不在清单内，无法废止');
-      return;
-    }
+    const it = await currentItem(code, '废止');
+    if (!it) return;
     const form = h('form', { novalidate: true, id: 'list-item-retire' },
       field({ label: '废止日期', name: 'effective_on', type: 'date', required: true, value: today(), hint: `自该日起不再列入清单，不早于现行版本的生效日期 ${it.valid_from}${it.valid_from === today() ? '；现行版本今天才生效，今天废止将以废止记录取代该版本' : ''}`, attrs: { min: it.valid_from } }),
       field({ label: '废止原因', name: 'note', type: 'textarea', required: true, placeholder: '如：职责已调整至××，依据××文件', attrs: { maxlength: 200, rows: 3 } }));
